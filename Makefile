@@ -1,0 +1,68 @@
+# kommunelab — the front door. Every target bootstraps .venv itself.
+#   make reports   build every report (default variants) into reports/
+#   make test      run the test suite
+#   make lab       start JupyterLab with the project's kernel
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+# Offline mirror of the public statistics (see data/README.md). Defaults to ../shared/data when it exists;
+# set KOMMUNELAB_DATA_MIRROR yourself to point elsewhere, or to empty to download from the sources.
+KOMMUNELAB_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
+export KOMMUNELAB_DATA_MIRROR
+
+.PHONY: help setup chromium reports reports-all test test-fast lab bench lock synthetic clean
+
+help:
+	@echo "make reports      build every report (default parameters) as HTML + PDF into reports/"
+	@echo "make reports-all  also build every variant of the parameter grids (98 municipality profiles, ...)"
+	@echo "make test         run the tests"
+	@echo "make lab          start JupyterLab with the kommunelab kernel"
+	@echo "make bench        run the benchmarks in bench/"
+	@echo "make synthetic    regenerate the synthetic survey stand-ins in data/synthetic/"
+	@echo "make clean        remove reports/ output and caches (keeps .venv)"
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name kommunelab --display-name "Python (kommunelab)" >/dev/null
+	@touch $(STAMP)
+
+setup: $(STAMP) chromium
+
+chromium: $(STAMP)
+	@$(BIN)/python -m kommunelab.chromium --ensure
+
+reports: setup
+	$(BIN)/kommunelab build --jobs $(JOBS)
+
+reports-all: setup
+	$(BIN)/kommunelab build --all-variants --jobs $(JOBS)
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: setup
+	$(BIN)/python bench/run.py
+
+synthetic: $(STAMP)
+	$(BIN)/kommunelab synthetic
+
+lock: $(STAMP)
+	@{ echo "# Pinned versions of every package in the environment (pip constraints file)."; \
+	   echo "# Regenerate after changing dependencies: make lock"; \
+	   $(BIN)/python -m pip freeze --exclude-editable | grep -v '^kommunelab'; } > requirements.lock
+
+clean:
+	rm -rf reports/*/ reports/index.html reports/build.json reports/findings.json reports/.tmp .pytest_cache

@@ -1,0 +1,111 @@
+"""Command line: a thin layer over the Python API (kommunelab.build, kommunelab.manifest, ...)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .errors import KommunelabError
+
+
+def _cmd_list(args) -> int:
+    from .manifest import load_manifest
+
+    for rid, report in load_manifest().items():
+        print(f"{rid}\n  {report.title}\n  notebook: {report.notebook.name}")
+        for p in report.parameters.values():
+            grid = "  [grid]" if p.name in report.grid else ""
+            print(f"  -p {p.name}=<{p.type}>  default {p.default!r}{grid}  {p.help}")
+    return 0
+
+
+def _cmd_params(args) -> int:
+    from .manifest import _choices_table, load_manifest
+
+    manifest = load_manifest()
+    if args.report not in manifest:
+        raise KommunelabError(f"unknown report {args.report!r}; known: {', '.join(manifest)}")
+    report = manifest[args.report]
+    print(f"{report.id}: {report.title}")
+    for p in report.parameters.values():
+        print(f"\n{p.name} ({p.type}), default {p.default!r}\n  {p.help}\n  allowed: {p.allowed()}")
+        if p.name in report.grid:
+            print(f"  grid: {report.grid[p.name]!r} (expanded by --all-variants)")
+        if p.choices_from:
+            table = _choices_table(p.choices_from)
+            names = sorted(k for k, v in table.items() if k != v and not k.islower())
+            print(f"  {len(set(table.values()))} values, e.g. {', '.join(names[:12])} ...")
+    return 0
+
+
+def _cmd_build(args) -> int:
+    from .build import BuildOptions, build
+    from .manifest import parse_assignments
+
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    bad = [f for f in formats if f not in ("html", "pdf")]
+    if bad:
+        raise KommunelabError(f"--formats: unknown format(s) {', '.join(bad)}; use html, pdf or html,pdf")
+    options = BuildOptions(formats=formats, jobs=args.jobs, force=args.force, show_code=args.show_code,
+                           data_mirror=args.data_mirror, timeout=args.timeout)
+    code, _ = build(args.reports or None, parse_assignments(args.param), args.all_variants, options)
+    return code
+
+
+def _cmd_synthetic(args) -> int:
+    from .synthetic import write_all
+
+    for path in write_all():
+        print(path)
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kommunelab", description="Build the kommunelab reports.")
+    parser.add_argument("--data-mirror", metavar="DIR", default=None,
+                        help="offline mirror of the public statistics (overrides $KOMMUNELAB_DATA_MIRROR)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list the reports and their parameters")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("params", help="show one report's parameters and what they allow")
+    p.add_argument("report")
+    p.set_defaults(func=_cmd_params)
+
+    p = sub.add_parser("build", help="build reports (only what changed)",
+                       description="Execute, export and index reports. Rebuilds a variant only when its notebook, "
+                                   "parameters, library, data files or dependency lock changed.")
+    p.add_argument("reports", nargs="*", metavar="REPORT", help="report ids (default: all)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a parameter of the (single) report being built; repeatable")
+    p.add_argument("--all-variants", action="store_true", help="build every combination of the parameter grid")
+    p.add_argument("--jobs", type=int, default=2, help="parallel worker processes (default 2)")
+    p.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
+    p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    p.add_argument("--show-code", action="store_true", help="include the code cells in HTML and PDF")
+    p.add_argument("--timeout", type=int, default=900, help="seconds a single cell may run (default 900)")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("synthetic", help="regenerate the synthetic survey stand-ins in data/synthetic/")
+    p.set_defaults(func=_cmd_synthetic)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    if args.data_mirror:
+        os.environ["KOMMUNELAB_DATA_MIRROR"] = os.path.abspath(args.data_mirror)
+    try:
+        return args.func(args)
+    except KommunelabError as exc:
+        print(f"kommunelab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kommunelab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

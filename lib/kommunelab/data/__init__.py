@@ -1,0 +1,205 @@
+"""Reference data about Danish and Norwegian municipalities: one validated loader per dataset.
+
+Codes: Danish municipality, region and country codes are integers (101 = København, 81-85 = regions,
+0 = the whole country), as Statistics Denmark publishes them. Norwegian kommunenummer (4 digits) and
+fylkesnummer (2 digits) are zero-padded strings, as Statistics Norway publishes them.
+
+Every loader returns a DataFrame with ``df.attrs["provenance"]`` (path, origin, source, table, sha256) and
+records the file it read for the report's provenance block (see kommunelab.provenance).
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from functools import cache
+
+import pandas as pd
+
+from ..errors import DataError
+from . import klass, statbank
+from .schema import Column, Schema
+from .sources import Dataset, load
+
+
+def _regions_are_known(df: pd.DataFrame, where: str) -> None:
+    bad = ~df["region_code"].isin([81, 82, 83, 84, 85])
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise DataError(where, f"region code {df.loc[i, 'region_code']} is not 81-85", row=i + 2, column="region_code")
+
+
+def _population_positive(df: pd.DataFrame, where: str) -> None:
+    bad = df["population"] <= 0
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise DataError(where, "population must be positive", row=i + 2, column="population")
+
+
+MUNICIPALITIES = Dataset(
+    "dk/municipalities.csv",
+    Schema("dk_municipalities", (
+        Column("municipality_code", "int", description="official 3-digit municipality code"),
+        Column("name_da", "str"), Column("name_en", "str"),
+        Column("region_code", "int", description="81 Nordjylland ... 85 Sjælland"),
+        Column("region_name", "str"),
+        Column("area_km2", "float", description="area in km² (Danish Wikipedia list, about 2023)"),
+    ), key=("municipality_code",), checks=(_regions_are_known,)),
+    "geodata of Danish municipalities (FOT 2014) with current names; areas from Danish Wikipedia", "—")
+
+POPULATION = Dataset(
+    "dk/population.csv",
+    Schema("dk_population", (
+        Column("area_code", "int"), Column("level", "str", allowed=("country", "region", "municipality")),
+        Column("year", "int"), Column("population", "int", description="population on 1 January"),
+    ), key=("area_code", "year"), checks=(_population_positive,)),
+    "Statistics Denmark", "FOLK1A", statbank.folk1a_population)
+
+UNEMPLOYMENT = Dataset(
+    "dk/unemployment.csv",
+    Schema("dk_unemployment", (
+        Column("municipality_code", "int"), Column("year", "int"), Column("unemployed_persons", "int"),
+    ), key=("municipality_code", "year")),
+    "Statistics Denmark", "AUL01", statbank.aul01_unemployment)
+
+INCOME = Dataset(
+    "dk/income.csv",
+    Schema("dk_income", (
+        Column("area_code", "int"), Column("year", "int"),
+        Column("erhvervsindkomst", "int", description="earned income, DKK per person (INDKP101 ENHED=116)"),
+        Column("formueindkomst", "int"), Column("anden_personlig_indkomst", "int"),
+    ), key=("area_code", "year")),
+    "Statistics Denmark", "INDKP101")
+
+NO_MUNICIPALITIES = Dataset(
+    "no/municipalities_2017_2019.csv",
+    Schema("no_municipalities", (
+        Column("year", "int"), Column("kommunenummer", "code", width=4), Column("kommunenavn", "str"),
+        Column("fylkesnummer", "code", width=2), Column("fylkesnavn", "str"),
+    ), key=("year", "kommunenummer")),
+    "Statistics Norway", "KLASS 131", klass.municipalities)
+
+IKU_NATIONAL = Dataset(
+    "published/iku_national.csv",
+    Schema("iku_national", (
+        Column("year", "int"), Column("iku_all_municipalities_pct", "float"), Column("source_url", "str"),
+        Column("note", "str", nullable=True),
+    ), key=("year",)),
+    "KL, ministry and udbudsportalen news pages", "IKU (national)")
+
+BAROMETER_AGGREGATES = Dataset(
+    "published/innovation_barometer_aggregates.csv",
+    Schema("barometer_aggregates", (
+        Column("source_url", "str"), Column("survey", "str"), Column("country", "str"), Column("population", "str"),
+        Column("indicator", "str"), Column("value_pct", "float"), Column("n", "int", nullable=True),
+        Column("period_or_wave", "str"), Column("note", "str", nullable=True),
+    )),
+    "COI, KS and SKL innovation barometer web pages", "published aggregates")
+
+DATASETS = {d.schema.name: d for d in (MUNICIPALITIES, POPULATION, UNEMPLOYMENT, INCOME, NO_MUNICIPALITIES,
+                                       IKU_NATIONAL, BAROMETER_AGGREGATES)}
+
+
+def municipalities() -> pd.DataFrame:
+    """The 98 Danish municipalities: code, Danish/English name, region, area (km²)."""
+    return load(MUNICIPALITIES)
+
+
+def population(year: int | None = None, level: str | None = None) -> pd.DataFrame:
+    """Population on 1 January (FOLK1A) by area and year, 2008-2023; optionally one year and/or level."""
+    full = df = load(POPULATION)
+    if year is not None:
+        if year not in set(df["year"]):
+            raise DataError(df.attrs["provenance"]["path"], f"no population for year {year}",
+                            hint=f"years available: {df['year'].min()}-{df['year'].max()}")
+        df = df[df["year"] == year]
+    if level is not None:
+        df = df[df["level"] == level]
+    return _keep_provenance(df.reset_index(drop=True), full)
+
+
+def unemployment() -> pd.DataFrame:
+    """Unemployed persons by municipality and year (AUL01), 2008-2022."""
+    return load(UNEMPLOYMENT)
+
+
+def income() -> pd.DataFrame:
+    """Average income per person by area (0 = country) and year (INDKP101), 2008-2021."""
+    return load(INCOME)
+
+
+def no_municipalities(year: int | None = None) -> pd.DataFrame:
+    """Norwegian municipalities valid on 1 January of 2017, 2018 and 2019 (KLASS 131)."""
+    df = load(NO_MUNICIPALITIES)
+    if year is not None:
+        df = _keep_provenance(df[df["year"] == year].reset_index(drop=True), df)
+    return df
+
+
+def iku_national() -> pd.DataFrame:
+    """National IKU (share of municipal tasks exposed to competition), as published."""
+    return load(IKU_NATIONAL)
+
+
+def barometer_aggregates() -> pd.DataFrame:
+    """Published aggregate percentages from the Danish, Norwegian and Swedish innovation barometers."""
+    return load(BAROMETER_AGGREGATES)
+
+
+def _keep_provenance(df: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
+    df.attrs["provenance"] = source.attrs.get("provenance", {})
+    return df
+
+
+# ---- municipality names and codes ------------------------------------------------------------------------------
+
+def _fold(text: str) -> str:
+    """Lower case without accents, with Danish letters spelt out: 'Brønderslev' -> 'broenderslev'."""
+    text = text.casefold().replace("ø", "oe").replace("æ", "ae").replace("å", "aa")
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+@cache
+def municipality_choices() -> dict[str, str]:
+    """Every accepted spelling of a municipality -> its canonical code as a string ("270").
+
+    Accepts the code (270, "270"), the Danish and English names, and case- and accent-folded forms.
+    Used by the manifest to validate the ``municipality`` parameter before any kernel starts.
+    """
+    table: dict[str, str] = {}
+    for row in municipalities().itertuples():
+        code = str(row.municipality_code)
+        for spelling in (code, row.name_da, row.name_en):
+            table[spelling] = code
+            table[spelling.casefold()] = code
+            table[_fold(spelling)] = code
+    return table
+
+
+def municipality_code(value: str | int) -> int:
+    """The municipality code for a code or a name; unknown values raise with the closest valid names."""
+    table = municipality_choices()
+    key = str(value).strip()
+    for candidate in (key, key.casefold(), _fold(key)):
+        if candidate in table:
+            return int(table[candidate])
+    names = sorted({k for k in table if not k.isdigit() and k[:1].isupper()})
+    close = difflib.get_close_matches(key, names, n=4, cutoff=0.6)
+    raise DataError("dk/municipalities.csv", f"no municipality {value!r}",
+                    hint=f"closest: {', '.join(close)}" if close else "use a 3-digit code or a Danish name")
+
+
+# Size classes by inhabitants. KORA (2016) groups municipalities by number of inhabitants but its thresholds
+# could not be read (FACTS.md, KORA methods), so these are the project's assumption, stated in every report
+# that shows them.
+SIZE_CLASSES = ((0, 20_000, "under 20,000"), (20_000, 40_000, "20,000-39,999"), (40_000, 60_000, "40,000-59,999"),
+                (60_000, 100_000, "60,000-99,999"), (100_000, 10**9, "100,000 or more"))
+SIZE_CLASS_NOTE = ("Size classes by inhabitants are the project's assumption: KORA (2016) classifies by number of "
+                   "inhabitants, but its thresholds were not available.")
+
+
+def size_class(inhabitants: int) -> str:
+    for low, high, label in SIZE_CLASSES:
+        if low <= inhabitants < high:
+            return label
+    raise ValueError(f"inhabitants must be >= 0, got {inhabitants}")

@@ -1,0 +1,128 @@
+"""Validate tidy CSV tables at the boundary: encoding, separator, columns, types, keys, allowed values.
+
+Every failure raises DataError naming the file, the row (1-based line number in the file, header = line 1) or
+column, and the problem.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataError
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # int | float | str | code (zero-padded string of `width` digits)
+    width: int | None = None
+    nullable: bool = False
+    allowed: tuple | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Schema:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    description: str = ""
+    extra_ok: bool = False
+    checks: tuple = field(default=())
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def read_text(path: Path) -> str:
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(str(path), f"not UTF-8 (byte {exc.start}, line {line}); the file may be in Latin-1 or "
+                        "Windows-1252", row=line, hint="re-save it as UTF-8") from None
+
+
+def read_table(path: Path, schema: Schema) -> pd.DataFrame:
+    """Read ``path`` as comma-separated UTF-8 and validate it against ``schema``."""
+    text = read_text(path)
+    header = text.splitlines()[0] if text else ""
+    if not header:
+        raise DataError(str(path), "empty file")
+    if "," not in header and any(sep in header for sep in (";", "\t", "|")):
+        sep = next(s for s in (";", "\t", "|") if s in header)
+        raise DataError(str(path), f"separated by {sep!r}, expected commas", row=1,
+                        hint="convert it to comma-separated CSV")
+    dtypes = {c.name: str for c in schema.columns}
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=dtypes, keep_default_na=False, na_values=[""])
+    except pd.errors.ParserError as exc:
+        raise DataError(str(path), f"cannot be parsed as CSV: {exc}") from None
+    return validate_frame(df, schema, str(path))
+
+
+def validate_frame(df: pd.DataFrame, schema: Schema, where: str) -> pd.DataFrame:
+    """Check and convert a frame whose cells are strings (as read) or already typed (as downloaded)."""
+    missing = [c for c in schema.names if c not in df.columns]
+    if missing:
+        raise DataError(where, f"missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}")
+    extra = [c for c in df.columns if c not in schema.names]
+    if extra and not schema.extra_ok:
+        raise DataError(where, f"unexpected column(s) {', '.join(map(str, extra))}")
+    out = pd.DataFrame(index=df.index)
+    for col in schema.columns:
+        out[col.name] = _convert(df[col.name], col, where)
+    out = out.reset_index(drop=True)
+    if schema.key:
+        dup = out.duplicated(list(schema.key), keep="first")
+        if dup.any():
+            i = int(dup.to_numpy().nonzero()[0][0])
+            values = ", ".join(f"{k}={out.loc[i, k]}" for k in schema.key)
+            raise DataError(where, f"duplicate key ({values})", row=i + 2, column=schema.key[0])
+    for check in schema.checks:
+        check(out, where)
+    return out
+
+
+def _convert(series: pd.Series, col: Column, where: str) -> pd.Series:
+    s = series.astype("string").str.strip() if not pd.api.types.is_numeric_dtype(series) else series
+    na = s.isna()
+    if na.any() and not col.nullable:
+        i = int(na.to_numpy().nonzero()[0][0])
+        raise DataError(where, "empty value", row=i + 2, column=col.name)
+    if col.kind in ("int", "float"):
+        values = pd.to_numeric(s, errors="coerce")
+        bad = values.isna() & ~na
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise DataError(where, f"{series.iloc[i]!r} is not a number", row=i + 2, column=col.name)
+        if col.kind == "int":
+            frac = values.notna() & (values != values.round())
+            if frac.any():
+                i = int(frac.to_numpy().nonzero()[0][0])
+                raise DataError(where, f"{series.iloc[i]!r} is not a whole number", row=i + 2, column=col.name)
+            values = values.astype("Int64" if col.nullable else "int64")
+        else:
+            values = values.astype("float64")
+    elif col.kind == "code":
+        values = s.astype("string")
+        bad = ~values.str.fullmatch(r"\d{%d}" % col.width).fillna(False)
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise DataError(where, f"{series.iloc[i]!r} is not a {col.width}-digit code", row=i + 2, column=col.name)
+        values = values.astype(str)
+    else:
+        values = s.astype(str).where(~na, None)
+    if col.allowed is not None:
+        bad = ~values.isin(col.allowed) & ~na
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise DataError(where, f"{series.iloc[i]!r} is not one of {', '.join(map(str, col.allowed))}",
+                            row=i + 2, column=col.name)
+    return values

@@ -1,0 +1,121 @@
+"""Where a reference dataset comes from, in this order:
+
+1. ``data/raw/<path>``: the project's cache (filled by earlier downloads);
+2. the offline mirror named by ``$KOMMUNELAB_DATA_MIRROR`` (or ``kommunelab --data-mirror DIR``), each file
+   checked against the mirror's SHA256SUMS;
+3. a download from the statistics office's API, validated, then written whole to ``data/raw/`` (never partially).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataError, DownloadError
+from ..paths import project_root
+from ..provenance import record_read
+from .schema import Schema, read_table, validate_frame
+
+MIRROR_ENV = "KOMMUNELAB_DATA_MIRROR"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    path: str  # relative path, the same in data/raw/ and in the mirror
+    schema: Schema
+    source: str
+    table: str
+    download: Callable[[], pd.DataFrame] | None = None
+
+
+def raw_dir() -> Path:
+    return project_root() / "data" / "raw"
+
+
+def mirror_dir() -> Path | None:
+    value = os.environ.get(MIRROR_ENV, "").strip()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise DataError(value, f"${MIRROR_ENV} names a folder that does not exist",
+                        hint=f"unset {MIRROR_ENV} or point it at the mirror (e.g. ../shared/data)")
+    return path.resolve()
+
+
+def sha256_file(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def mirror_checksums(mirror: Path) -> dict[str, str]:
+    sums = mirror / "SHA256SUMS"
+    if not sums.is_file():
+        raise DataError(str(sums), "the mirror has no SHA256SUMS, so its files cannot be verified",
+                        hint="add one with `sha256sum */*.csv > SHA256SUMS` in the mirror folder")
+    out = {}
+    for n, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise DataError(str(sums), "expected '<sha256>  <path>'", row=n)
+        out[parts[1].lstrip("*").removeprefix("./")] = parts[0].lower()
+    return out
+
+
+def locate(dataset: Dataset) -> tuple[Path, str]:
+    """The file to read for ``dataset`` and its origin (cache | mirror | download)."""
+    cached = raw_dir() / dataset.path
+    if cached.is_file():
+        return cached, "cache"
+    mirror = mirror_dir()
+    if mirror is not None and (mirror / dataset.path).is_file():
+        path = mirror / dataset.path
+        expected = mirror_checksums(mirror).get(dataset.path)
+        if expected is None:
+            raise DataError(str(path), "not listed in the mirror's SHA256SUMS", hint="add its checksum there")
+        actual = sha256_file(path)
+        if actual != expected:
+            raise DataError(str(path), f"checksum mismatch: SHA256SUMS says {expected[:12]}…, the file is "
+                            f"{actual[:12]}…", hint="the mirror copy is damaged or changed; restore it")
+        return path, "mirror"
+    if dataset.download is None:
+        where = f"the mirror {mirror}" if mirror else f"a mirror (${MIRROR_ENV} is not set)"
+        raise DataError(str(cached), f"not in the cache or {where}, and {dataset.source} has no download client "
+                        "here", hint=f"set {MIRROR_ENV} to a folder holding {dataset.path}")
+    return download_to_cache(dataset), "download"
+
+
+def download_to_cache(dataset: Dataset) -> Path:
+    """Download, validate and write the dataset whole into data/raw/ (a failure leaves nothing behind)."""
+    try:
+        frame = dataset.download()
+    except DownloadError:
+        raise
+    except Exception as exc:
+        raise DownloadError(f"downloading {dataset.table} from {dataset.source} failed: {exc}") from exc
+    frame = validate_frame(frame, dataset.schema, f"{dataset.source} {dataset.table} (download)")
+    target = raw_dir() / dataset.path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        frame.to_csv(tmp, index=False, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def load(dataset: Dataset) -> pd.DataFrame:
+    path, origin = locate(dataset)
+    frame = read_table(path, dataset.schema)
+    checksum = sha256_file(path)
+    frame.attrs["provenance"] = {"path": str(path), "origin": origin, "source": dataset.source,
+                                 "table": dataset.table, "sha256": checksum, "rows": len(frame)}
+    record_read(str(path), checksum, origin, dataset.source, dataset.table)
+    return frame

@@ -1,0 +1,55 @@
+"""Exceptions that say what was wrong, where, and what to do.
+
+Every error the library raises on purpose derives from KommunelabError, so the CLI can print it as one
+clean message (no traceback) and exit non-zero.
+"""
+
+from __future__ import annotations
+
+
+class KommunelabError(Exception):
+    """Base class: the message is complete (what, where, what to do)."""
+
+
+class ManifestError(KommunelabError):
+    """reports.toml is malformed or refers to something that does not exist."""
+
+
+class ParameterError(KommunelabError):
+    """A parameter given for a report is unknown, of the wrong type or out of range."""
+
+    def __init__(self, report: str, parameter: str, problem: str, allowed: str = ""):
+        self.report, self.parameter, self.problem, self.allowed = report, parameter, problem, allowed
+        msg = f"report {report!r}, parameter {parameter!r}: {problem}"
+        if allowed:
+            msg += f" (allowed: {allowed})"
+        super().__init__(msg)
+
+
+class DataError(KommunelabError):
+    """A data file is missing, unreadable or fails validation."""
+
+    def __init__(self, file: str, problem: str, *, row: int | None = None, column: str | None = None,
+                 hint: str = ""):
+        self.file, self.problem, self.row, self.column, self.hint = file, problem, row, column, hint
+        where = str(file)
+        if row is not None:
+            where += f", row {row}"
+        if column is not None:
+            where += f", column {column!r}"
+        msg = f"{where}: {problem}"
+        if hint:
+            msg += f". {hint}"
+        super().__init__(msg)
+
+
+class DownloadError(KommunelabError):
+    """A statistics office's API could not be reached or answered something unexpected."""
+
+
+class FindingError(KommunelabError):
+    """A finding id is unknown or a finding is recorded inconsistently with findings.csv."""
+
+
+class ChromiumNotFound(KommunelabError):
+    """No Chromium/Chrome executable for printing PDFs."""

@@ -1,0 +1,54 @@
+"""Export an executed notebook to HTML (nbconvert, house template) and print that HTML to PDF (Chromium).
+
+nbconvert's own webpdf exporter downloads a browser at run time, which fails offline, so the PDF is printed by
+a headless Chromium from the very HTML the reader gets.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+
+from .chromium import browser_command
+from .errors import KommunelabError
+from .paths import library_dir
+
+
+def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None = None) -> str:
+    nb = nbformat.read(notebook, as_version=4)
+    if title:
+        nb.metadata["title"] = title
+    if not show_code:
+        # Cells tagged "remove-cell" (imports, setup) and papermill's injected parameters stay out of the report.
+        hidden = {"remove-cell", "injected-parameters"}
+        nb.cells = [c for c in nb.cells if not hidden & set(c.metadata.get("tags", []))]
+    exporter = HTMLExporter(
+        template_name="kommunelab",
+        extra_template_basedirs=[str(library_dir() / "templates")],
+        exclude_input=not show_code,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"language_code": nb.metadata.get("language_code", "en")})
+    return body
+
+
+def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: int = 180) -> None:
+    """Print ``html`` to ``pdf`` (A4, no browser header/footer) with headless Chromium."""
+    with tempfile.TemporaryDirectory(prefix="kommunelab-chromium-") as profile:
+        cmd = browser_command(chromium, profile) + [
+            "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
+            f"--print-to-pdf={pdf}", html.resolve().as_uri(),
+        ]
+        try:
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise KommunelabError(f"Chromium did not finish printing {html} within {timeout} s") from None
+    if result.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
+        tail = "\n".join((result.stderr or "").strip().splitlines()[-5:])
+        raise KommunelabError(f"Chromium failed to print {html} to PDF (exit {result.returncode}): {tail}")

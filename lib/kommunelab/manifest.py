@@ -1,0 +1,233 @@
+"""The report manifest (reports.toml): which reports exist, their parameters, and their grids.
+
+A report declares its parameters with a type, a default and what is allowed (``choices``, ``min``/``max`` or
+``choices_from``, the import path of a function returning {accepted spelling: canonical value}). A grid names
+parameters whose every allowed value gives one output ("variant"). Parameters are validated here, before any
+kernel starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import json
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from itertools import product
+from pathlib import Path
+from typing import Any
+
+from .errors import KommunelabError, ManifestError, ParameterError
+from .paths import MANIFEST_NAME, project_root
+
+TYPES = {"str": str, "int": int, "float": float, "bool": bool}
+FORMATS = ("html", "pdf")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    default: Any
+    help: str = ""
+    choices: tuple | None = None
+    choices_from: str | None = None
+    min: float | None = None
+    max: float | None = None
+
+    def allowed(self) -> str:
+        if self.choices is not None:
+            return ", ".join(map(str, self.choices))
+        if self.choices_from is not None:
+            return f"values listed by `kommunelab params` ({self.choices_from})"
+        if self.min is not None or self.max is not None:
+            lo = "" if self.min is None else f"{self.min} <= "
+            hi = "" if self.max is None else f" <= {self.max}"
+            return f"{lo}{self.type}{hi}"
+        return f"any {self.type}"
+
+
+@dataclass(frozen=True)
+class Report:
+    id: str
+    title: str
+    notebook: Path
+    parameters: dict[str, Parameter]
+    grid: dict[str, Any] = field(default_factory=dict)
+    formats: tuple[str, ...] = FORMATS
+    description: str = ""
+
+    def defaults(self) -> dict[str, Any]:
+        return {name: p.default for name, p in self.parameters.items()}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One output of a report: the report with one complete set of validated parameters."""
+
+    report: Report
+    params: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        defaults = self.report.defaults()
+        keys = [k for k in sorted(self.params) if k in self.report.grid or self.params[k] != defaults[k]]
+        if not keys:
+            return "default"
+        return "_".join(f"{k}-{_slug(self.params[k])}" for k in keys)
+
+    def params_json(self) -> str:
+        return json.dumps(self.params, sort_keys=True, ensure_ascii=False)
+
+
+def _slug(value: Any) -> str:
+    text = str(value).lower()
+    return "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in text)
+
+
+def load_manifest(path: Path | None = None) -> dict[str, Report]:
+    path = path or project_root() / MANIFEST_NAME
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"{path}: not found; every project needs a {MANIFEST_NAME}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"{path}: not valid TOML: {exc}") from None
+    reports = {}
+    for rid, spec in raw.get("reports", {}).items():
+        reports[rid] = _parse_report(path, rid, spec)
+    if not reports:
+        raise ManifestError(f"{path}: declares no [reports.<id>] tables")
+    return reports
+
+
+def _parse_report(path: Path, rid: str, spec: dict) -> Report:
+    where = f"{path}: [reports.{rid}]"
+    for key in ("notebook", "title"):
+        if key not in spec:
+            raise ManifestError(f"{where} lacks '{key}'")
+    notebook = (path.parent / spec["notebook"]).resolve()
+    if not notebook.is_file():
+        raise ManifestError(f"{where}: notebook {spec['notebook']} does not exist")
+    params = {}
+    for name, p in spec.get("parameters", {}).items():
+        ptype = p.get("type")
+        if ptype not in TYPES:
+            raise ManifestError(f"{where}.parameters.{name}: type must be one of {', '.join(TYPES)}, got {ptype!r}")
+        if "default" not in p:
+            raise ManifestError(f"{where}.parameters.{name}: no default")
+        choices = tuple(p["choices"]) if "choices" in p else None
+        params[name] = Parameter(name, ptype, p["default"], p.get("help", ""), choices, p.get("choices_from"),
+                                 p.get("min"), p.get("max"))
+    grid = dict(spec.get("grid", {}))
+    for name in grid:
+        if name not in params:
+            raise ManifestError(f"{where}.grid names {name!r}, which is not one of its parameters")
+    formats = tuple(spec.get("formats", FORMATS))
+    bad = set(formats) - set(FORMATS)
+    if bad:
+        raise ManifestError(f"{where}: unknown formats {sorted(bad)}; allowed: {', '.join(FORMATS)}")
+    report = Report(rid, spec["title"], notebook, params, grid, formats, spec.get("description", ""))
+    # Defaults must themselves be valid, or every build of this report would fail.
+    for name, p in params.items():
+        _validate_value(report, p, p.default)
+    return report
+
+
+@cache
+def _choices_table(import_path: str) -> dict[str, Any]:
+    module, _, func = import_path.partition(":")
+    try:
+        return dict(getattr(importlib.import_module(module), func)())
+    except (ImportError, AttributeError) as exc:
+        raise ManifestError(f"choices_from = {import_path!r} cannot be loaded: {exc}") from None
+
+
+def _coerce(report: Report, p: Parameter, value: Any) -> Any:
+    want = TYPES[p.type]
+    if isinstance(value, str) and want is not str:
+        text = value.strip()
+        try:
+            if want is bool:
+                if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                return text.lower() in ("true", "1", "yes")
+            return want(text)
+        except ValueError:
+            raise ParameterError(report.id, p.name, f"expects {p.type}, got {value!r}", p.allowed()) from None
+    if want is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if want is str and isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+        raise ParameterError(report.id, p.name, f"expects {p.type}, got {type(value).__name__} {value!r}",
+                             p.allowed())
+    return value
+
+
+def _validate_value(report: Report, p: Parameter, value: Any) -> Any:
+    value = _coerce(report, p, value)
+    if p.choices is not None and value not in p.choices:
+        raise ParameterError(report.id, p.name, f"{value!r} is not allowed", p.allowed())
+    if p.choices_from is not None:
+        table = _choices_table(p.choices_from)
+        key = str(value).strip()
+        canonical = table.get(key, table.get(key.casefold()))
+        if canonical is None:
+            close = difflib.get_close_matches(key, list(table), n=4, cutoff=0.6)
+            hint = f"closest: {', '.join(close)}" if close else "see `kommunelab params " + report.id + "`"
+            raise ParameterError(report.id, p.name, f"{value!r} is not known", hint)
+        value = canonical
+    if p.min is not None and value < p.min:
+        raise ParameterError(report.id, p.name, f"{value!r} is below the minimum", p.allowed())
+    if p.max is not None and value > p.max:
+        raise ParameterError(report.id, p.name, f"{value!r} is above the maximum", p.allowed())
+    return value
+
+
+def validate_parameters(report: Report, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The report's defaults with ``overrides`` applied, every value checked and canonicalised."""
+    params = report.defaults()
+    for name, value in overrides.items():
+        if name not in report.parameters:
+            known = ", ".join(report.parameters) or "none"
+            raise ParameterError(report.id, name, "unknown parameter", f"this report's parameters: {known}")
+        params[name] = _validate_value(report, report.parameters[name], value)
+    return params
+
+
+def grid_values(report: Report, name: str) -> list[Any]:
+    """Every value the grid expands ``name`` to: the listed values, or all canonical choices for "all"."""
+    spec = report.grid[name]
+    p = report.parameters[name]
+    if spec == "all":
+        if p.choices is not None:
+            return list(p.choices)
+        if p.choices_from is not None:
+            return sorted(set(_choices_table(p.choices_from).values()), key=str)
+        raise ManifestError(f"report {report.id!r}: grid {name} = 'all' needs choices or choices_from")
+    if not isinstance(spec, list):
+        raise ManifestError(f"report {report.id!r}: grid {name} must be a list of values or 'all'")
+    return [_validate_value(report, p, v) for v in spec]
+
+
+def variants(report: Report, overrides: dict[str, Any] | None = None, all_variants: bool = False) -> list[Variant]:
+    """The variants to build: one with the given parameters, or the whole grid (overrides fix the rest)."""
+    base = validate_parameters(report, overrides or {})
+    if not all_variants or not report.grid:
+        return [Variant(report, base)]
+    names = [n for n in report.grid if n not in (overrides or {})]
+    combos = product(*(grid_values(report, n) for n in names))
+    return [Variant(report, {**base, **dict(zip(names, combo, strict=True))}) for combo in combos]
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """['year=2016', 'municipality=Gribskov'] -> {'year': '2016', 'municipality': 'Gribskov'}."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise KommunelabError(f"-p {item!r}: expected NAME=VALUE, e.g. -p year=2016")
+        out[name.strip()] = value
+    return out
