@@ -106,6 +106,7 @@ class Outcome:
     built_at: str = ""
     error: dict[str, Any] | None = None
     title: str = ""
+    is_default: bool = False
 
 
 def run_task(task: Task) -> dict[str, Any]:
@@ -246,7 +247,8 @@ class Builder:
     def _skipped(self, v: Variant) -> Outcome:
         prev = self.previous[f"{v.report.id}/{v.id}"]
         return Outcome(**{**{k: prev.get(k) for k in Outcome.__dataclass_fields__ if k in prev},
-                          "status": "skipped", "title": v.report.title})
+                          "status": "skipped", "title": v.report.title,
+                          "is_default": v.params == v.report.defaults()})
 
     def _finish(self, v: Variant, result: dict[str, Any]) -> Outcome:
         """Move a finished variant's files into place (each with an atomic rename) and describe it."""
@@ -254,7 +256,7 @@ class Builder:
         dest_dir.mkdir(parents=True, exist_ok=True)
         now = datetime.now(UTC).isoformat(timespec="seconds")
         outcome = Outcome(v.report.id, v.id, v.params, result["status"], seconds=round(result.get("seconds", 0), 2),
-                          built_at=now, title=v.report.title)
+                          built_at=now, title=v.report.title, is_default=v.params == v.report.defaults())
         files = result.get("files", {})
         if result["status"] == "built":
             for kind in ("ipynb", "html", "pdf"):

@@ -51,6 +51,14 @@ def dkk(value: float, locale: str = "en", decimals: int | None = None) -> str:
     return f"DKK {text} {en_unit}".rstrip()
 
 
+def ordinal(n: int, locale: str = "en") -> str:
+    """2 -> '2nd' (en) / '2.' (da)."""
+    if locale == "da":
+        return f"{n}."
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 def value(value: float, unit: str, locale: str = "en", decimals: int = 0) -> str:
     """Format a finding's value by its unit (see data/published/findings.csv)."""
     if unit in ("pct", "percent", "%"):
@@ -60,5 +68,5 @@ def value(value: float, unit: str, locale: str = "en", decimals: int = 0) -> str
     if unit == "dkk":
         return dkk(value, locale)
     if unit == "rank":
-        return f"{int(value)}."
+        return ordinal(int(value), locale)
     return number(value, decimals, locale)

@@ -17,9 +17,10 @@ def render_index(state: dict[str, Any], findings: list[dict[str, Any]]) -> str:
         entry = reports.setdefault(record["report"], {"title": record.get("title") or record["report"],
                                                       "variants": []})
         entry["variants"].append(record)
-    # The scorecard shows each finding once per report: its default variant when built, else its first variant.
+    # The scorecard shows each finding once per report: from the default-parameter variant when built, else the first.
     seen, scorecard = set(), []
-    for f in sorted(findings, key=lambda f: (f["report"], f["variant"] != "default", f["variant"])):
+    defaults = {(r["report"], r["variant"]) for r in state["variants"] if r.get("is_default")}
+    for f in sorted(findings, key=lambda f: (f["report"], (f["report"], f["variant"]) not in defaults, f["variant"])):
         if (f["report"], f["id"]) in seen:
             continue
         seen.add((f["report"], f["id"]))

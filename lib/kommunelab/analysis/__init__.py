@@ -1,0 +1,1 @@
+"""One module per report: the computations its notebook shows. Notebooks call these; these never call notebooks."""

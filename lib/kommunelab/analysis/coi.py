@@ -1,0 +1,61 @@
+"""COI (2017-18): citizens and voluntary associations in public innovation, innovation barometer 2015-16."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .. import stats
+
+SECTORS = ("all", "municipal", "regional", "state")
+
+
+def in_sector(coi: pd.DataFrame, sector: str) -> pd.DataFrame:
+    if sector not in SECTORS:
+        raise ValueError(f"sector must be one of {', '.join(SECTORS)}, got {sector!r}")
+    return coi if sector == "all" else coi[coi["sector"] == sector]
+
+
+def _weighted(frame: pd.DataFrame, values) -> stats.Estimate:
+    return stats.weighted_proportion(np.asarray(values, dtype=float), frame["weight"], frame["stratum"]).percent()
+
+
+def workplaces_innovated(coi: pd.DataFrame, sector: str = "all") -> stats.Estimate:
+    part = in_sector(coi, sector)
+    return _weighted(part, part["innovated"])
+
+
+def innovation_roles(coi: pd.DataFrame, sector: str = "all") -> dict[str, stats.Estimate]:
+    """Weighted shares of latest innovations with citizens, with associations, and with either."""
+    inn = in_sector(coi, sector)
+    inn = inn[inn["innovated"] == 1]
+    citizens = inn["citizens_role"].to_numpy(dtype=float)
+    volunteers = inn["volunteers_role"].to_numpy(dtype=float)
+    return {"citizens": _weighted(inn, citizens), "volunteers": _weighted(inn, volunteers),
+            "either": _weighted(inn, np.maximum(citizens, volunteers))}
+
+
+def union_bounds(a: float, b: float) -> tuple[float, float]:
+    """Bounds on the share with A or B from the shares with A and with B (percent)."""
+    return (max(a, b), min(100.0, a + b))
+
+
+def democratic_value_ratio(coi: pd.DataFrame, sector: str = "all") -> tuple[stats.Comparison, stats.Estimate,
+                                                                               stats.Estimate]:
+    """How many times as often democratic value is reported when citizens or associations take part."""
+    inn = in_sector(coi, sector)
+    inn = inn[inn["innovated"] == 1]
+    active = (inn["citizens_role"] == 1) | (inn["volunteers_role"] == 1)
+    with_active = _weighted(inn[active], inn.loc[active, "democratic_value"])
+    without = _weighted(inn[~active], inn.loc[~active, "democratic_value"])
+    return stats.ratio(with_active, without), with_active, without
+
+
+def by_sector(coi: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for sector in SECTORS[1:]:
+        e = workplaces_innovated(coi, sector)
+        roles = innovation_roles(coi, sector)
+        rows.append({"sector": sector, "innovated": e.value, "innovated_low": e.low, "innovated_high": e.high,
+                     "with_citizens_or_associations": roles["either"].value})
+    return pd.DataFrame(rows)

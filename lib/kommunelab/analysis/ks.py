@@ -1,0 +1,86 @@
+"""KS's Norwegian innovation barometer 2018 and the published Danish-Norwegian comparison."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import stats
+from ..data.schema import Column, Schema, read_table
+from ..data.sources import sha256_file
+from ..paths import project_root
+from ..provenance import record_read
+
+SECTORS = ("all", "education & childhood", "health & care")
+VALUE_FORMS = {"value_quality": "better quality", "value_employee_satisfaction": "employee satisfaction",
+               "value_efficiency": "efficiency", "value_citizen_influence": "citizen influence"}
+
+
+def _weighted(frame: pd.DataFrame, column: str) -> stats.Estimate:
+    return stats.weighted_proportion(frame[column].to_numpy(dtype=float), frame["weight"], frame["fylkesnummer"]).percent()
+
+
+def units_innovated(ks: pd.DataFrame, sector: str = "all") -> stats.Estimate:
+    if sector not in SECTORS:
+        raise ValueError(f"sector must be one of {', '.join(SECTORS)}, got {sector!r}")
+    part = ks if sector == "all" else ks[ks["sector"] == sector]
+    return _weighted(part, "innovated")
+
+
+def sector_gap(ks: pd.DataFrame) -> stats.Comparison:
+    """Innovation rate in education & childhood minus health & care (percentage points)."""
+    return stats.difference(units_innovated(ks, "education & childhood"), units_innovated(ks, "health & care"))
+
+
+def value_forms(ks: pd.DataFrame, sector: str = "all") -> pd.DataFrame:
+    inn = ks[ks["innovated"] == 1]
+    if sector != "all":
+        inn = inn[inn["sector"] == sector]
+    rows = []
+    for col, label in VALUE_FORMS.items():
+        e = _weighted(inn, col)
+        rows.append({"value_form": label, "share": e.value, "low": e.low, "high": e.high})
+    out = pd.DataFrame(rows).sort_values("share", ascending=False, ignore_index=True)
+    out["rank"] = range(1, len(out) + 1)
+    return out
+
+
+def drivers(ks: pd.DataFrame) -> pd.DataFrame:
+    return stats.category_shares(ks["main_driver"], ks["weight"])
+
+
+NORDIC = Schema("nordic", (Column("indicator", "str"), Column("dk_pct", "float"), Column("no_pct", "float"),
+                           Column("facts_id", "str"), Column("source", "str"), Column("quote", "str")),
+                key=("indicator",))
+
+
+def nordic_table() -> pd.DataFrame:
+    path = project_root() / "data" / "published" / "tables" / "nordic_municipal_innovation.csv"
+    record_read(str(path), sha256_file(path), "project", "COI NO-DK comparison", path.name)
+    return read_table(path, NORDIC)
+
+
+def nordic_comparison(dk_base: int, no_base: int) -> pd.DataFrame:
+    """Each published DK and NO share with the difference, its Newcombe interval and a score test.
+
+    The bases (municipal innovations in each survey) are not published: ``dk_base`` and ``no_base`` are
+    assumptions the report states, and the tests are only as good as they are.
+    """
+    table = nordic_table()
+    rows = []
+    for r in table.itertuples():
+        x1, x2 = round(r.dk_pct / 100 * dk_base), round(r.no_pct / 100 * no_base)
+        c = stats.two_proportions(x1, dk_base, x2, no_base)
+        rows.append({"indicator": r.indicator, "Denmark": r.dk_pct, "Norway": r.no_pct,
+                     "difference_pp": 100 * c.estimate, "low": 100 * c.low, "high": 100 * c.high,
+                     "p_value": c.p_value})
+    return pd.DataFrame(rows)
+
+
+def headline_bounds(sector_rates: tuple[float, float]) -> tuple[float, float]:
+    """A headline share of two sectors must lie between the two sector shares."""
+    return (min(sector_rates), max(sector_rates))
+
+
+def implied_weight(headline: float, high: float, low: float) -> float:
+    """Share of the high-rate sector implied by headline = w * high + (1 - w) * low."""
+    return (headline - low) / (high - low)
