@@ -180,11 +180,15 @@ class Builder:
             "library": library_digest(),
             "lock": self.lock_digest,
             "data": current_data,
-            "formats": sorted(self.options.formats),
+            "formats": sorted(self.formats_for(variant)),
             "show_code": self.options.show_code,
         }
         key = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
         return key, inputs
+
+    def formats_for(self, variant: Variant) -> tuple[str, ...]:
+        """The formats requested for this build that the report declares (reports.toml `formats`)."""
+        return tuple(f for f in self.options.formats if f in variant.report.formats)
 
     def is_current(self, variant: Variant) -> bool:
         prev = self.previous.get(f"{variant.report.id}/{variant.id}")
@@ -204,7 +208,8 @@ class Builder:
         if not todo:
             self._log(f"nothing to do: all {len(selected)} report variant(s) are up to date (use --force to rebuild)")
             return outcomes
-        chromium = ensure_chromium(install=False) if "pdf" in self.options.formats else None
+        needs_pdf = any("pdf" in self.formats_for(v) for v in todo)
+        chromium = ensure_chromium(install=False) if needs_pdf else None
         self._log(f"building {len(todo)} of {len(selected)} report variant(s) with {self.options.jobs} worker(s)"
                   + (f"; {len(skipped)} up to date" if skipped else ""))
         tmp_root = self.reports_dir / ".tmp" / f"{os.getpid()}"
@@ -213,7 +218,7 @@ class Builder:
             env["KOMMUNELAB_DATA_MIRROR"] = str(Path(self.options.data_mirror).resolve())
         tasks = []
         for v in todo:
-            tasks.append(Task(v.report.id, v.id, v.report.title, str(v.report.notebook), v.params, self.options.formats,
+            tasks.append(Task(v.report.id, v.id, v.report.title, str(v.report.notebook), v.params, self.formats_for(v),
                             self.options.show_code, chromium, str(tmp_root / v.report.id / v.id), env,
                             self.options.timeout))
         progress = _Progress(len(todo), self.out)
