@@ -153,9 +153,13 @@ def _keep_provenance(df: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
 
 # ---- municipality names and codes ------------------------------------------------------------------------------
 
-def _fold(text: str) -> str:
-    """Lower case without accents, with Danish letters spelt out: 'Brønderslev' -> 'broenderslev'."""
-    text = text.casefold().replace("ø", "oe").replace("æ", "ae").replace("å", "aa")
+def _fold(text: str, spelt_out: bool = True) -> str:
+    """Lower case without accents, Danish letters spelt out ('Brønderslev' -> 'broenderslev') or simplified
+    ('bronderslev')."""
+    pairs = (("ø", "oe"), ("æ", "ae"), ("å", "aa")) if spelt_out else (("ø", "o"), ("æ", "ae"), ("å", "a"))
+    text = text.casefold()
+    for letter, replacement in pairs:
+        text = text.replace(letter, replacement)
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
@@ -173,6 +177,7 @@ def municipality_choices() -> dict[str, str]:
             table[spelling] = code
             table[spelling.casefold()] = code
             table[_fold(spelling)] = code
+            table[_fold(spelling, spelt_out=False)] = code
     return table
 
 
@@ -180,7 +185,7 @@ def municipality_code(value: str | int) -> int:
     """The municipality code for a code or a name; unknown values raise with the closest valid names."""
     table = municipality_choices()
     key = str(value).strip()
-    for candidate in (key, key.casefold(), _fold(key)):
+    for candidate in (key, key.casefold(), _fold(key), _fold(key, spelt_out=False)):
         if candidate in table:
             return int(table[candidate])
     names = sorted({k for k in table if not k.isdigit() and k[:1].isupper()})
