@@ -1,0 +1,137 @@
+"""Every report notebook, executed through the build with its defaults and with one non-default parameter set;
+the recorded findings are checked, not just the exit code."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from kommunelab.build import BuildOptions, build
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[1]
+HTML = BuildOptions(formats=("html",), jobs=2)
+
+
+def published_ids(report: str) -> set[str]:
+    with open(REPO / "data" / "published" / "findings.csv", encoding="utf-8") as fh:
+        return {r["id"] for r in csv.DictReader(fh) if r["report"] == report}
+
+
+def findings_of(root: Path, report: str, variant: str) -> dict[str, dict]:
+    records = json.loads((root / "reports" / "findings.json").read_text(encoding="utf-8"))
+    return {f["id"]: f for f in records if f["report"] == report and f["variant"] == variant}
+
+
+@pytest.fixture(scope="module")
+def built_defaults(tmp_path_factory):
+    """All six reports with their defaults, built once into a scratch project."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("nb") / "project"
+    root.mkdir()
+    for name in ("reports.toml", "requirements.lock"):
+        shutil.copy(REPO / name, root / name)
+    for folder in ("notebooks", "data/published", "data/synthetic"):
+        shutil.copytree(REPO / folder, root / folder)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KOMMUNELAB_ROOT", str(root))
+    out = io.StringIO()
+    code, outcomes = build(None, None, False, HTML, out=out)
+    assert code == 0, out.getvalue()
+    yield root, {o.report: o.variant for o in outcomes}
+    mp.undo()
+
+
+def test_every_report_records_all_its_findings_with_defaults(built_defaults):
+    root, variants = built_defaults
+    for report, variant in variants.items():
+        recorded = findings_of(root, report, variant)
+        assert set(recorded) == published_ids(report), report
+        html = (root / "reports" / report / f"{variant}.html").read_text(encoding="utf-8")
+        assert "Provenance" in html and "<pre" not in html.split("Provenance")[0][-200:]
+        if any(f["evidence"] == "synthetic" for f in recorded.values()):
+            assert "Synthetic data: pipeline check, not a reproduction." in html
+
+
+def test_synthetic_findings_are_pipeline_checks_never_reproduced(built_defaults):
+    root, variants = built_defaults
+    for report, variant in variants.items():
+        for f in findings_of(root, report, variant).values():
+            if f["evidence"] == "synthetic":
+                assert f["status"] == "pipeline-check", f["id"]
+            assert f["status"] != "reproduced" or f["evidence"] in ("public-data", "published-tables")
+
+
+def test_default_findings_values(built_defaults):
+    root, v = built_defaults
+    kl = findings_of(root, "kl_collaborations", v["kl_collaborations"])
+    assert 44 <= kl["kl.collaborations_per_municipality"]["value"] <= 50
+    assert kl["kl.innovation_purpose_rank"]["value"] == 2
+    coi = findings_of(root, "coi_citizens_volunteers", v["coi_citizens_volunteers"])
+    assert coi["coi.citizens_or_volunteers_bounds"]["status"] == "consistent"
+    assert coi["coi.citizens_or_volunteers_bounds"]["bounds"] == [63.0, 79.0]
+    lo, hi = coi["coi.democratic_value_ratio"]["ci"]
+    assert lo < coi["coi.democratic_value_ratio"]["value"] < hi
+    di = findings_of(root, "di_outsourcing_savings", v["di_outsourcing_savings"])
+    assert di["di.gribskov_contract_sum"]["status"] == "reproduced"
+    assert di["di.total_savings"]["status"] == "not-computed" and "municipal_input" in di["di.total_savings"]["note"]
+    # Copenhagen's share of the municipalities' population (2013): 559,440 of 5,602,536 inhabitants.
+    assert di["di.copenhagen_savings"]["value"] == pytest.approx(3.8e9 * 559_440 / 5_602_536, rel=1e-6)
+    assert di["di.copenhagen_savings"]["status"] == "differs"
+    ks = findings_of(root, "ks_innovation_barometer", v["ks_innovation_barometer"])
+    assert ks["ks.units_innovated_bounds"]["status"] == "consistent"
+    kora = findings_of(root, "kora_civil_society", v["kora_civil_society"])
+    assert kora["kora.invited"]["value"] == 838
+    assert kora["kora.response_rate"]["value"] == pytest.approx(100 * 444 / 838)
+
+
+def build_one(root: Path, report: str, params: dict) -> tuple[str, dict[str, dict]]:
+    out = io.StringIO()
+    code, outcomes = build([report], params, False, HTML, out=out)
+    assert code == 0, out.getvalue()
+    (outcome,) = outcomes
+    return outcome.variant, findings_of(root, report, outcome.variant)
+
+
+def test_non_default_parameters(built_defaults, tmp_path):
+    root, _ = built_defaults
+    variant, kl = build_one(root, "kl_collaborations", {"breakdown": "size_class", "locale": "da"})
+    assert "," in kl["kl.innovation_purpose_share"]["value_text"] and "pct." in kl["kl.innovation_purpose_share"]["value_text"]
+    html = (root / "reports" / "kl_collaborations" / f"{variant}.html").read_text(encoding="utf-8")
+    assert "main purpose is innovation and development, by size class" in html
+
+    _, ks = build_one(root, "ks_innovation_barometer", {"sector": "health & care", "dk_base": "2000"})
+    assert ks["ks.quality_top_result"]["value"] == 1
+
+    _, kora = build_one(root, "kora_civil_society", {"breakdown": "region"})
+    assert set(kora) == published_ids("kora_civil_society")
+
+    _, coi = build_one(root, "coi_citizens_volunteers", {"sector": "municipal"})
+    _, coi_state = build_one(root, "coi_citizens_volunteers", {"sector": "state"})
+    assert coi["coi.workplaces_innovated"]["value"] != coi_state["coi.workplaces_innovated"]["value"]
+
+    variant, _ = build_one(root, "municipality_profile", {"municipality": "København", "year": "2016", "locale": "da"})
+    assert variant == "locale-da_municipality-101_year-2016"
+    html = (root / "reports" / "municipality_profile" / f"{variant}.html").read_text(encoding="utf-8")
+    assert "København Municipality: profile 2016" in html and "591.481" in html
+
+
+def test_di_with_a_municipal_input_file(built_defaults, tmp_path):
+    root, _ = built_defaults
+    path = tmp_path / "iku.csv"
+    # Twelve municipalities, one main account. The top ten average 30 %; savings rate 10 %.
+    rows = [(101, 100e6, 20.0), (270, 10e6, 40.0)] + [(c, 50e6, 30.0) for c in (147, 151, 153, 155, 157, 159, 161, 163, 165, 167)]
+    path.write_text("municipality_code,main_account,spending_dkk,iku_pct\n"
+                    + "".join(f"{c},5,{s},{i}\n" for c, s, i in rows), encoding="utf-8")
+    _, di = build_one(root, "di_outsourcing_savings", {"municipal_input": str(path), "savings_rate": "0.1"})
+    target = (40 + 9 * 30) / 10  # mean IKU of the ten highest = 31
+    assert di["di.copenhagen_savings"]["value"] == pytest.approx(100e6 * (target - 20) / 100 * 0.1)
+    total = 100e6 * 0.11 * 0.1 + 10 * 50e6 * 0.01 * 0.1
+    assert di["di.total_savings"]["value"] == pytest.approx(total)
+    average = (100e6 * 20 + 10e6 * 40 + 500e6 * 30) / 610e6
+    assert di["di.gribskov_savings"]["value"] == pytest.approx(10e6 * (40 - average) / 100 * 0.1)

@@ -1,0 +1,81 @@
+"""The repository's own promises: dependency lists agree, notebooks are stored clean, the manifest is sound."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from kommunelab.errors import ManifestError
+from kommunelab.manifest import load_manifest, validate_parameters, variants
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[; ]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def test_environment_yml_and_pyproject_name_the_same_dependencies():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = {_name(d) for d in project["dependencies"]}
+    declared |= {_name(d) for deps in project["optional-dependencies"].values() for d in deps}
+    conda = set()
+    text = (REPO / "environment.yml").read_text()
+    for line in text[text.index("\ndependencies:"):].splitlines():
+        m = re.match(r"^  - ([A-Za-z0-9_.-]+)\s*$", line)
+        if m:
+            conda.add(_name(m.group(1)))
+    assert conda - {"python", "pip"} == declared
+
+
+def test_every_dependency_is_pinned_in_the_lock():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    pinned = {_name(line) for line in (REPO / "requirements.lock").read_text().splitlines()
+              if line and not line.startswith("#")}
+    wanted = {_name(d) for d in project["dependencies"]} | {_name(d) for d in project["optional-dependencies"]["dev"]}
+    assert wanted <= {p.replace("_", "-") for p in pinned} | pinned
+
+
+def test_notebooks_are_stored_without_outputs_and_have_a_parameters_cell():
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), path.name
+        tagged = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+        assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
+
+
+def test_manifest_parameters_match_the_notebooks():
+    for report in load_manifest().values():
+        nb = json.loads(report.notebook.read_text(encoding="utf-8"))
+        source = "".join(next(c["source"] for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])))
+        names = set(re.findall(r"^(\w+)\s*=", source, flags=re.M))
+        assert names == set(report.parameters), f"{report.id}: notebook {names} vs manifest {set(report.parameters)}"
+
+
+def test_municipality_grid_expands_to_98_and_refuses_unknown_names(project):
+    report = load_manifest()["municipality_profile"]
+    assert len(variants(report, all_variants=True)) == 98
+    assert validate_parameters(report, {"municipality": "Gribskov"})["municipality"] == "270"
+    assert validate_parameters(report, {"municipality": 101})["municipality"] == "101"
+    from kommunelab.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="'Gribskow' is not known.*closest: Gribskov"):
+        validate_parameters(report, {"municipality": "Gribskow"})
+    with pytest.raises(ParameterError, match="'year': 2030 is above the maximum"):
+        validate_parameters(report, {"year": "2030"})
+
+
+def test_manifest_errors_name_the_problem(tmp_path):
+    path = tmp_path / "reports.toml"
+    path.write_text('[reports.x]\ntitle = "X"\nnotebook = "missing.ipynb"\n')
+    with pytest.raises(ManifestError, match=r"\[reports.x\]: notebook missing.ipynb does not exist"):
+        load_manifest(path)
+    (tmp_path / "x.ipynb").write_text("{}")
+    path.write_text('[reports.x]\ntitle = "X"\nnotebook = "x.ipynb"\n[reports.x.parameters.n]\ntype = "number"\ndefault = 1\n')
+    with pytest.raises(ManifestError, match="parameters.n: type must be one of str, int, float, bool"):
+        load_manifest(path)
