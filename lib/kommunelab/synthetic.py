@@ -31,6 +31,16 @@ def synthetic_dir() -> Path:
     return project_root() / "data" / "synthetic"
 
 
+def _published(name: str) -> pd.DataFrame:
+    """A table from data/published/tables/: the generators take sizes and shares from there, not from code."""
+    return pd.read_csv(project_root() / "data" / "published" / "tables" / f"{name}.csv")
+
+
+def _base(survey: str, base: str) -> int:
+    bases = _published("survey_bases")
+    return int(bases[(bases["survey"] == survey) & (bases["base"] == base)]["n"].iloc[0])
+
+
 def _rng(name: str) -> np.random.Generator:
     # One independent stream per table, so changing one generator leaves the others' files unchanged.
     return np.random.default_rng([SEED, sum(map(ord, name))])
@@ -42,7 +52,7 @@ COI_SECTORS = {"municipal": 0.70, "regional": 0.12, "state": 0.18}  # invented s
 
 def coi_workplaces() -> pd.DataFrame:
     rng = _rng("coi")
-    n = 2362  # published: responding workplaces on the innovation question (S52)
+    n = _base("COI innovation barometer 2015-16", "responding public workplaces")
     sector = rng.choice(list(COI_SECTORS), size=n, p=list(COI_SECTORS.values()))
     large = rng.random(n) < 0.35
     stratum = [f"{s}-{'large' if lg else 'small'}" for s, lg in zip(sector, large, strict=True)]
@@ -77,16 +87,20 @@ KS_DRIVERS = {"societal challenges": 0.31, "user needs": 0.24, "political goals"
               "new technology": 0.15}  # invented; only "societal challenges first" is published (KS-12)
 
 
+KS_FORM_COLUMNS = {"better quality": "value_quality", "employee satisfaction": "value_employee_satisfaction",
+                   "efficiency": "value_efficiency", "citizen influence": "value_citizen_influence"}
+
+
 def ks_units() -> pd.DataFrame:
     rng = _rng("ks")
-    n = 1786  # published: responding unit managers (S11)
+    n = _base("KS innovation barometer 2018", "responding unit managers")
     codes = data.no_municipalities(2017)
     pick = rng.integers(0, len(codes), n)
     sector = rng.choice(["education & childhood", "health & care"], size=n, p=[0.4, 0.6])
     weight = rng.uniform(0.6, 1.6, n).round(4)  # invented stand-in for the workplace x landsdel weights
     innovated = rng.random(n) < np.where(sector == "education & childhood", 0.80, 0.70)  # KS-02
-    forms = {"value_quality": 0.72, "value_employee_satisfaction": 0.40, "value_efficiency": 0.40,
-             "value_citizen_influence": 0.28}  # KS-10
+    published = _published("ks_value_forms").set_index("value_form")["share_pct"] / 100  # KS-10
+    forms = {KS_FORM_COLUMNS[form]: share for form, share in published.items()}
     frame = pd.DataFrame({"unit_id": np.arange(1, n + 1), "kommunenummer": codes["kommunenummer"].to_numpy()[pick],
                           "fylkesnummer": codes["fylkesnummer"].to_numpy()[pick], "sector": sector,
                           "weight": weight, "innovated": innovated.astype(int)})
@@ -115,7 +129,8 @@ def kora_heads() -> pd.DataFrame:
     munis = data.municipalities()
     pop = data.population(year=2015, level="municipality").set_index("area_code")["population"]
     rows = [(m.municipality_code, m.region_code, area) for m in munis.itertuples() for area in KORA_AREAS]
-    keep = np.sort(rng.choice(len(rows), size=838, replace=False))  # published: 838 invited (KO-01)
+    invited = _base("KORA 2015 survey", "invited department heads")  # KO-01
+    keep = np.sort(rng.choice(len(rows), size=invited, replace=False))
     heads = pd.DataFrame([rows[i] for i in keep], columns=["municipality_code", "region_code", "policy_area"])
     heads.insert(0, "head_id", np.arange(1, len(heads) + 1))
     heads["size_class"] = heads["municipality_code"].map(pop).map(data.size_class)
@@ -127,7 +142,7 @@ def kora_heads() -> pd.DataFrame:
     heads["mayor_party"] = heads["municipality_code"].map(party)
     heads["spending_pressure"] = heads["municipality_code"].map(pressure)
     responded = np.zeros(len(heads), dtype=bool)
-    responded[rng.choice(len(heads), size=round(0.53 * 838), replace=False)] = True  # KO-02: 53 %
+    responded[rng.choice(len(heads), size=round(0.53 * invited), replace=False)] = True  # KO-02: 53 %
     heads["responded"] = responded.astype(int)
     r = int(responded.sum())
     idx = np.flatnonzero(responded)
