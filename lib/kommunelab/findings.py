@@ -47,6 +47,14 @@ FINDINGS_SCHEMA = Schema("findings", (
 ), key=("id",))
 
 
+class FindingRecord(dict):
+    """What finding() returns: the record as a dict. Already shown as a card, so a notebook cell that ends with
+    a finding() call shows nothing more."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def findings_path() -> Path:
     return project_root() / "data" / "published" / "findings.csv"
 
@@ -82,7 +90,7 @@ def _status(row: dict[str, Any], value: float | None, evidence: str, bounds: tup
 
 def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, float] | None = None,
             bounds: tuple[float, float] | None = None, evidence: str | None = None, note: str = "",
-            locale: str = "en", decimals: int = 0) -> dict[str, Any]:
+            locale: str = "en", decimals: int = 0) -> FindingRecord:
     """Record and show one finding. ``value=None`` (with a ``note`` saying why) records it as not computed.
 
     ``evidence`` defaults to the kind in findings.csv; a notebook run on real microdata passes the kind that
@@ -106,20 +114,20 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
         if x is None:
             return "—"
         if unit == "yes/no":
-            return "yes" if x >= 0.5 else "no"
+            return "holds" if x >= 0.5 else "does not hold"
         return fmt.value(x, unit, locale, decimals)
 
     value_text = show(value) if bounds is None else f"{show(bounds[0])} to {show(bounds[1])}"
     if ci is not None:
         value_text += f" (95% CI {show(ci[0])} to {show(ci[1])})"
     difference = None if value is None or unit == "yes/no" else value - row["published_value"]
-    record = {
+    record = FindingRecord({
         "id": finding_id, "facts_id": row["facts_id"], "statement": row["statement_en"],
         "published": row["published_value"], "published_text": row["published_text"], "unit": unit,
         "value": value, "ci": list(ci) if ci else None, "bounds": list(bounds) if bounds else None,
         "value_text": value_text, "difference": difference, "tolerance": row["tolerance"], "status": status,
         "evidence": evidence, "source": row["source"], "note": note,
-    }
+    })
     _display({"text/html": card_html(record, row), "text/plain": f"{finding_id}: {value_text} ({status})",
               FINDING_MIME: record})
     return record
@@ -145,9 +153,10 @@ def card_html(record: dict[str, Any], row: dict[str, Any]) -> str:
         f"<tr><th>published</th><td>{e(record['published_text'])}</td></tr>"
         f"<tr><th>{'computed' if record['evidence'] == 'synthetic' else 'recomputed'}</th>"
         f"<td>{e(record['value_text'])}</td></tr>{diff}"
-        f"<tr><th>status</th><td><span class='kl-pill'>{e(label)}</span> "
-        f"<span class='kl-pill'>{e(record['evidence'])}</span> {e(EVIDENCE_TEXT[record['evidence']])}</td></tr>"
+        f"<tr><th>status</th><td><span class='kl-pill kl-pill-status'>{e(label)}</span> "
+        f"<span class='kl-pill'>{e(record['evidence'])}</span></td></tr>"
         "</table>"
+        f"<div class='kl-meta'>Evidence: {e(EVIDENCE_TEXT[record['evidence']])}.</div>"
         f"<div class='kl-meta'>“{e(row['quote'])}” — {link} ({e(record['facts_id'])}; id {e(record['id'])})</div>"
         f"{note}</div>"
     )

@@ -98,7 +98,9 @@ def ks_units() -> pd.DataFrame:
     pick = rng.integers(0, len(codes), n)
     sector = rng.choice(["education & childhood", "health & care"], size=n, p=[0.4, 0.6])
     weight = rng.uniform(0.6, 1.6, n).round(4)  # invented stand-in for the workplace x landsdel weights
-    innovated = rng.random(n) < np.where(sector == "education & childhood", 0.80, 0.70)  # KS-02
+    rates = _published("ks_sector_rates").set_index("sector")["share_pct"] / 100  # KS-02
+    innovated = rng.random(n) < np.where(sector == "education & childhood", rates["education & childhood"],
+                                         rates["health & care"])
     published = _published("ks_value_forms").set_index("value_form")["share_pct"] / 100  # KS-10
     forms = {KS_FORM_COLUMNS[form]: share for form, share in published.items()}
     frame = pd.DataFrame({"unit_id": np.arange(1, n + 1), "kommunenummer": codes["kommunenummer"].to_numpy()[pick],
@@ -113,9 +115,9 @@ def ks_units() -> pd.DataFrame:
 
 
 # ---- KORA 2015 (department heads) and their concrete collaborations ----------------------------------------------
-KORA_AREAS = {"Health and prevention": 1.6, "Social services": 1.4, "Elderly care": 1.2, "Integration": 1.0,
+KORA_AREAS = {"Health and prevention": 2.2, "Social services": 1.6, "Elderly care": 1.2, "Integration": 1.0,
               "Children and youth": 1.0, "Schools": 0.9, "Employment": 0.9, "Culture and leisure": 1.1,
-              "Technical and environment": 0.5}  # relative number of collaborations (order from KO-11)
+              "Technical and environment": 0.4}  # relative number of collaborations (order from KO-11)
 KORA_VALUES = {"democratic value": 0.30, "better service quality": 0.26, "trust between citizens and municipality": 0.20,
                "stronger civil society": 0.19, "cost-effectiveness": 0.05}  # KO-07 (1 in 20), KO-09 (order)
 
@@ -173,7 +175,7 @@ def kora_collaborations(heads: pd.DataFrame) -> pd.DataFrame:
             rows.append({
                 "collaboration_id": cid, "head_id": h.head_id, "policy_area": h.policy_area,
                 "cross_area": int(rng.random() < 0.39),  # KO-05
-                "civil_partners": int(1 + rng.poisson(1.4)) if rng.random() < 2 / 3 else 1,  # KO-06: 2 of 3 > 1
+                "civil_partners": int(2 + rng.poisson(1.0)) if rng.random() < 2 / 3 else 1,  # KO-06: 2 of 3 > 1
                 "long_term": int(rng.random() < (0.7 if h.policy_area == "Health and prevention" else 0.5)),
                 "initiator": rng.choice(["municipality", "association", "citizens", "other"],
                                         p=[0.62, 0.18, 0.12, 0.08]),  # KO-14: municipality mostly initiates

@@ -76,6 +76,18 @@ def nordic_comparison(dk_base: int, no_base: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+SECTOR_RATES = Schema("ks_sector_rates", (Column("sector", "str"), Column("share_pct", "float"),
+                                          Column("published_text", "str"), Column("facts_id", "str"),
+                                          Column("source", "str"), Column("quote", "str")), key=("sector",))
+
+
+def published_sector_rates() -> dict[str, float]:
+    """KS's published innovation rates by sector (8 of 10, 7 of 10), percent."""
+    path = project_root() / "data" / "published" / "tables" / "ks_sector_rates.csv"
+    record_read(str(path), sha256_file(path), "project", "KS 2018", path.name)
+    return read_table(path, SECTOR_RATES).set_index("sector")["share_pct"].to_dict()
+
+
 def headline_bounds(sector_rates: tuple[float, float]) -> tuple[float, float]:
     """A headline share of two sectors must lie between the two sector shares."""
     return (min(sector_rates), max(sector_rates))

@@ -85,9 +85,10 @@ def locate(dataset: Dataset) -> tuple[Path, str]:
                             f"{actual[:12]}…", hint="the mirror copy is damaged or changed; restore it")
         return path, "mirror"
     if dataset.download is None:
-        where = f"the mirror {mirror}" if mirror else f"a mirror (${MIRROR_ENV} is not set)"
-        raise DataError(str(cached), f"not in the cache or {where}, and {dataset.source} has no download client "
-                        "here", hint=f"set {MIRROR_ENV} to a folder holding {dataset.path}")
+        where = f"in the mirror {mirror}" if mirror else f"in a mirror (${MIRROR_ENV} is not set)"
+        raise DataError(dataset.path, f"not in {raw_dir()} nor {where}, and there is no download client for it "
+                        f"(source: {dataset.source})", hint=f"set {MIRROR_ENV} to a folder holding {dataset.path}, "
+                        "e.g. ../shared/data")
     return download_to_cache(dataset), "download"
 
 
