@@ -14,6 +14,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -154,6 +155,7 @@ class Builder:
         self.out = out or sys.stderr
         self.lock_digest = sha256_file(self.root / LOCK_FILE) if (self.root / LOCK_FILE).is_file() else ""
         self.previous = self._load_state()
+        self.outcomes: list[Outcome] = []  # filled as variants finish, so an interrupted build can still record them
 
     # ---- state -------------------------------------------------------------------------------------------
     def _load_state(self) -> dict[str, dict[str, Any]]:
@@ -204,7 +206,7 @@ class Builder:
         current = [self.is_current(v) for v in selected]
         todo = [v for v, ok in zip(selected, current, strict=True) if not ok]
         skipped = [v for v, ok in zip(selected, current, strict=True) if ok]
-        outcomes = [self._skipped(v) for v in skipped]
+        outcomes = self.outcomes = [self._skipped(v) for v in skipped]
         if not todo:
             self._log(f"nothing to do: all {len(selected)} report variant(s) are up to date (use --force to rebuild)")
             return outcomes
@@ -224,6 +226,7 @@ class Builder:
         progress = _Progress(len(todo), self.out)
         ctx = multiprocessing.get_context("spawn")
         pool = cf.ProcessPoolExecutor(max_workers=max(1, self.options.jobs), mp_context=ctx)
+        previous_handler = signal.signal(signal.SIGTERM, _interrupt)  # cron's kill: stop as cleanly as Ctrl-C
         try:
             futures = {pool.submit(run_task, t): v for v, t in zip(todo, tasks, strict=True)}
             for fut in cf.as_completed(futures):
@@ -239,10 +242,14 @@ class Builder:
                 progress.step(outcome)
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
+            for child in multiprocessing.active_children():  # running workers; their kernels exit with them
+                child.terminate()
             progress.close()
             shutil.rmtree(tmp_root, ignore_errors=True)
             self._log("interrupted: finished variants are in place; nothing half-written was kept")
             raise
+        finally:
+            signal.signal(signal.SIGTERM, previous_handler)
         pool.shutdown(wait=True)
         progress.close()
         shutil.rmtree(tmp_root, ignore_errors=True)
@@ -289,6 +296,10 @@ class Builder:
 
     def _log(self, message: str) -> None:
         print(f"kommunelab: {message}", file=self.out, flush=True)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _manifest_entry_digest(report: Report) -> str:
@@ -405,7 +416,11 @@ def build(report_ids: list[str] | None = None, overrides: dict[str, str] | None 
     out = out or sys.stderr
     selected = select_variants(report_ids, overrides, all_variants)
     builder = Builder(options, out)
-    outcomes = builder.run(selected)
+    try:
+        outcomes = builder.run(selected)
+    except KeyboardInterrupt:
+        write_outputs(builder.root, builder.outcomes, builder.previous)  # what finished stays recorded
+        raise
     write_outputs(builder.root, outcomes, builder.previous)
     built = [o for o in outcomes if o.status == "built"]
     failed = [o for o in outcomes if o.status == "failed"]

@@ -175,9 +175,10 @@ def _validate_value(report: Report, p: Parameter, value: Any) -> Any:
         key = str(value).strip()
         canonical = table.get(key, table.get(key.casefold()))
         if canonical is None:
-            close = difflib.get_close_matches(key, list(table), n=4, cutoff=0.6)
-            hint = f"closest: {', '.join(close)}" if close else "see `kommunelab params " + report.id + "`"
-            raise ParameterError(report.id, p.name, f"{value!r} is not known", hint)
+            spellings = [k for k in table if k != k.casefold() or k.isdigit()]  # skip the folded duplicates
+            close = difflib.get_close_matches(key, spellings, n=4, cutoff=0.6)
+            hint = f"closest: {', '.join(close)}" if close else f"see `kommunelab params {report.id}`"
+            raise ParameterError(report.id, p.name, f"{value!r} is not known; {hint}")
         value = canonical
     if p.min is not None and value < p.min:
         raise ParameterError(report.id, p.name, f"{value!r} is below the minimum", p.allowed())
