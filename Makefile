@@ -45,6 +45,7 @@ reports-all: setup
 	$(BIN)/kommunelab build --all-variants --jobs $(JOBS)
 
 test: setup
+	$(BIN)/ruff check lib tests bench
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

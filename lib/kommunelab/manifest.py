@@ -130,7 +130,7 @@ def _parse_report(path: Path, rid: str, spec: dict) -> Report:
         raise ManifestError(f"{where}: unknown formats {sorted(bad)}; allowed: {', '.join(FORMATS)}")
     report = Report(rid, spec["title"], notebook, params, grid, formats, spec.get("description", ""))
     # Defaults must themselves be valid, or every build of this report would fail.
-    for name, p in params.items():
+    for p in params.values():
         _validate_value(report, p, p.default)
     return report
 

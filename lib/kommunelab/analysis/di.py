@@ -35,9 +35,7 @@ MUNICIPAL_INPUT = Schema("di_municipal_input", (
 
 
 def published_inputs() -> dict[str, float]:
-    path = project_root() / "data" / "published" / "tables" / "di_published_inputs.csv"
-    record_read(str(path), sha256_file(path), "project", "DI / seed text", path.name)
-    return read_table(path, INPUTS).set_index("name")["value"].to_dict()
+    return data.published_table("di_published_inputs", INPUTS, "DI / seed text").set_index("name")["value"].to_dict()
 
 
 def implied_exposable_times_rate(savings: float, iku_from: float, iku_to: float) -> float:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import stats
-from ..data.schema import Column, Schema, read_table
-from ..data.sources import sha256_file
-from ..paths import project_root
-from ..provenance import record_read
+from ..data import published_table
+from ..data.schema import Column, Schema
 
 SECTORS = ("all", "education & childhood", "health & care")
 VALUE_FORMS = {"value_quality": "better quality", "value_employee_satisfaction": "employee satisfaction",
@@ -54,9 +52,7 @@ NORDIC = Schema("nordic", (Column("indicator", "str"), Column("dk_pct", "float")
 
 
 def nordic_table() -> pd.DataFrame:
-    path = project_root() / "data" / "published" / "tables" / "nordic_municipal_innovation.csv"
-    record_read(str(path), sha256_file(path), "project", "COI NO-DK comparison", path.name)
-    return read_table(path, NORDIC)
+    return published_table("nordic_municipal_innovation", NORDIC, "COI NO-DK comparison")
 
 
 def nordic_comparison(dk_base: int, no_base: int) -> pd.DataFrame:
@@ -83,9 +79,7 @@ SECTOR_RATES = Schema("ks_sector_rates", (Column("sector", "str"), Column("share
 
 def published_sector_rates() -> dict[str, float]:
     """KS's published innovation rates by sector (8 of 10, 7 of 10), percent."""
-    path = project_root() / "data" / "published" / "tables" / "ks_sector_rates.csv"
-    record_read(str(path), sha256_file(path), "project", "KS 2018", path.name)
-    return read_table(path, SECTOR_RATES).set_index("sector")["share_pct"].to_dict()
+    return published_table("ks_sector_rates", SECTOR_RATES, "KS 2018").set_index("sector")["share_pct"].to_dict()
 
 
 def headline_bounds(sector_rates: tuple[float, float]) -> tuple[float, float]:

@@ -112,7 +112,7 @@ def _convert(series: pd.Series, col: Column, where: str) -> pd.Series:
             values = values.astype("float64")
     elif col.kind == "code":
         values = s.astype("string")
-        bad = ~values.str.fullmatch(r"\d{%d}" % col.width).fillna(False)
+        bad = ~values.str.fullmatch(rf"\d{{{col.width}}}").fillna(False)
         if bad.any():
             i = int(bad.to_numpy().nonzero()[0][0])
             raise DataError(where, f"{series.iloc[i]!r} is not a {col.width}-digit code", row=i + 2, column=col.name)
