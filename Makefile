@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
-	$(BIN)/python -m ipykernel install --sys-prefix --name kommunelab --display-name "Python (kommunelab)" >/dev/null
+	$(BIN)/python -c "from kommunelab.execute import ensure_kernel; ensure_kernel()"
 	@touch $(STAMP)
 
 setup: $(STAMP) chromium

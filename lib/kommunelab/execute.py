@@ -31,16 +31,27 @@ class ExecutionFailure:
         return f"cell {cell}: {self.exception}: {self.message}".strip()
 
 
+QUIET = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up warnings are noise in cron logs
+
+
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
-    """Register this interpreter as the ``name`` kernel (in sys.prefix) if no such kernel exists."""
+    """Register this interpreter as the ``name`` kernel (in sys.prefix) if it is missing or is another Python."""
+    import json
+    import sys
+
     try:
-        KernelSpecManager().get_kernel_spec(name)
+        spec = KernelSpecManager().get_kernel_spec(name)
+        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve() and QUIET in spec.argv:
+            return name
     except NoSuchKernel:
-        import sys
+        pass
+    from ipykernel.kernelspec import install
 
-        from ipykernel.kernelspec import install
-
-        install(kernel_name=name, display_name="Python (kommunelab)", prefix=sys.prefix)
+    folder = Path(install(kernel_name=name, display_name="Python (kommunelab)", prefix=sys.prefix))
+    spec_file = folder / "kernel.json"
+    spec = json.loads(spec_file.read_text(encoding="utf-8"))
+    spec["argv"] = [sys.executable, *spec["argv"][1:], QUIET]
+    spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return name
 
 
