@@ -10,10 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
-# Offline mirror of the public statistics (see data/README.md). Defaults to ../shared/data when it exists;
-# set KOMMUNELAB_DATA_MIRROR yourself to point elsewhere, or to empty to download from the sources.
-KOMMUNELAB_DATA_MIRROR ?= $(abspath $(wildcard ../shared/data))
-export KOMMUNELAB_DATA_MIRROR
+# The offline data mirror is set in reports.toml ([data] mirror); KOMMUNELAB_DATA_MIRROR overrides it.
 
 .PHONY: help setup chromium reports reports-all test test-fast lab bench lock synthetic clean
 

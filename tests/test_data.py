@@ -113,6 +113,17 @@ def test_missing_everywhere_without_a_client_says_what_to_do(monkeypatch):
         data.municipalities()
 
 
+def test_project_mirror_setting_in_reports_toml(project, mirror, monkeypatch):
+    monkeypatch.delenv("KOMMUNELAB_DATA_MIRROR")
+    manifest = project / "reports.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text.replace('mirror = "../shared/data"', 'mirror = "nowhere"'), encoding="utf-8")
+    with pytest.raises(DataError, match="KOMMUNELAB_DATA_MIRROR and \\[data\\] mirror are not set"):
+        data.municipalities()
+    manifest.write_text(text.replace('mirror = "../shared/data"', f'mirror = "{mirror}"'), encoding="utf-8")
+    assert data.municipalities().attrs["provenance"]["origin"] == "mirror"
+
+
 def test_mirror_checksums_file_is_used(mirror):
     sums = dict(line.split()[::-1] for line in (mirror / "SHA256SUMS").read_text().splitlines() if line.strip())
     digest = hashlib.sha256((mirror / "dk" / "municipalities.csv").read_bytes()).hexdigest()

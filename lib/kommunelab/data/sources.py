@@ -37,8 +37,22 @@ def raw_dir() -> Path:
     return project_root() / "data" / "raw"
 
 
+def _project_mirror_setting() -> str:
+    """`[data] mirror` in reports.toml (relative to the project), used when $KOMMUNELAB_DATA_MIRROR is unset."""
+    import tomllib
+
+    manifest = project_root() / "reports.toml"
+    try:
+        setting = tomllib.loads(manifest.read_text(encoding="utf-8")).get("data", {}).get("mirror", "")
+    except (OSError, tomllib.TOMLDecodeError):
+        return ""
+    path = (project_root() / setting).resolve() if setting else None
+    return str(path) if path and path.is_dir() else ""
+
+
 def mirror_dir() -> Path | None:
-    value = os.environ.get(MIRROR_ENV, "").strip()
+    """The offline mirror: $KOMMUNELAB_DATA_MIRROR if set (empty disables it), else the project's setting."""
+    value = os.environ[MIRROR_ENV].strip() if MIRROR_ENV in os.environ else _project_mirror_setting()
     if not value:
         return None
     path = Path(value).expanduser()
@@ -85,7 +99,7 @@ def locate(dataset: Dataset) -> tuple[Path, str]:
                             f"{actual[:12]}…", hint="the mirror copy is damaged or changed; restore it")
         return path, "mirror"
     if dataset.download is None:
-        where = f"in the mirror {mirror}" if mirror else f"in a mirror (${MIRROR_ENV} is not set)"
+        where = f"in the mirror {mirror}" if mirror else f"in a mirror (${MIRROR_ENV} and [data] mirror are not set)"
         raise DataError(dataset.path, f"not in {raw_dir()} nor {where}, and there is no download client for it "
                         f"(source: {dataset.source})", hint=f"set {MIRROR_ENV} to a folder holding {dataset.path}, "
                         "e.g. ../shared/data")
