@@ -210,6 +210,9 @@ class Builder:
         if not todo:
             self._log(f"nothing to do: all {len(selected)} report variant(s) are up to date (use --force to rebuild)")
             return outcomes
+        from .execute import ensure_kernel
+
+        ensure_kernel()  # once, here: workers installing it at the same time would race
         needs_pdf = any("pdf" in self.formats_for(v) for v in todo)
         chromium = ensure_chromium(install=False) if needs_pdf else None
         self._log(f"building {len(todo)} of {len(selected)} report variant(s) with {self.options.jobs} worker(s)"
