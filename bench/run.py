@@ -23,6 +23,14 @@ REPO = Path(__file__).resolve().parents[1]
 KOMMUNELAB = [sys.executable, "-m", "kommunelab"]
 
 
+def mirror_of_this_checkout() -> str:
+    """The data mirror this checkout uses (its setting is relative to it, so the scratch copy needs it spelt out)."""
+    os.environ.setdefault("KOMMUNELAB_ROOT", str(REPO))
+    from kommunelab.data.sources import mirror_dir
+
+    return str(mirror_dir() or "")
+
+
 def timed(args: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
     result = subprocess.run(KOMMUNELAB + args, env=env, capture_output=True, text=True)
@@ -43,7 +51,7 @@ def main() -> None:
             shutil.copy(REPO / name, root / name)
         for folder in ("notebooks", "data/published", "data/synthetic"):
             shutil.copytree(REPO / folder, root / folder)
-        env = {**os.environ, "KOMMUNELAB_ROOT": str(root)}
+        env = {**os.environ, "KOMMUNELAB_ROOT": str(root), "KOMMUNELAB_DATA_MIRROR": mirror_of_this_checkout()}
         jobs = ["--jobs", str(args.jobs)]
         results = {"cold_build_all_defaults_s": timed(["build", *jobs], env),
                    "noop_build_s": timed(["build", *jobs], env)}
