@@ -55,6 +55,14 @@ def test_norwegian_municipalities():
     assert df["kommunenummer"].str.fullmatch(r"\d{4}").all() and "0101" in set(df["kommunenummer"])
 
 
+def test_published_aggregates_in_the_mirror():
+    iku = data.iku_national()
+    assert iku["year"].tolist() == [2009, 2015, 2016, 2017, 2018]
+    assert iku.set_index("year").loc[2017, "iku_all_municipalities_pct"] == 27.1
+    agg = data.barometer_aggregates()
+    assert len(agg) == 21 and set(agg["country"]) == {"DK", "NO", "SE"}
+
+
 def test_municipality_names_and_codes():
     assert data.municipality_code("Gribskov") == 270
     assert data.municipality_code(270) == data.municipality_code("270") == 270

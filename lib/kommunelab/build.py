@@ -291,8 +291,8 @@ class Builder:
                 result["error"]["notebook"] = str(target.relative_to(self.root))
             outcome.error = result.get("error")
             prev = self.previous.get(f"{v.report.id}/{v.id}")
-            if prev and prev.get("status") in ("built", "skipped"):
-                # The previous good report stays in place and stays listed, marked as stale.
+            if prev and prev.get("outputs"):
+                # The last good report stays in place and stays listed (this record says it failed since).
                 outcome.outputs = prev.get("outputs", {})
                 outcome.findings = prev.get("findings", [])
         return outcome

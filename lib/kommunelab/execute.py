@@ -26,10 +26,6 @@ class ExecutionFailure:
     exception: str
     message: str
 
-    def line(self) -> str:
-        cell = "?" if self.cell_index is None else str(self.cell_index)
-        return f"cell {cell}: {self.exception}: {self.message}".strip()
-
 
 QUIET = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up warnings are noise in cron logs
 

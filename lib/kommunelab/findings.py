@@ -156,7 +156,8 @@ def card_html(record: dict[str, Any], row: dict[str, Any]) -> str:
         f"<tr><th>status</th><td><span class='kl-pill kl-pill-status'>{e(label)}</span> "
         f"<span class='kl-pill'>{e(record['evidence'])}</span></td></tr>"
         "</table>"
-        f"<div class='kl-meta'>Evidence: {e(EVIDENCE_TEXT[record['evidence']])}.</div>"
+        f"<div class='kl-meta'>{'Evidence' if record['status'] != 'not-computed' else 'Evidence when computed'}: "
+        f"{e(EVIDENCE_TEXT[record['evidence']])}.</div>"
         f"<div class='kl-meta'>“{e(row['quote'])}” — {link} ({e(record['facts_id'])}; id {e(record['id'])})</div>"
         f"{note}</div>"
     )

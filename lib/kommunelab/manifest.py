@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import json
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -76,9 +75,6 @@ class Variant:
         if not keys:
             return "default"
         return "_".join(f"{k}-{_slug(self.params[k])}" for k in keys)
-
-    def params_json(self) -> str:
-        return json.dumps(self.params, sort_keys=True, ensure_ascii=False)
 
 
 def _slug(value: Any) -> str:

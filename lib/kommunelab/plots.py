@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import matplotlib as mpl
-import matplotlib.pyplot as plt
 import seaborn as sns
 from matplotlib.ticker import FuncFormatter
 
@@ -38,7 +37,3 @@ def number_axis(ax, axis: str = "y", locale: str = "en", decimals: int = 0, perc
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(FuncFormatter(label))
 
-
-def new_figure(width: float = 7.2, height: float = 3.6):
-    fig, ax = plt.subplots(figsize=(width, height))
-    return fig, ax

@@ -98,9 +98,6 @@ BAROMETER_AGGREGATES = Dataset(
     )),
     "COI, KS and SKL innovation barometer web pages", "published aggregates")
 
-DATASETS = {d.schema.name: d for d in (MUNICIPALITIES, POPULATION, UNEMPLOYMENT, INCOME, NO_MUNICIPALITIES,
-                                       IKU_NATIONAL, BAROMETER_AGGREGATES)}
-
 
 def municipalities() -> pd.DataFrame:
     """The 98 Danish municipalities: code, Danish/English name, region, area (km²)."""
