@@ -249,6 +249,7 @@ class Builder:
                 child.terminate()
             progress.close()
             shutil.rmtree(tmp_root, ignore_errors=True)
+            _remove_empty(self.reports_dir / ".tmp")
             self._log("interrupted: finished variants are in place; nothing half-written was kept")
             raise
         finally:
