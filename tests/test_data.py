@@ -27,6 +27,7 @@ def test_municipalities(mirror):
     assert df["region_code"].value_counts().sort_values(ascending=False).tolist() == [29, 22, 19, 17, 11]
     prov = df.attrs["provenance"]
     assert prov["origin"] == "mirror" and len(prov["sha256"]) == 64
+    assert prov["table"] == "—" and prov["retrieved"][:2] == "20" and prov["rows"] == 98
 
 
 def test_population_figures_from_folk1a():

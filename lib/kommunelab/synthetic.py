@@ -31,9 +31,22 @@ def synthetic_dir() -> Path:
     return project_root() / "data" / "synthetic"
 
 
+PUBLISHED_SCHEMAS = {
+    "survey_bases": Schema("survey_bases", (Column("survey", "str"), Column("base", "str"), Column("n", "int"),
+                                            Column("kind", "str"), Column("facts_id", "str"), Column("source", "str"),
+                                            Column("note", "str")), key=("survey", "base")),
+    "ks_value_forms": Schema("ks_value_forms", (Column("value_form", "str"), Column("share_pct", "float"),
+                                                Column("published_text", "str"), Column("facts_id", "str"),
+                                                Column("source", "str"), Column("quote", "str")), key=("value_form",)),
+    "ks_sector_rates": Schema("ks_sector_rates", (Column("sector", "str"), Column("share_pct", "float"),
+                                                  Column("published_text", "str"), Column("facts_id", "str"),
+                                                  Column("source", "str"), Column("quote", "str")), key=("sector",)),
+}
+
+
 def _published(name: str) -> pd.DataFrame:
     """A table from data/published/tables/: the generators take sizes and shares from there, not from code."""
-    return pd.read_csv(project_root() / "data" / "published" / "tables" / f"{name}.csv")
+    return data.published_table(name, PUBLISHED_SCHEMAS[name], "published tables")
 
 
 def _base(survey: str, base: str) -> int:

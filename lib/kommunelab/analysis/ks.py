@@ -72,14 +72,12 @@ def nordic_comparison(dk_base: int, no_base: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-SECTOR_RATES = Schema("ks_sector_rates", (Column("sector", "str"), Column("share_pct", "float"),
-                                          Column("published_text", "str"), Column("facts_id", "str"),
-                                          Column("source", "str"), Column("quote", "str")), key=("sector",))
-
-
 def published_sector_rates() -> dict[str, float]:
     """KS's published innovation rates by sector (8 of 10, 7 of 10), percent."""
-    return published_table("ks_sector_rates", SECTOR_RATES, "KS 2018").set_index("sector")["share_pct"].to_dict()
+    from ..synthetic import PUBLISHED_SCHEMAS
+
+    table = published_table("ks_sector_rates", PUBLISHED_SCHEMAS["ks_sector_rates"], "KS 2018")
+    return table.set_index("sector")["share_pct"].to_dict()
 
 
 def headline_bounds(sector_rates: tuple[float, float]) -> tuple[float, float]:

@@ -12,6 +12,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -130,7 +131,10 @@ def load(dataset: Dataset) -> pd.DataFrame:
     path, origin = locate(dataset)
     frame = read_table(path, dataset.schema)
     checksum = sha256_file(path)
+    # When the copy was retrieved: the download time for the cache, the file's date for the mirror.
+    retrieved = datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()
     frame.attrs["provenance"] = {"path": str(path), "origin": origin, "source": dataset.source,
-                                 "table": dataset.table, "sha256": checksum, "rows": len(frame)}
+                                 "table": dataset.table, "sha256": checksum, "rows": len(frame),
+                                 "retrieved": retrieved}
     record_read(str(path), checksum, origin, dataset.source, dataset.table)
     return frame
