@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -64,7 +65,19 @@ def mirror_dir() -> Path | None:
 
 
 def sha256_file(path: Path) -> str:
+    stat = Path(path).stat()
+    return _sha256(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _sha256(path: str, mtime_ns: int, size: int) -> str:
+    # Keyed by modification time and size, so a changed file is hashed again.
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=32)
+def _read_validated(path: str, mtime_ns: int, size: int, schema: Schema) -> pd.DataFrame:
+    return read_table(Path(path), schema)
 
 
 def mirror_checksums(mirror: Path) -> dict[str, str]:
@@ -129,7 +142,9 @@ def download_to_cache(dataset: Dataset) -> Path:
 
 def load(dataset: Dataset) -> pd.DataFrame:
     path, origin = locate(dataset)
-    frame = read_table(path, dataset.schema)
+    stat = path.stat()
+    # A notebook asks for the same table several times; read and validate it once per version of the file.
+    frame = _read_validated(str(path), stat.st_mtime_ns, stat.st_size, dataset.schema).copy()
     checksum = sha256_file(path)
     # When the copy was retrieved: the download time for the cache, the file's date for the mirror.
     retrieved = datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()
