@@ -80,6 +80,16 @@ def published_sector_rates() -> dict[str, float]:
     return table.set_index("sector")["share_pct"].to_dict()
 
 
+def derived_no_base() -> int:
+    """Norwegian municipal innovations implied by KS's published sample and innovation rate (our arithmetic)."""
+    from ..findings import spec
+    from ..synthetic import PUBLISHED_SCHEMAS
+
+    bases = published_table("survey_bases", PUBLISHED_SCHEMAS["survey_bases"], "published sample sizes")
+    n = int(bases[bases["survey"] == "KS innovation barometer 2018"]["n"].iloc[0])
+    return round(n * spec("ks.units_innovated")["published_value"] / 100)
+
+
 def headline_bounds(sector_rates: tuple[float, float]) -> tuple[float, float]:
     """A headline share of two sectors must lie between the two sector shares."""
     return (min(sector_rates), max(sector_rates))
