@@ -242,7 +242,9 @@ class Builder:
                                         "message": str(exc)}}
                 outcome = self._finish(v, result)
                 outcomes.append(outcome)
-                progress.step(outcome)
+                # Futures are dispatched in order and one more than the workers is queued: the first ones run.
+                running = [f"{futures[f].report.id}/{futures[f].id}" for f in futures if f.running()]
+                progress.step(outcome, running[: max(1, self.options.jobs)])
         except KeyboardInterrupt:
             pool.shutdown(wait=False, cancel_futures=True)
             for child in multiprocessing.active_children():  # running workers; their kernels exit with them
@@ -330,13 +332,13 @@ class _Progress:
 
             self.bar = tqdm(total=total, file=out, unit="report", dynamic_ncols=True)
 
-    def step(self, outcome: Outcome) -> None:
+    def step(self, outcome: Outcome, running: list[str] | None = None) -> None:
         self.done += 1
         line = f"[{self.done}/{self.total}] {outcome.status:<6} {outcome.report}/{outcome.variant} ({outcome.seconds:.1f} s)"
         if outcome.error:
             line += f" - {_error_line(outcome.error)}"
         if self.bar is not None:
-            self.bar.set_description(f"{outcome.report}/{outcome.variant}")
+            self.bar.set_description(f"running {', '.join(running)}" if running else "done")
             self.bar.update(1)
             if outcome.status == "failed":
                 self.bar.write(line)
