@@ -36,6 +36,11 @@ def project(tmp_path, monkeypatch) -> Path:
         shutil.copy(REPO / name, root / name)
     for folder in ("notebooks", "data/published", "data/synthetic"):
         shutil.copytree(REPO / folder, root / folder)
+    yield from _as_project_root(root, monkeypatch)
+
+
+def _as_project_root(root: Path, monkeypatch):
+    """Make ``root`` the project for the test, with the library's caches emptied before and after."""
     monkeypatch.setenv("KOMMUNELAB_ROOT", str(root))
     _clear_caches()
     yield root
@@ -46,7 +51,7 @@ def _clear_caches() -> None:
     from kommunelab import findings, manifest
     from kommunelab.data import municipality_choices
 
-    manifest._choices_table.cache_clear()
+    manifest.choices_table.cache_clear()
     municipality_choices.cache_clear()
     findings.published_findings.cache_clear()
 
@@ -100,7 +105,4 @@ formats = ["html"]
 type = "bool"
 default = false
 ''', encoding="utf-8")
-    monkeypatch.setenv("KOMMUNELAB_ROOT", str(root))
-    _clear_caches()
-    yield root
-    _clear_caches()
+    yield from _as_project_root(root, monkeypatch)

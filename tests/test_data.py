@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 
 import pytest
@@ -132,8 +131,3 @@ def test_project_mirror_setting_in_reports_toml(project, mirror, monkeypatch):
     manifest.write_text(text.replace('mirror = "../shared/data"', f'mirror = "{mirror}"'), encoding="utf-8")
     assert data.municipalities().attrs["provenance"]["origin"] == "mirror"
 
-
-def test_mirror_checksums_file_is_used(mirror):
-    sums = dict(line.split()[::-1] for line in (mirror / "SHA256SUMS").read_text().splitlines() if line.strip())
-    digest = hashlib.sha256((mirror / "dk" / "municipalities.csv").read_bytes()).hexdigest()
-    assert sums["dk/municipalities.csv"] == digest

@@ -28,19 +28,12 @@ from .chromium import ensure_chromium
 from .errors import KommunelabError
 from .manifest import FORMATS, Report, Variant, load_manifest, variants
 from .paths import library_dir, project_root
+from .provenance import sha256_file
 from .report import collect_outputs
 
 LOCK_FILE = "requirements.lock"
 STATE_FILE = "build.json"
 FINDINGS_FILE = "findings.json"
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @cache

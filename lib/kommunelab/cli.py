@@ -21,7 +21,7 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_params(args) -> int:
-    from .manifest import _choices_table, load_manifest
+    from .manifest import choices_table, load_manifest
 
     manifest = load_manifest()
     if args.report not in manifest:
@@ -33,7 +33,7 @@ def _cmd_params(args) -> int:
         if p.name in report.grid:
             print(f"  grid: {report.grid[p.name]!r} (expanded by --all-variants)")
         if p.choices_from:
-            table = _choices_table(p.choices_from)
+            table = choices_table(p.choices_from)
             names = sorted(k for k, v in table.items() if k != v and not k.islower())
             print(f"  {len(set(table.values()))} values, e.g. {', '.join(names[:12])} ...")
     return 0

@@ -23,10 +23,9 @@ import pandas as pd
 
 from . import fmt
 from .data.schema import Column, Schema, read_table
-from .data.sources import sha256_file
 from .errors import FindingError
 from .paths import project_root
-from .provenance import record_read
+from .provenance import record_read, sha256_file
 from .report import FINDING_MIME, _display
 
 EVIDENCE = ("public-data", "published-tables", "synthetic", "microdata")

@@ -132,7 +132,7 @@ def _parse_report(path: Path, rid: str, spec: dict) -> Report:
 
 
 @cache
-def _choices_table(import_path: str) -> dict[str, Any]:
+def choices_table(import_path: str) -> dict[str, Any]:
     module, _, func = import_path.partition(":")
     try:
         return dict(getattr(importlib.import_module(module), func)())
@@ -167,7 +167,7 @@ def _validate_value(report: Report, p: Parameter, value: Any) -> Any:
     if p.choices is not None and value not in p.choices:
         raise ParameterError(report.id, p.name, f"{value!r} is not allowed", p.allowed())
     if p.choices_from is not None:
-        table = _choices_table(p.choices_from)
+        table = choices_table(p.choices_from)
         key = str(value).strip()
         canonical = table.get(key, table.get(key.casefold()))
         if canonical is None:
@@ -202,7 +202,7 @@ def grid_values(report: Report, name: str) -> list[Any]:
         if p.choices is not None:
             return list(p.choices)
         if p.choices_from is not None:
-            return sorted(set(_choices_table(p.choices_from).values()), key=str)
+            return sorted(set(choices_table(p.choices_from).values()), key=str)
         raise ManifestError(f"report {report.id!r}: grid {name} = 'all' needs choices or choices_from")
     if not isinstance(spec, list):
         raise ManifestError(f"report {report.id!r}: grid {name} must be a list of values or 'all'")

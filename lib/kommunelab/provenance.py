@@ -6,7 +6,10 @@ which rebuilds a report when one of these files changes.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,21 @@ class FileRead:
 
 
 _READ: dict[str, FileRead] = {}
+
+
+def sha256_file(path: Path | str) -> str:
+    """SHA-256 of a file, computed once per version (modification time and size) of the file."""
+    stat = Path(path).stat()
+    return _sha256(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=512)
+def _sha256(path: str, mtime_ns: int, size: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def record_read(path: str, sha256: str, origin: str, source: str = "", table: str = "") -> None:

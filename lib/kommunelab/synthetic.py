@@ -19,9 +19,8 @@ import pandas as pd
 
 from . import data
 from .data.schema import Column, Schema, read_table
-from .data.sources import sha256_file
 from .paths import project_root
-from .provenance import record_read
+from .provenance import record_read, sha256_file
 
 SEED = 20151001
 MARKER = "SYNTHETIC.txt"
@@ -29,29 +28,6 @@ MARKER = "SYNTHETIC.txt"
 
 def synthetic_dir() -> Path:
     return project_root() / "data" / "synthetic"
-
-
-PUBLISHED_SCHEMAS = {
-    "survey_bases": Schema("survey_bases", (Column("survey", "str"), Column("base", "str"), Column("n", "int"),
-                                            Column("kind", "str"), Column("facts_id", "str"), Column("source", "str"),
-                                            Column("note", "str")), key=("survey", "base")),
-    "ks_value_forms": Schema("ks_value_forms", (Column("value_form", "str"), Column("share_pct", "float"),
-                                                Column("published_text", "str"), Column("facts_id", "str"),
-                                                Column("source", "str"), Column("quote", "str")), key=("value_form",)),
-    "ks_sector_rates": Schema("ks_sector_rates", (Column("sector", "str"), Column("share_pct", "float"),
-                                                  Column("published_text", "str"), Column("facts_id", "str"),
-                                                  Column("source", "str"), Column("quote", "str")), key=("sector",)),
-}
-
-
-def _published(name: str) -> pd.DataFrame:
-    """A table from data/published/tables/: the generators take sizes and shares from there, not from code."""
-    return data.published_table(name, PUBLISHED_SCHEMAS[name], "published tables")
-
-
-def _base(survey: str, base: str) -> int:
-    bases = _published("survey_bases")
-    return int(bases[(bases["survey"] == survey) & (bases["base"] == base)]["n"].iloc[0])
 
 
 def _rng(name: str) -> np.random.Generator:
@@ -65,7 +41,7 @@ COI_SECTORS = {"municipal": 0.70, "regional": 0.12, "state": 0.18}  # invented s
 
 def coi_workplaces() -> pd.DataFrame:
     rng = _rng("coi")
-    n = _base("COI innovation barometer 2015-16", "responding public workplaces")
+    n = data.survey_base("COI innovation barometer 2015-16", "responding public workplaces")
     sector = rng.choice(list(COI_SECTORS), size=n, p=list(COI_SECTORS.values()))
     large = rng.random(n) < 0.35
     stratum = [f"{s}-{'large' if lg else 'small'}" for s, lg in zip(sector, large, strict=True)]
@@ -106,15 +82,15 @@ KS_FORM_COLUMNS = {"better quality": "value_quality", "employee satisfaction": "
 
 def ks_units() -> pd.DataFrame:
     rng = _rng("ks")
-    n = _base("KS innovation barometer 2018", "responding unit managers")
+    n = data.survey_base("KS innovation barometer 2018", "responding unit managers")
     codes = data.no_municipalities(2017)
     pick = rng.integers(0, len(codes), n)
     sector = rng.choice(["education & childhood", "health & care"], size=n, p=[0.4, 0.6])
     weight = rng.uniform(0.6, 1.6, n).round(4)  # invented stand-in for the workplace x landsdel weights
-    rates = _published("ks_sector_rates").set_index("sector")["share_pct"] / 100  # KS-02
+    rates = data.published_table("ks_sector_rates").set_index("sector")["share_pct"] / 100  # KS-02
     innovated = rng.random(n) < np.where(sector == "education & childhood", rates["education & childhood"],
                                          rates["health & care"])
-    published = _published("ks_value_forms").set_index("value_form")["share_pct"] / 100  # KS-10
+    published = data.published_table("ks_value_forms").set_index("value_form")["share_pct"] / 100  # KS-10
     forms = {KS_FORM_COLUMNS[form]: share for form, share in published.items()}
     frame = pd.DataFrame({"unit_id": np.arange(1, n + 1), "kommunenummer": codes["kommunenummer"].to_numpy()[pick],
                           "fylkesnummer": codes["fylkesnummer"].to_numpy()[pick], "sector": sector,
@@ -144,7 +120,7 @@ def kora_heads() -> pd.DataFrame:
     munis = data.municipalities()
     pop = data.population(year=2015, level="municipality").set_index("area_code")["population"]
     rows = [(m.municipality_code, m.region_code, area) for m in munis.itertuples() for area in KORA_AREAS]
-    invited = _base("KORA 2015 survey", "invited department heads")  # KO-01
+    invited = data.survey_base("KORA 2015 survey", "invited department heads")  # KO-01
     keep = np.sort(rng.choice(len(rows), size=invited, replace=False))
     heads = pd.DataFrame([rows[i] for i in keep], columns=["municipality_code", "region_code", "policy_area"])
     heads.insert(0, "head_id", np.arange(1, len(heads) + 1))

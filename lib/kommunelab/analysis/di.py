@@ -15,14 +15,9 @@ import pandas as pd
 
 from .. import data
 from ..data.schema import Column, Schema, read_table
-from ..data.sources import sha256_file
 from ..errors import DataError
 from ..paths import project_root
-from ..provenance import record_read
-
-INPUTS = Schema("di_inputs", (Column("name", "str"), Column("value", "float"), Column("unit", "str"),
-                              Column("year", "int"), Column("facts_id", "str"), Column("source", "str"),
-                              Column("quote", "str")), key=("name",))
+from ..provenance import record_read, sha256_file
 
 # A user-supplied file with municipality-level data (e.g. from noegletal.dk), one row per municipality and main
 # account: the spending on tasks that private suppliers may legally perform, and the share exposed (IKU).
@@ -35,7 +30,7 @@ MUNICIPAL_INPUT = Schema("di_municipal_input", (
 
 
 def published_inputs() -> dict[str, float]:
-    return data.published_table("di_published_inputs", INPUTS, "DI / seed text").set_index("name")["value"].to_dict()
+    return data.published_table("di_published_inputs").set_index("name")["value"].to_dict()
 
 
 def implied_exposable_times_rate(savings: float, iku_from: float, iku_to: float) -> float:

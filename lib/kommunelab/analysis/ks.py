@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import stats
-from ..data import published_table
-from ..data.schema import Column, Schema
+from ..data import published_table, survey_base
 
 SECTORS = ("all", "education & childhood", "health & care")
 VALUE_FORMS = {"value_quality": "better quality", "value_employee_satisfaction": "employee satisfaction",
@@ -46,13 +45,8 @@ def drivers(ks: pd.DataFrame) -> pd.DataFrame:
     return stats.category_shares(ks["main_driver"], ks["weight"])
 
 
-NORDIC = Schema("nordic", (Column("indicator", "str"), Column("dk_pct", "float"), Column("no_pct", "float"),
-                           Column("facts_id", "str"), Column("source", "str"), Column("quote", "str")),
-                key=("indicator",))
-
-
 def nordic_table() -> pd.DataFrame:
-    return published_table("nordic_municipal_innovation", NORDIC, "COI NO-DK comparison")
+    return published_table("nordic_municipal_innovation")
 
 
 def nordic_comparison(dk_base: int, no_base: int) -> pd.DataFrame:
@@ -74,19 +68,14 @@ def nordic_comparison(dk_base: int, no_base: int) -> pd.DataFrame:
 
 def published_sector_rates() -> dict[str, float]:
     """KS's published innovation rates by sector (8 of 10, 7 of 10), percent."""
-    from ..synthetic import PUBLISHED_SCHEMAS
-
-    table = published_table("ks_sector_rates", PUBLISHED_SCHEMAS["ks_sector_rates"], "KS 2018")
-    return table.set_index("sector")["share_pct"].to_dict()
+    return published_table("ks_sector_rates").set_index("sector")["share_pct"].to_dict()
 
 
 def derived_no_base() -> int:
     """Norwegian municipal innovations implied by KS's published sample and innovation rate (our arithmetic)."""
     from ..findings import spec
-    from ..synthetic import PUBLISHED_SCHEMAS
 
-    bases = published_table("survey_bases", PUBLISHED_SCHEMAS["survey_bases"], "published sample sizes")
-    n = int(bases[bases["survey"] == "KS innovation barometer 2018"]["n"].iloc[0])
+    n = survey_base("KS innovation barometer 2018", "responding unit managers")
     return round(n * spec("ks.units_innovated")["published_value"] / 100)
 
 

@@ -17,11 +17,10 @@ from functools import cache
 import pandas as pd
 
 from ..errors import DataError
-from ..paths import project_root
-from ..provenance import record_read
 from . import klass, statbank
-from .schema import Column, Schema, read_table
-from .sources import Dataset, load, sha256_file
+from .published import published_table, survey_base  # noqa: F401 (part of this package's API)
+from .schema import Column, Schema
+from .sources import Dataset, load
 
 
 def _regions_are_known(df: pd.DataFrame, where: str) -> None:
@@ -143,13 +142,6 @@ def iku_national() -> pd.DataFrame:
 def barometer_aggregates() -> pd.DataFrame:
     """Published aggregate percentages from the Danish, Norwegian and Swedish innovation barometers."""
     return load(BAROMETER_AGGREGATES)
-
-
-def published_table(name: str, schema: Schema, source: str) -> pd.DataFrame:
-    """A table transcribed from a report, data/published/tables/<name>.csv, validated and recorded as read."""
-    path = project_root() / "data" / "published" / "tables" / f"{name}.csv"
-    record_read(str(path), sha256_file(path), "project", source, path.name)
-    return read_table(path, schema)
 
 
 def _keep_provenance(df: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import pandas as pd
 
 from ..errors import DataError, DownloadError
 from ..paths import project_root
-from ..provenance import record_read
+from ..provenance import record_read, sha256_file
 from .schema import Schema, read_table, validate_frame
 
 MIRROR_ENV = "KOMMUNELAB_DATA_MIRROR"
@@ -62,17 +61,6 @@ def mirror_dir() -> Path | None:
         raise DataError(value, f"${MIRROR_ENV} names a folder that does not exist",
                         hint=f"unset {MIRROR_ENV} or point it at the mirror (e.g. ../shared/data)")
     return path.resolve()
-
-
-def sha256_file(path: Path) -> str:
-    stat = Path(path).stat()
-    return _sha256(str(path), stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=256)
-def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    # Keyed by modification time and size, so a changed file is hashed again.
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @lru_cache(maxsize=32)

@@ -1,0 +1,50 @@
+"""Tables transcribed from the reports (data/published/tables/<name>.csv): one schema each, read in one way.
+
+A table added to that folder needs a schema here; tests/test_findings.py checks that every file has one.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..paths import project_root
+from ..provenance import record_read, sha256_file
+from .schema import Column, Schema, read_table
+
+
+def _source_quote(*columns: Column) -> tuple[Column, ...]:
+    return (*columns, Column("facts_id", "str"), Column("source", "str"), Column("quote", "str"))
+
+
+SCHEMAS = {
+    "nordic_municipal_innovation": Schema("nordic_municipal_innovation", _source_quote(
+        Column("indicator", "str"), Column("dk_pct", "float"), Column("no_pct", "float")),
+        key=("indicator",)),
+    "ks_sector_rates": Schema("ks_sector_rates", _source_quote(
+        Column("sector", "str"), Column("share_pct", "float"), Column("published_text", "str")),
+        key=("sector",)),
+    "ks_value_forms": Schema("ks_value_forms", _source_quote(
+        Column("value_form", "str"), Column("share_pct", "float"), Column("published_text", "str")),
+        key=("value_form",)),
+    "di_published_inputs": Schema("di_published_inputs", _source_quote(
+        Column("name", "str"), Column("value", "float"), Column("unit", "str"), Column("year", "int")),
+        key=("name",)),
+    "survey_bases": Schema("survey_bases", (
+        Column("survey", "str"), Column("base", "str"), Column("n", "int"), Column("kind", "str"),
+        Column("facts_id", "str"), Column("source", "str"), Column("note", "str")), key=("survey", "base")),
+}
+
+
+def published_table(name: str) -> pd.DataFrame:
+    """data/published/tables/<name>.csv, validated against its schema and recorded as read."""
+    if name not in SCHEMAS:
+        raise KeyError(f"no schema for published table {name!r}; add one to kommunelab.data.published.SCHEMAS")
+    path = project_root() / "data" / "published" / "tables" / f"{name}.csv"
+    record_read(str(path), sha256_file(path), "project", "data/published/tables", path.name)
+    return read_table(path, SCHEMAS[name])
+
+
+def survey_base(survey: str, base: str) -> int:
+    """A published sample size, e.g. survey_base("KS innovation barometer 2018", "responding unit managers")."""
+    bases = published_table("survey_bases")
+    return int(bases[(bases["survey"] == survey) & (bases["base"] == base)]["n"].iloc[0])
