@@ -48,9 +48,11 @@ def _as_project_root(root: Path, monkeypatch):
 
 
 def _clear_caches() -> None:
-    from kommunelab import findings, manifest
+    from kommunelab import findings, manifest, survey
     from kommunelab.data import municipality_choices
 
+    survey.stand_in_checksums.cache_clear()
+    survey._LAST.clear()
     manifest.choices_table.cache_clear()
     municipality_choices.cache_clear()
     findings.published_findings.cache_clear()

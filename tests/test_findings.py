@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kommunelab import findings
+from kommunelab import findings, targets
 from kommunelab.errors import FindingError
 from kommunelab.manifest import load_manifest
 
@@ -29,6 +29,7 @@ def test_findings_csv_schema(project):
     assert table["id"].is_unique
     assert set(table["evidence"]) <= set(findings.EVIDENCE)
     assert set(table["unit"]) <= set(findings.UNITS)
+    assert set(table["check"]) <= set(findings.CHECKS)
     reports = set(load_manifest())
     assert set(table["report"]) <= reports
     for r in rows():
@@ -71,23 +72,64 @@ def test_unknown_id_is_an_error(project):
         findings.finding("kl.nonsense", 1)
 
 
+@pytest.mark.parametrize("rule, value, expected", [
+    ("round:1", 80, (79.5, 80.5)),  # "80%"
+    ("tenths", 80, (75, 85)),  # "8 of 10"
+    ("over", 50, (50, 100)),  # "over half"
+    ("round:1", 3, (2.5, 3.5)),  # "three times"
+    ("fraction:2/3", 66.67, (63.33, 70.83)),  # "two of three": about [62, 71]
+    ("over-tenths", 70, (70, 80)),  # "over 7 of 10" allows 76, which 72 +- 3 did not
+    ("one-in:20", 5, (4.5, 5.83)),  # "one in twenty"
+    ("above:1", None, (1.0, None)),  # "more often"
+])
+def test_target_rules(rule, value, expected):
+    low, high = targets.interval(rule, value)
+    assert low == pytest.approx(expected[0]) and (high == pytest.approx(expected[1]) if expected[1] else high is None)
+
+
+def test_every_numeric_claim_has_the_interval_its_rule_gives():
+    for r in rows():
+        if r["published_value"] or r["target_rule"] != "none":
+            low, high = targets.interval(r["target_rule"], float(r["published_value"]) if r["published_value"] else None)
+            assert r["target_low"] != "" and float(r["target_low"]) == pytest.approx(low), r["id"]
+            assert (r["target_high"] == "" and high is None) or float(r["target_high"]) == pytest.approx(high), r["id"]
+        else:
+            assert r["published_text"].endswith("(qualitative)"), r["id"]
+
+
 def test_status_rules(project):
-    record = findings.finding("kl.innovation_purpose_share", 19.0)  # exact, but synthetic
-    assert record["status"] == "pipeline-check"
-    assert findings.finding("kl.innovation_purpose_share", 19.4, evidence="microdata")["status"] == "reproduced"
+    # Synthetic: pass or fail against the stand-in's own truth (19.41 %), whatever the published 19 %.
+    record = findings.finding("kl.innovation_purpose_share", 19.4, ci=(18.3, 20.6))
+    assert record["status"] == "pipeline-check" and record["recovered"] is True
+    assert record["truth"] == pytest.approx(19.41, abs=0.01)
+    missed = findings.finding("kl.innovation_purpose_share", 19.0, ci=(18.95, 19.05))  # the published value, but
+    assert missed["status"] == "pipeline-check" and missed["recovered"] is False  # not the stand-in's truth
+    assert missed["label"] == "pipeline check: NOT recovered"
+    # Microdata: the published interval decides; whether the estimate's interval overlaps it is recorded too.
+    inside = findings.finding("kl.innovation_purpose_share", 19.4, ci=(18.0, 21.0), evidence="microdata")
+    assert inside["status"] == "reproduced" and inside["ci_overlaps_target"] is True
+    outside = findings.finding("kl.innovation_purpose_share", 20.0, ci=(19.2, 20.8), evidence="microdata")
+    assert outside["status"] == "differs" and outside["ci_overlaps_target"] is True
     assert findings.finding("kl.innovation_purpose_share", 25.0, evidence="microdata")["status"] == "differs"
-    assert findings.finding("di.gribskov_contract_sum", 1.5e9)["status"] == "reproduced"
+    # Arithmetic on quoted figures is never "reproduced"; a benchmark is never "differs".
+    arithmetic = findings.finding("di.gribskov_contract_sum", 1.5e9)
+    assert arithmetic["status"] == "arithmetic-check" and arithmetic["passed"] is True
+    assert findings.finding("di.gribskov_contract_sum", 2e9)["passed"] is False
+    assert findings.finding("di.copenhagen_savings", 379e6, check="benchmark")["status"] == "benchmark"
     assert findings.finding("coi.citizens_or_volunteers_bounds", bounds=(63, 79))["status"] == "consistent"
     assert findings.finding("coi.citizens_or_volunteers_bounds", bounds=(70, 79))["status"] == "inconsistent"
     assert findings.finding("di.tax_points", note="no tax base")["status"] == "not-computed"
     with pytest.raises(FindingError, match="say why"):
         findings.finding("di.tax_points")
-    with pytest.raises(FindingError, match="NaN"):
+    with pytest.raises(FindingError, match="nan"):
         findings.finding("di.tax_points", float("nan"))
+    with pytest.raises(FindingError, match="no truth for finding 'di.tax_points'"):
+        findings.finding("di.tax_points", 0.5, evidence="synthetic")
 
 
 def test_card_shows_published_computed_status_and_evidence(project):
-    record = findings.finding("kora.cross_area", 38.6, ci=(35.1, 42.2), locale="da", decimals=1)
+    record = findings.finding("kora.cross_area", 38.6, ci=(35.1, 42.2), n=612, locale="da", decimals=1)
     html = findings.card_html(record, findings.spec("kora.cross_area"))
-    for text in ("39%", "38,6 pct. (95% CI 35,1 pct. to 42,2 pct.)", "pipeline check", "synthetic", "kora.dk"):
+    for text in ("39%", "38,6 pct. (95% CI 35,1 pct. to 42,2 pct.)", "n = 612 answered", "pipeline check: recovered",
+                 "stand-in truth", "synthetic", "kora.dk"):
         assert text in html

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from kommunelab import fmt, synthetic
+from kommunelab.survey import load_survey
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -32,16 +33,9 @@ def test_stand_ins_regenerate_identically(tmp_path, project):
 
 
 def test_stand_ins_have_the_published_sizes(project):
-    assert len(synthetic.load_survey("coi_workplaces")) == 2362
-    assert len(synthetic.load_survey("ks_units")) == 1786
-    heads = synthetic.load_survey("kora_heads")
+    assert len(load_survey("coi_workplaces")) == 2362
+    assert len(load_survey("ks_units")) == 1786
+    heads = load_survey("kora_heads")
     assert len(heads) == 838 and heads["responded"].sum() == round(0.53 * 838)
     assert heads["municipality_code"].nunique() == 98
-    assert synthetic.load_survey("kl_collaborations").attrs["synthetic"] is True
-
-
-def test_real_microdata_folder_is_not_marked_synthetic(project, tmp_path):
-    folder = tmp_path / "real"
-    folder.mkdir()
-    (folder / "ks_units.csv").write_bytes((project / "data" / "synthetic" / "ks_units.csv").read_bytes())
-    assert synthetic.load_survey("ks_units", folder).attrs["synthetic"] is False
+    assert load_survey("kl_collaborations").attrs["synthetic"] is True

@@ -58,13 +58,29 @@ def test_every_report_records_all_its_findings_with_defaults(built_defaults):
             assert "Synthetic data: pipeline check, not a reproduction." in html
 
 
-def test_synthetic_findings_are_pipeline_checks_never_reproduced(built_defaults):
+def test_synthetic_findings_are_pipeline_checks_against_the_stand_in_truth(built_defaults):
     root, variants = built_defaults
     for report, variant in variants.items():
         for f in findings_of(root, report, variant).values():
             if f["evidence"] == "synthetic":
                 assert f["status"] == "pipeline-check", f["id"]
-            assert f["status"] != "reproduced" or f["evidence"] in ("public-data", "published-tables")
+                assert f["truth"] is not None and isinstance(f["recovered"], bool), f["id"]
+            # Nothing is "reproduced" without a recomputation from data by the report's method.
+            assert f["status"] != "reproduced" or (f["check"] == "recomputation" and f["evidence"] != "synthetic")
+
+
+def test_every_caption_drawn_from_the_stand_in_says_so(built_defaults):
+    import re
+
+    root, variants = built_defaults
+    for report in ("kl_collaborations", "ks_innovation_barometer", "kora_civil_society", "coi_citizens_volunteers"):
+        html = (root / "reports" / report / f"{variants[report]}.html").read_text(encoding="utf-8")
+        captions = re.findall(r'<p class="(kl-caption[^"]*)">(.*?)</p>', html, flags=re.S)
+        assert captions, report
+        for css, text in captions:
+            # A caption either carries the stand-in note or describes published figures only.
+            assert "kl-caption-stand-in" in css or "Published" in text, (report, text[:80])
+        assert "recomputes those key findings" not in html and "Four in five workplaces innovate" not in html
 
 
 def test_default_findings_values(built_defaults):
@@ -78,16 +94,26 @@ def test_default_findings_values(built_defaults):
     lo, hi = coi["coi.democratic_value_ratio"]["ci"]
     assert lo < coi["coi.democratic_value_ratio"]["value"] < hi
     di = findings_of(root, "di_outsourcing_savings", v["di_outsourcing_savings"])
-    assert di["di.gribskov_contract_sum"]["status"] == "reproduced"
+    assert di["di.gribskov_contract_sum"]["status"] == "arithmetic-check" and di["di.gribskov_contract_sum"]["passed"]
     assert di["di.total_savings"]["status"] == "not-computed" and "municipal_input" in di["di.total_savings"]["note"]
     # Copenhagen's share of the municipalities' population (2013): 559,440 of 5,602,536 inhabitants.
     assert di["di.copenhagen_savings"]["value"] == pytest.approx(3.8e9 * 559_440 / 5_602_536, rel=1e-6)
-    assert di["di.copenhagen_savings"]["status"] == "differs"
+    assert di["di.copenhagen_savings"]["status"] == "benchmark"
+    assert not any(f["status"] in ("reproduced", "differs") for f in di.values())
+    html = (root / "reports" / "di_outsourcing_savings" / f"{v['di_outsourcing_savings']}.html").read_text(encoding="utf-8")
+    # DI's own total is restated, never presented as what a model gives; the independent base gives the rate.
+    assert "the model gives" not in html and "Restated." in html and "by construction" in html
+    assert "KFST" in html and "14.4%" in html
     ks = findings_of(root, "ks_innovation_barometer", v["ks_innovation_barometer"])
     assert ks["ks.units_innovated_bounds"]["status"] == "consistent"
     kora = findings_of(root, "kora_civil_society", v["kora_civil_society"])
     assert kora["kora.invited"]["value"] == 838
     assert kora["kora.response_rate"]["value"] == pytest.approx(100 * 444 / 838)
+    # A claim of no difference reports the difference, its interval and what the data rule out.
+    party = kora["kora.no_party_dependence"]
+    assert party["unit"] == "pp" and party["ci"][0] < party["value"] < party["ci"][1]
+    assert "rule out differences larger than" in party["note"]
+    assert kora["kora.increased_focus"]["n"] < 444  # blank answers are not counted as "no"
 
 
 def build_one(root: Path, report: str, params: dict) -> tuple[str, dict[str, dict]]:
@@ -111,6 +137,24 @@ def test_non_default_parameters(built_defaults, tmp_path):
     _, kora = build_one(root, "kora_civil_society", {"breakdown": "region"})
     assert set(kora) == published_ids("kora_civil_society")
 
+    real = tmp_path / "coi_real"
+    real.mkdir()
+    table = (root / "data" / "synthetic" / "coi_workplaces.csv").read_text(encoding="utf-8").splitlines()
+    table[1] = table[1].replace(",8.", ",9.", 1)  # not a copy of the stand-in any more
+    (real / "coi_workplaces.csv").write_text("\n".join(table) + "\n", encoding="utf-8")
+    from kommunelab.cli import main
+
+    main(["microdata", "init", str(real)])
+    meta = json.loads((real / "datapackage.json").read_text(encoding="utf-8"))
+    meta.update(title="COI workplaces 2015-16 (analyst's copy)", sources=["COI"], licenses=["research agreement"])
+    (real / "datapackage.json").write_text(json.dumps(meta), encoding="utf-8")
+    variant, micro = build_one(root, "coi_citizens_volunteers", {"data_dir": str(real)})
+    assert {f["evidence"] for f in micro.values() if f["id"] != "coi.citizens_or_volunteers_bounds"} == {"microdata"}
+    assert micro["coi.workplaces_innovated"]["status"] in ("reproduced", "differs")
+    html = (root / "reports" / "coi_citizens_volunteers" / f"{variant}.html").read_text(encoding="utf-8")
+    assert "Survey data:</strong> COI workplaces 2015-16 (analyst's copy)" in html and "research agreement" in html
+    assert "Synthetic data: pipeline check" not in html
+
     _, coi = build_one(root, "coi_citizens_volunteers", {"sector": "municipal"})
     _, coi_state = build_one(root, "coi_citizens_volunteers", {"sector": "state"})
     assert coi["coi.workplaces_innovated"]["value"] != coi_state["coi.workplaces_innovated"]["value"]
@@ -131,6 +175,7 @@ def test_di_with_a_municipal_input_file(built_defaults, tmp_path):
     _, di = build_one(root, "di_outsourcing_savings", {"municipal_input": str(path), "savings_rate": "0.1"})
     target = (40 + 9 * 30) / 10  # mean IKU of the ten highest = 31
     assert di["di.copenhagen_savings"]["value"] == pytest.approx(100e6 * (target - 20) / 100 * 0.1)
+    assert di["di.copenhagen_savings"]["status"] == "differs"  # DI's method on data: a real recomputation
     total = 100e6 * 0.11 * 0.1 + 10 * 50e6 * 0.01 * 0.1
     assert di["di.total_savings"]["value"] == pytest.approx(total)
     average = (100e6 * 20 + 10e6 * 40 + 500e6 * 30) / 610e6

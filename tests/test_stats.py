@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from kommunelab import stats
@@ -96,3 +97,27 @@ def test_category_shares_ranks():
     shares = stats.category_shares(["a"] * 5 + ["b"] * 3 + ["c"] * 2)
     assert shares["category"].tolist() == ["a", "b", "c"] and shares["rank"].tolist() == [1, 2, 3]
     assert shares["share"].tolist() == pytest.approx([50, 30, 20])
+
+
+def test_largest_group_difference_with_two_groups_is_the_newcombe_difference():
+    y = [1] * 56 + [0] * 14 + [1] * 48 + [0] * 32
+    g = ["a"] * 70 + ["b"] * 80
+    d = stats.largest_group_difference(y, g)
+    c = stats.two_proportions(56, 70, 48, 80)
+    assert d.group == "a" and d.groups == 2 and d.n == 150
+    assert (d.estimate, d.low, d.high) == pytest.approx((100 * c.estimate, 100 * c.low, 100 * c.high))
+    assert d.ruled_out == pytest.approx(100 * c.high)
+
+
+def test_largest_group_difference_adjusts_for_several_groups_and_skips_blanks():
+    y = [1, 0] * 30 + [1] * 20 + [None] * 5
+    g = ["a"] * 20 + ["b"] * 20 + ["c"] * 20 + ["d"] * 25
+    d = stats.largest_group_difference(y, g)
+    assert d.groups == 4 and d.n == 80 and d.group == "d"
+    inside = stats.two_proportions(20, 20, 30, 60, alpha=0.05 / 4)
+    assert (d.low, d.high) == pytest.approx((100 * inside.low, 100 * inside.high))
+
+
+def test_proportion_answered_leaves_blanks_out():
+    e = stats.proportion_answered(pd.Series([1, 0, None, 1, None], dtype="Int64"))
+    assert e.n == 3 and e.value == pytest.approx(2 / 3)

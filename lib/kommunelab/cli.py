@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from .errors import KommunelabError
 
@@ -61,6 +62,14 @@ def _cmd_synthetic(args) -> int:
     return 0
 
 
+def _cmd_microdata_init(args) -> int:
+    from .survey import init_descriptor
+
+    path = init_descriptor(args.folder)
+    print(f"wrote {path}: fill in the FILL IN fields (title, sources, licenses), then pass the folder as -p data_dir=...")
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kommunelab", description="Build the kommunelab reports.")
     parser.add_argument("--data-mirror", metavar="DIR", default=None,
@@ -90,6 +99,14 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synthetic", help="regenerate the synthetic survey stand-ins in data/synthetic/")
     p.set_defaults(func=_cmd_synthetic)
+
+    p = sub.add_parser("microdata", help="describe a folder of real survey microdata (datapackage.json)")
+    micro = p.add_subparsers(dest="microdata_command", required=True)
+    q = micro.add_parser("init", help="write a datapackage.json template for the survey tables in FOLDER",
+                         description="Write FOLDER/datapackage.json listing the survey tables found there, each with "
+                                     "its schema; fill in the title, sources and licences before using the folder.")
+    q.add_argument("folder", type=Path)
+    q.set_defaults(func=_cmd_microdata_init)
     return parser
 
 

@@ -1,13 +1,20 @@
-"""Record a computed value against its published figure: ``finding("kora.cross_area", 38.6, ci=(35.1, 42.2))``.
+"""Record a computed value against its published claim: ``finding("kora.cross_area", 38.6, ci=(35.1, 42.2), n=612)``.
 
-The published figure, unit, tolerance, evidence kind and source live in data/published/findings.csv; a
-notebook supplies only the computed value. The call shows a card in the report and emits the record under a
-kommunelab MIME type, from which the build collects reports/findings.json and the index scorecard.
+The published claim (its wording, the interval that wording allows, unit, evidence kind, the kind of check, source)
+lives in data/published/findings.csv; a notebook supplies only the computed value. The call shows a card in the
+report and emits the record under a kommunelab MIME type, from which the build collects reports/findings.json
+and the index scorecard.
 
 Status, decided here and nowhere else:
-- ``pipeline-check``: computed on the synthetic stand-in (never "reproduced", whatever the value);
-- ``reproduced`` / ``differs``: computed from public data or published tables, within / outside tolerance;
-- ``consistent`` / ``inconsistent``: a published figure checked against bounds derived from its parts;
+- ``pipeline-check``: computed on the synthetic stand-in. Passes (``recovered``) when the estimate recovers the
+  true value the stand-in generator recorded in its population: the 95% interval covers it, or for ranks and
+  yes/no claims they match. The published claim is context only, never the pass criterion.
+- ``reproduced`` / ``differs``: a recomputation from data by the report's method; reproduced when the estimate lies
+  in the interval the published wording allows (whether the estimate's own interval overlaps it is recorded too).
+- ``consistent`` / ``inconsistent``: a published figure checked against bounds derived from its published parts.
+- ``arithmetic-check``: arithmetic on quoted figures (``passed`` says whether it lands in the target interval);
+  never a reproduction.
+- ``benchmark``: a comparison that is not the report's method; never "differs".
 - ``not-computed``: the inputs are not available (the card says which).
 """
 
@@ -21,7 +28,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import fmt
+from . import fmt, targets
 from .data.schema import Column, Schema, read_table
 from .errors import FindingError
 from .paths import project_root
@@ -30,18 +37,24 @@ from .report import FINDING_MIME, _display
 
 EVIDENCE = ("public-data", "published-tables", "synthetic", "microdata")
 UNITS = ("pct", "pp", "count", "dkk", "rank", "ratio", "yes/no")
+CHECKS = ("recomputation", "bounds", "arithmetic", "benchmark")
+STATUSES = ("reproduced", "differs", "consistent", "inconsistent", "arithmetic-check", "benchmark", "pipeline-check",
+            "not-computed")
 EVIDENCE_TEXT = {
     "public-data": "recomputed from public data",
-    "published-tables": "recomputed from the report's own published tables",
-    "synthetic": "pipeline check on a synthetic stand-in (the survey microdata are not public)",
+    "published-tables": "computed from the report's own published figures",
+    "synthetic": "pipeline check on a synthetic stand-in (the survey microdata are not public): the estimate is "
+                 "compared with the stand-in's own true value, and the published figure is shown as context only",
     "microdata": "recomputed from survey microdata supplied by the analyst (data_dir)",
 }
 
 FINDINGS_SCHEMA = Schema("findings", (
     Column("id", "str"), Column("report", "str"), Column("facts_id", "str"),
     Column("statement_en", "str"), Column("statement_original", "str"),
-    Column("published_value", "float"), Column("published_text", "str"), Column("unit", "str", allowed=UNITS),
-    Column("base", "str"), Column("year", "str"), Column("tolerance", "float"),
+    Column("published_value", "float", nullable=True), Column("published_text", "str"),
+    Column("unit", "str", allowed=UNITS), Column("base", "str"), Column("year", "str"),
+    Column("target_rule", "str"), Column("target_low", "float", nullable=True),
+    Column("target_high", "float", nullable=True), Column("check", "str", allowed=CHECKS),
     Column("evidence", "str", allowed=EVIDENCE), Column("source", "str"), Column("quote", "str"),
 ), key=("id",))
 
@@ -60,7 +73,7 @@ def findings_path() -> Path:
 
 @cache
 def published_findings() -> pd.DataFrame:
-    """data/published/findings.csv, validated (unique ids, known units and evidence kinds)."""
+    """data/published/findings.csv, validated (unique ids, known units, checks and evidence kinds)."""
     path = findings_path()
     table = read_table(path, FINDINGS_SCHEMA)
     record_read(str(path), sha256_file(path), "project", "data/published", "findings.csv")
@@ -73,7 +86,16 @@ def spec(finding_id: str) -> dict[str, Any]:
         close = [i for i in table.index if i.split(".")[0] == finding_id.split(".")[0]]
         raise FindingError(f"finding {finding_id!r} is not in {findings_path()}; add a row there first"
                            + (f" (this report's ids: {', '.join(close)})" if close else ""))
-    return table.loc[finding_id].to_dict()
+    row = table.loc[finding_id].to_dict()
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+
+
+def recovers(unit: str, value: float, ci: tuple[float, float] | None, truth: float) -> bool:
+    """Does an estimate recover the stand-in's true value? Ranks, yes/no and counts must match; other values need
+    a 95% interval that covers the truth."""
+    if unit in ("rank", "yes/no", "count") or ci is None:
+        return bool(abs(value - truth) <= 1e-9 * max(1.0, abs(truth)))
+    return bool(ci[0] - 1e-9 <= truth <= ci[1] + 1e-9)
 
 
 def _status(row: dict[str, Any], value: float | None, evidence: str, bounds: tuple[float, float] | None) -> str:
@@ -81,78 +103,142 @@ def _status(row: dict[str, Any], value: float | None, evidence: str, bounds: tup
         return "not-computed"
     if evidence == "synthetic":
         return "pipeline-check"
-    if bounds is not None:
-        lo, hi = bounds
+    if row["check"] == "bounds":
+        lo, hi = bounds if bounds is not None else (value, value)
         return "consistent" if lo - 1e-9 <= row["published_value"] <= hi + 1e-9 else "inconsistent"
-    return "reproduced" if abs(value - row["published_value"]) <= row["tolerance"] + 1e-9 else "differs"
+    if row["check"] == "arithmetic":
+        return "arithmetic-check"
+    if row["check"] == "benchmark":
+        return "benchmark"
+    return "reproduced" if targets.contains(row["target_low"], row["target_high"], value) else "differs"
 
 
 def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, float] | None = None,
             bounds: tuple[float, float] | None = None, evidence: str | None = None, note: str = "",
-            locale: str = "en", decimals: int = 0) -> FindingRecord:
+            n: int | None = None, scope: str = "all", check: str | None = None, locale: str = "en",
+            decimals: int = 0) -> FindingRecord:
     """Record and show one finding. ``value=None`` (with a ``note`` saying why) records it as not computed.
 
     ``evidence`` defaults to the kind in findings.csv; a notebook run on real microdata passes the kind that
     applies. ``bounds`` records a consistency check of the published figure against an interval derived from
-    published parts.
+    published parts. ``n`` is the number of answers behind the estimate (item non-response excluded); ``scope``
+    names the subset a stand-in truth is looked up for (e.g. a sector), "all" by default. ``check`` overrides the
+    kind of check in findings.csv when a run cannot use the report's method (e.g. "benchmark").
     """
     row = spec(finding_id)
+    if check is not None:
+        if check not in CHECKS:
+            raise FindingError(f"finding {finding_id!r}: check must be one of {', '.join(CHECKS)}, got {check!r}")
+        row = {**row, "check": check}
     evidence = evidence or row["evidence"]
     if evidence not in EVIDENCE:
         raise FindingError(f"finding {finding_id!r}: evidence must be one of {', '.join(EVIDENCE)}, got {evidence!r}")
     if value is not None:
         value = float(value)
-        if math.isnan(value):
-            raise FindingError(f"finding {finding_id!r}: the computed value is NaN; check the inputs")
+        if not math.isfinite(value):
+            raise FindingError(f"finding {finding_id!r}: the computed value is {value}; check the inputs")
+    if ci is not None:
+        ci = (float(ci[0]), float(ci[1]))
     if value is None and bounds is None and not note:
         raise FindingError(f"finding {finding_id!r}: not computed, so say why in note=")
+    if row["check"] == "bounds" and bounds is None and value is not None:
+        raise FindingError(f"finding {finding_id!r} is a bounds check: pass bounds=(low, high)")
     status = _status(row, value, evidence, bounds)
     unit = row["unit"]
+    truth = recovered = passed = None
+    if status == "pipeline-check":
+        from .synthetic import truth_value
+
+        truth = truth_value(finding_id, scope)
+        recovered = recovers(unit, value, ci, truth)
+    elif status == "arithmetic-check":
+        passed = targets.contains(row["target_low"], row["target_high"], value)
+    in_target = None if value is None else targets.contains(row["target_low"], row["target_high"], value)
+    overlap = None if ci is None else targets.overlaps(row["target_low"], row["target_high"], ci)
 
     def show(x: float | None) -> str:
         if x is None:
             return "—"
         if unit == "yes/no":
-            return "holds" if x >= 0.5 else "does not hold"
+            return "yes" if x >= 0.5 else "no"
         return fmt.value(x, unit, locale, decimals)
 
     value_text = show(value) if bounds is None else f"{show(bounds[0])} to {show(bounds[1])}"
     if ci is not None:
         value_text += f" (95% CI {show(ci[0])} to {show(ci[1])})"
-    difference = None if value is None or unit == "yes/no" else value - row["published_value"]
     record = FindingRecord({
         "id": finding_id, "facts_id": row["facts_id"], "statement": row["statement_en"],
         "published": row["published_value"], "published_text": row["published_text"], "unit": unit,
-        "value": value, "ci": list(ci) if ci else None, "bounds": list(bounds) if bounds else None,
-        "value_text": value_text, "difference": difference, "tolerance": row["tolerance"], "status": status,
-        "evidence": evidence, "source": row["source"], "note": note,
+        "target": [row["target_low"], row["target_high"]], "target_rule": row["target_rule"],
+        "target_text": target_text(row, locale), "value": value, "ci": list(ci) if ci else None,
+        "bounds": list(bounds) if bounds else None, "n": None if n is None else int(n), "value_text": value_text,
+        "in_target": in_target, "ci_overlaps_target": overlap, "status": status, "check": row["check"],
+        "truth": truth, "truth_text": None if truth is None else show(truth), "recovered": recovered,
+        "passed": passed, "label": status_label(status, recovered, passed), "evidence": evidence,
+        "source": row["source"], "note": note, "scope": scope,
     })
-    _display({"text/html": card_html(record, row), "text/plain": f"{finding_id}: {value_text} ({status})",
+    _display({"text/html": card_html(record, row), "text/plain": f"{finding_id}: {value_text} ({record['label']})",
               FINDING_MIME: record})
     return record
 
 
+def target_text(row: dict[str, Any], locale: str = "en") -> str:
+    """The interval the published wording allows, in the finding's unit ("79.5% to 80.5%")."""
+    low, high, unit = row["target_low"], row["target_high"], row["unit"]
+    if low is None and high is None:
+        return "no numeric claim"
+    if unit == "yes/no":
+        return "yes" if low >= 0.5 else "no"
+    if unit == "rank":
+        return fmt.ordinal(int(low), locale)
+    if low == high:
+        return fmt.value(low, unit, locale, 0)
+
+    def show(x: float) -> str:
+        return fmt.value(x, unit, locale, 0 if unit == "count" and float(x).is_integer() else 2 if unit == "dkk" else 1)
+
+    if high is None:
+        return f"above {show(low)}"
+    return f"{show(low)} to {show(high)}"
+
+
+def status_label(status: str, recovered: bool | None = None, passed: bool | None = None) -> str:
+    """The words shown for a status: "pipeline check: recovered", "arithmetic check: fails", ..."""
+    if status == "pipeline-check":
+        return "pipeline check: recovered" if recovered else "pipeline check: NOT recovered"
+    if status == "arithmetic-check":
+        return "arithmetic check: holds" if passed else "arithmetic check: fails"
+    return status.replace("-", " ")
+
+
+def _status_class(record: dict[str, Any]) -> str:
+    if record["status"] == "pipeline-check":
+        return "pipeline-check" if record["recovered"] else "pipeline-failed"
+    if record["status"] == "arithmetic-check" and not record["passed"]:
+        return "inconsistent"
+    return record["status"]
+
+
 def card_html(record: dict[str, Any], row: dict[str, Any]) -> str:
     e = html.escape
-    diff = ""
-    if record["difference"] is not None and record["status"] in ("reproduced", "differs", "pipeline-check"):
-        d = record["difference"]
-        unit = {"pct": " pp", "pp": " pp", "dkk": " DKK", "ratio": "×"}.get(record["unit"], "")
-        scale = 1e6 if record["unit"] == "dkk" and abs(d) >= 1e6 else 1
-        suffix = " million" if scale != 1 else ""
-        diff = f"<tr><th>difference</th><td>{d / scale:+,.1f}{suffix}{unit}</td></tr>"
+    synthetic = record["evidence"] == "synthetic"
+    rows = [("published", f"{record['published_text']}"
+             + (f" (the wording allows {record['target_text']})" if record["target_text"] != record["published_text"]
+                and record["target_text"] != "no numeric claim" else ""))]
+    rows.append(("computed" if synthetic else "recomputed" if record["check"] == "recomputation" else "value",
+                 record["value_text"] + (f"; n = {record['n']:,} answered" if record["n"] is not None else "")))
+    if record["truth_text"] is not None:
+        rows.append(("stand-in truth", f"{record['truth_text']} (the value in the generated population)"))
     note = f"<div class='kl-meta'>{e(record['note'])}</div>" if record["note"] else ""
-    label = {"pipeline-check": "pipeline check"}.get(record["status"], record["status"].replace("-", " "))
+    status = _status_class(record)
     source = record["source"]
     link = f"<a href='{e(source)}'>{e(source)}</a>" if source.startswith("http") else e(source)
+    body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
     return (
-        f"<div class='kl-card kl-status-{e(record['status'])}'>"
+        f"<div class='kl-card kl-status-{e(status)}' data-finding='{e(record['id'])}'>"
         f"<div class='kl-statement'>{e(record['statement'])}</div>"
-        "<table>"
-        f"<tr><th>published</th><td>{e(record['published_text'])}</td></tr>"
-        f"<tr><th>{'computed' if record['evidence'] == 'synthetic' else 'recomputed'}</th>"
-        f"<td>{e(record['value_text'])}</td></tr>{diff}"
-        f"<tr><th>status</th><td><span class='kl-pill kl-pill-status'>{e(label)}</span> "
+        f"<table>{body}"
+        f"<tr><th>status</th><td><span class='kl-pill kl-pill-status'>{e(record['label'])}</span> "
         f"<span class='kl-pill'>{e(record['evidence'])}</span></td></tr>"
         "</table>"
         f"<div class='kl-meta'>{'Evidence' if record['status'] != 'not-computed' else 'Evidence when computed'}: "

@@ -34,6 +34,7 @@ class Parameter:
     choices_from: str | None = None
     min: float | None = None
     max: float | None = None
+    check: str | None = None  # import path of a validator called with the value; raises KommunelabError to refuse
 
     def allowed(self) -> str:
         if self.choices is not None:
@@ -115,7 +116,7 @@ def _parse_report(path: Path, rid: str, spec: dict) -> Report:
             raise ManifestError(f"{where}.parameters.{name}: no default")
         choices = tuple(p["choices"]) if "choices" in p else None
         params[name] = Parameter(name, ptype, p["default"], p.get("help", ""), choices, p.get("choices_from"),
-                                 p.get("min"), p.get("max"))
+                                 p.get("min"), p.get("max"), p.get("check"))
     grid = dict(spec.get("grid", {}))
     for name in grid:
         if name not in params:
@@ -131,13 +132,17 @@ def _parse_report(path: Path, rid: str, spec: dict) -> Report:
     return report
 
 
-@cache
-def choices_table(import_path: str) -> dict[str, Any]:
+def _function(import_path: str, key: str):
     module, _, func = import_path.partition(":")
     try:
-        return dict(getattr(importlib.import_module(module), func)())
+        return getattr(importlib.import_module(module), func)
     except (ImportError, AttributeError) as exc:
-        raise ManifestError(f"choices_from = {import_path!r} cannot be loaded: {exc}") from None
+        raise ManifestError(f"{key} = {import_path!r} cannot be loaded: {exc}") from None
+
+
+@cache
+def choices_table(import_path: str) -> dict[str, Any]:
+    return dict(_function(import_path, "choices_from")())
 
 
 def _coerce(report: Report, p: Parameter, value: Any) -> Any:
@@ -180,6 +185,11 @@ def _validate_value(report: Report, p: Parameter, value: Any) -> Any:
         raise ParameterError(report.id, p.name, f"{value!r} is below the minimum", p.allowed())
     if p.max is not None and value > p.max:
         raise ParameterError(report.id, p.name, f"{value!r} is above the maximum", p.allowed())
+    if p.check is not None and value != p.default:
+        try:
+            value = _function(p.check, "check")(value)
+        except KommunelabError as exc:
+            raise ParameterError(report.id, p.name, str(exc)) from None
     return value
 
 

@@ -22,6 +22,7 @@ class FileRead:
 
 
 _READ: dict[str, FileRead] = {}
+_PACKAGES: dict[str, dict] = {}
 
 
 def sha256_file(path: Path | str) -> str:
@@ -47,5 +48,15 @@ def files_read() -> list[dict]:
     return [asdict(f) for f in _READ.values()]
 
 
+def record_package(summary: dict) -> None:
+    """A survey data package read (its title, sources, licences): shown in the report's provenance block."""
+    _PACKAGES.setdefault(summary["folder"], summary)
+
+
+def packages_read() -> list[dict]:
+    return list(_PACKAGES.values())
+
+
 def clear() -> None:
     _READ.clear()
+    _PACKAGES.clear()

@@ -42,15 +42,24 @@ def banner_synthetic(what: str, data_dir: str | Path | None = None) -> None:
     where = f" (<code>{html.escape(str(data_dir))}</code>)" if data_dir else ""
     show_html(
         '<div class="kl-banner"><strong>Synthetic data: pipeline check, not a reproduction.</strong> '
-        f"The survey microdata behind this report are not public. This run uses the project's synthetic "
-        f"stand-in{where}: {html.escape(what)} Every finding computed from it is marked "
-        "<em>pipeline check</em>; it shows that the computation runs, not that the published figure is "
-        "reproduced. Point the <code>data_dir</code> parameter at the real microdata to get real results.</div>"
+        f"The survey microdata behind this report are not public. This run applies the published analysis to the "
+        f"project's synthetic stand-in{where}: {html.escape(what)} Every finding computed from it is a "
+        "<em>pipeline check</em>: it passes when the estimate recovers the true value of the stand-in population "
+        "it was drawn from (its 95% interval covers it), so it tests the computation, not the published figure, "
+        "which is shown beside it as context. With 95% intervals about one check in twenty misses by chance. "
+        "Point the <code>data_dir</code> parameter at the real microdata (with a datapackage.json) for real results."
+        "</div>"
     )
 
 
-def caption(text: str) -> None:
-    show_html(f'<p class="kl-caption">{html.escape(text)}</p>')
+STAND_IN_NOTE = "Synthetic stand-in data, not survey results."
+
+
+def caption(text: str, *, stand_in: bool = False) -> None:
+    """A figure or table caption. ``stand_in=True`` when it is drawn from the synthetic stand-in: the caption says so."""
+    prefix = f"<strong>{STAND_IN_NOTE}</strong> " if stand_in else ""
+    css = "kl-caption kl-caption-stand-in" if stand_in else "kl-caption"
+    show_html(f'<p class="{css}">{prefix}{html.escape(text)}</p>')
 
 
 def _git_revision() -> str:
@@ -67,9 +76,10 @@ def _git_revision() -> str:
 
 def provenance(parameters: dict[str, Any]) -> None:
     """The closing block: git revision, parameters, data files with checksums, package versions."""
-    from .provenance import files_read
+    from .provenance import files_read, packages_read
 
     files = files_read()
+    packages = packages_read()
     versions = {}
     for name in PACKAGES:
         try:
@@ -78,7 +88,7 @@ def provenance(parameters: dict[str, Any]) -> None:
             versions[name] = "not installed"
     record = {"git_revision": _git_revision(), "generated": datetime.now(UTC).isoformat(timespec="seconds"),
               "python": platform.python_version(), "parameters": parameters, "data_files": files,
-              "packages": versions}
+              "survey_packages": packages, "packages": versions}
     rows = "".join(
         f"<tr><td>{html.escape(Path(f['path']).name)}</td><td>{html.escape(f['origin'])}</td>"
         f"<td>{html.escape(f['table'] or f['source'])}</td><td><code>{f['sha256'][:16]}</code></td></tr>"
@@ -91,10 +101,19 @@ def provenance(parameters: dict[str, Any]) -> None:
         f"<p>Generated {record['generated']} from git revision <code>{record['git_revision']}</code> "
         f"with Python {record['python']}.</p><p><strong>Parameters:</strong> {params or 'none'}</p>"
         "<table><tr><th>data file</th><th>from</th><th>source / table</th><th>sha256</th></tr>"
-        f"{rows}</table><p><strong>Packages:</strong> {html.escape(pkgs)}</p></div>"
+        f"{rows}</table>{_packages_html(packages)}<p><strong>Packages:</strong> {html.escape(pkgs)}</p></div>"
     )
     _display({"text/html": text, "text/plain": f"Provenance: {json.dumps(record, default=str)[:500]}",
               PROVENANCE_MIME: record})
+
+
+def _packages_html(packages: list[dict]) -> str:
+    """Each survey data package read: its descriptor's title, sources and licence."""
+    e = html.escape
+    return "".join(
+        f"<p><strong>Survey data{' (synthetic stand-in)' if p['synthetic'] else ''}:</strong> {e(p['title'])}. "
+        f"Sources: {e('; '.join(p['sources']))}. Licence: {e('; '.join(p['licenses']))}.</p>"
+        for p in packages)
 
 
 def collect_outputs(executed: Path) -> dict[str, Any]:

@@ -7,6 +7,11 @@
 - ``two_proportions``: difference of two independent proportions, Newcombe interval and a score test.
 - ``ratio_of_proportions``: p1 / p2 with a log-scale interval (for claims like "three times as often").
 - ``chi_square``: Pearson's test of independence on a contingency table (scipy).
+- ``largest_group_difference``: for a claim of "no difference between groups", each group against the rest with
+  Newcombe intervals (Bonferroni over the groups), and the size of difference the data rule out.
+
+Blank answers (NaN) are item non-response: every estimator leaves them out of its denominator and reports the
+number of answers it used as ``n``.
 """
 
 from __future__ import annotations
@@ -32,13 +37,15 @@ class Estimate:
     high: float
     n: int
     method: str
+    se: float | None = None  # standard error where the interval is symmetric before clipping to [0, 1]
 
     @property
     def ci(self) -> tuple[float, float]:
         return (self.low, self.high)
 
     def percent(self) -> Estimate:
-        return Estimate(100 * self.value, 100 * self.low, 100 * self.high, self.n, self.method)
+        return Estimate(100 * self.value, 100 * self.low, 100 * self.high, self.n, self.method,
+                        None if self.se is None else 100 * self.se)
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,14 @@ def proportion(successes: int, n: int, alpha: float = 0.05) -> Estimate:
         raise ValueError(f"successes must be between 0 and n={n}, got {successes}")
     lo, hi = proportion_confint(successes, n, alpha=alpha, method="wilson")
     return Estimate(successes / n, float(lo), float(hi), int(n), "Wilson score interval")
+
+
+def proportion_answered(indicator, alpha: float = 0.05) -> Estimate:
+    """Share of 1s among the 0/1 answers given (blanks left out), Wilson interval; ``n`` = answers used."""
+    values = answered(indicator).astype(float)
+    if not values.isin((0.0, 1.0)).all():
+        raise ValueError("indicator must be 0/1")
+    return proportion(int(values.sum()), len(values), alpha)
 
 
 def weighted_mean(y, weights=None, strata=None, alpha: float = 0.05) -> Estimate:
@@ -88,9 +103,10 @@ def weighted_mean(y, weights=None, strata=None, alpha: float = 0.05) -> Estimate
         if nh < 2:
             raise ValueError("every stratum needs at least two observations for a variance estimate")
         var += nh / (nh - 1) * ((zh - zh.mean()) ** 2).sum()
-    half = float(sps.norm.ppf(1 - alpha / 2)) * np.sqrt(var)
+    se = float(np.sqrt(var))
+    half = float(sps.norm.ppf(1 - alpha / 2)) * se
     method = "weighted, Taylor linearisation" + (" with strata" if strata is not None else "")
-    return Estimate(mean, float(mean - half), float(mean + half), n, method)
+    return Estimate(mean, float(mean - half), float(mean + half), n, method, se)
 
 
 def weighted_proportion(indicator, weights=None, strata=None, alpha: float = 0.05) -> Estimate:
@@ -100,10 +116,12 @@ def weighted_proportion(indicator, weights=None, strata=None, alpha: float = 0.0
     if not np.isin(ok, (0.0, 1.0)).all():
         raise ValueError("indicator must be 0/1")
     est = weighted_mean(values, weights, strata, alpha)
-    return Estimate(est.value, max(0.0, est.low), min(1.0, est.high), est.n, est.method)
+    return Estimate(est.value, max(0.0, est.low), min(1.0, est.high), est.n, est.method, est.se)
 
 
 def _se(e: Estimate, alpha: float = 0.05) -> float:
+    if e.se is not None:
+        return e.se
     return (e.high - e.low) / (2 * float(sps.norm.ppf(1 - alpha / 2)))
 
 
@@ -131,7 +149,8 @@ def ratio(a: Estimate, b: Estimate, alpha: float = 0.05) -> Comparison:
 def two_proportions(x1: int, n1: int, x2: int, n2: int, alpha: float = 0.05) -> Comparison:
     """p1 - p2 for independent samples: Newcombe hybrid score interval and a score test (statsmodels)."""
     lo, hi = confint_proportions_2indep(x1, n1, x2, n2, method="newcomb", compare="diff", alpha=alpha)
-    test = test_proportions_2indep(x1, n1, x2, n2, method="score", compare="diff")
+    with np.errstate(divide="ignore", invalid="ignore"):  # statsmodels also reports an odds ratio, undefined at 0 or 1
+        test = test_proportions_2indep(x1, n1, x2, n2, method="score", compare="diff")
     return Comparison(x1 / n1 - x2 / n2, float(lo), float(hi), float(test.pvalue), "Newcombe interval, score test")
 
 
@@ -159,12 +178,58 @@ def chi_square(table) -> ChiSquare:
     return ChiSquare(float(stat), int(dof), float(p))
 
 
-def category_shares(values, weights=None) -> pd.DataFrame:
-    """Share of each category (percent) with a 95% interval and its rank (1 = most frequent).
+@dataclass(frozen=True)
+class GroupDifference:
+    """The group whose share differs most from the rest's, and what the data rule out for every group."""
 
-    Unweighted: Wilson intervals. Weighted: linearisation intervals (see weighted_proportion).
+    group: str
+    estimate: float  # group minus the rest, percentage points
+    low: float
+    high: float
+    ruled_out: float  # differences (any group vs the rest) larger than this, in points, are ruled out
+    groups: int
+    n: int
+    method: str = "each group vs the rest: Newcombe intervals, Bonferroni-adjusted over the groups"
+
+    @property
+    def ci(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+
+def largest_group_difference(indicator, groups, alpha: float = 0.05) -> GroupDifference:
+    """Each group's share of a 0/1 indicator minus the other groups' share, with simultaneous intervals.
+
+    With two groups the first (in sorted order) is compared with the second at level ``alpha``.
     """
-    s = pd.Series(values).dropna().astype(str)
+    frame = pd.DataFrame({"y": pd.Series(indicator, dtype="Float64").to_numpy(dtype=float, na_value=np.nan),
+                          "g": np.asarray(groups)}).dropna()
+    labels = sorted(frame["g"].unique(), key=str)
+    if len(labels) < 2:
+        raise ValueError("need at least two groups")
+    compare = labels[:1] if len(labels) == 2 else labels
+    level = alpha / len(compare)
+    rows = []
+    for label in compare:
+        inside, rest = frame[frame["g"] == label]["y"], frame[frame["g"] != label]["y"]
+        c = two_proportions(int(inside.sum()), len(inside), int(rest.sum()), len(rest), alpha=level)
+        rows.append((label, 100 * c.estimate, 100 * c.low, 100 * c.high))
+    label, est, low, high = max(rows, key=lambda r: abs(r[1]))
+    ruled_out = max(max(abs(r[2]), abs(r[3])) for r in rows)
+    return GroupDifference(str(label), est, low, high, ruled_out, len(labels), len(frame))
+
+
+def answered(values) -> pd.Series:
+    """The answers given: blanks (item non-response) left out."""
+    return pd.Series(values).dropna()
+
+
+def category_shares(values, weights=None) -> pd.DataFrame:
+    """Share of each category (percent) among the answers given, with a 95% interval and its rank (1 = most frequent).
+
+    Unweighted: Wilson intervals. Weighted: linearisation intervals (see weighted_proportion). ``answered`` is
+    the number of answers behind every share (blanks are item non-response and are left out).
+    """
+    s = answered(values).astype(str)
     rows = []
     for category in sorted(s.unique()):
         hit = (s == category).astype(int)
@@ -172,8 +237,8 @@ def category_shares(values, weights=None) -> pd.DataFrame:
             e = proportion(int(hit.sum()), len(hit))
         else:
             e = weighted_proportion(hit.to_numpy(), pd.Series(weights).loc[s.index].to_numpy())
-        rows.append({"category": category, "n": int(hit.sum()), "share": 100 * e.value, "low": 100 * e.low,
-                     "high": 100 * e.high})
+        rows.append({"category": category, "n": int(hit.sum()), "answered": len(hit), "share": 100 * e.value,
+                     "low": 100 * e.low, "high": 100 * e.high})
     out = pd.DataFrame(rows).sort_values("share", ascending=False, ignore_index=True)
     out["rank"] = out["share"].rank(ascending=False, method="min").astype(int)
     return out

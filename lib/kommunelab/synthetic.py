@@ -1,16 +1,22 @@
-"""Synthetic stand-ins for the four surveys whose microdata are not public.
+"""Synthetic stand-ins for the four surveys whose microdata are not public, with the truth they were drawn from.
 
-Real: the frames (the 98 Danish municipalities with their regions and populations, the Norwegian municipalities
-of 2017), the published sample sizes and response rates, and the published marginal shares the generators are
-set to. Invented: every respondent-level value, and every joint distribution the reports do not publish.
-Deterministic (fixed seed); ``kommunelab synthetic`` / ``make synthetic`` regenerates identical files.
+Each generator builds a whole stand-in *population* (public workplaces, Norwegian units, the 838 invited department
+heads and all their collaborations, every municipal collaboration), draws the *sample* a survey would see (a
+stratified sample with unequal selection, unit and item non-response), writes the sample as the stand-in table,
+and records in truth.csv the true value, in the population, of every quantity a finding estimates. A pipeline
+check passes only when the estimate recovers that truth, so an estimator that drops the weights or counts a blank
+answer as "no" fails.
 
-Each table's columns are documented in data/synthetic/README.md; real microdata with the same columns can be
-put in another folder and passed to the notebooks as ``data_dir``.
+Real: the frames (the 98 Danish municipalities with their regions and populations, the Norwegian municipalities of
+2017) and the published sample sizes. The published shares, means and orders are read from data/published/ and
+used as the population's targets (the midpoint of the interval the published wording allows). Invented, and named
+as such below: population sizes, the design (strata, selection rates), every effect the reports do not publish,
+and every respondent-level value. Deterministic (fixed seed); ``kommunelab synthetic`` regenerates identical files.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -19,15 +25,12 @@ import pandas as pd
 
 from . import data
 from .data.schema import Column, Schema, read_table
-from .paths import project_root
-from .provenance import record_read, sha256_file
+from .errors import FindingError
+from .survey import DESCRIPTOR, SCHEMAS, descriptor, last_package, synthetic_dir
 
 SEED = 20151001
-MARKER = "SYNTHETIC.txt"
-
-
-def synthetic_dir() -> Path:
-    return project_root() / "data" / "synthetic"
+TRUTH_FILE = "truth.csv"
+ITEM_NONRESPONSE = 0.03  # invented: share of answers left blank, at random, in every answer column
 
 
 def _rng(name: str) -> np.random.Generator:
@@ -35,87 +38,182 @@ def _rng(name: str) -> np.random.Generator:
     return np.random.default_rng([SEED, sum(map(ord, name))])
 
 
-# ---- COI innovation barometer 2015-16 (workplaces and their latest innovation) ---------------------------------
-COI_SECTORS = {"municipal": 0.70, "regional": 0.12, "state": 0.18}  # invented split of responding workplaces
+def target(finding_id: str) -> float:
+    """The value a published claim stands for: the midpoint of the interval its wording allows (findings.csv)."""
+    from .findings import spec
+
+    row = spec(finding_id)
+    low, high = row["target_low"], row["target_high"]
+    if low is None or high is None:
+        raise FindingError(f"finding {finding_id!r} has no bounded target interval to generate from")
+    return (low + high) / 2
 
 
-def coi_workplaces() -> pd.DataFrame:
+def _blank(rng: np.random.Generator, values: np.ndarray, share: float = ITEM_NONRESPONSE) -> pd.array:
+    """0/1 answers as a nullable column with ``share`` of them left blank at random (item non-response)."""
+    col = pd.array(values.astype(int), dtype="Int64")
+    col[rng.random(len(values)) < share] = pd.NA
+    return col
+
+
+def _blank_text(rng: np.random.Generator, values: np.ndarray, share: float = ITEM_NONRESPONSE) -> pd.Series:
+    out = pd.Series(values, dtype=object)
+    out[rng.random(len(values)) < share] = None
+    return out
+
+
+def _rank_of(counts: pd.Series, label: str, ascending: bool = False) -> float:
+    return float(counts.rank(ascending=ascending, method="min")[label])
+
+
+def _stratified_sample(rng: np.random.Generator, strata: np.ndarray, rates: dict[str, float], n: int) -> tuple:
+    """Draw ``n`` units, stratum h in proportion to N_h x rates[h]; returns (indices, weights N_h / n_h)."""
+    labels, sizes = np.unique(strata, return_counts=True)
+    want = np.array([sizes[i] * rates[label] for i, label in enumerate(labels)])
+    alloc = np.floor(want / want.sum() * n).astype(int)
+    for i in np.argsort(-(want / want.sum() * n - alloc))[: n - alloc.sum()]:
+        alloc[i] += 1
+    picked, weights = [], []
+    for label, size, k in zip(labels, sizes, alloc, strict=True):
+        members = np.flatnonzero(strata == label)
+        chosen = np.sort(rng.choice(members, size=k, replace=False))
+        picked.append(chosen)
+        weights.append(np.full(k, size / k))
+    order = np.argsort(np.concatenate(picked))
+    return np.concatenate(picked)[order], np.concatenate(weights)[order]
+
+
+# ---- COI innovation barometer 2015-16 (public workplaces and their latest innovation) ---------------------------
+COI_POPULATION = 12_000  # invented number of public workplaces
+COI_SECTORS = {"municipal": 0.70, "regional": 0.12, "state": 0.18}  # invented
+COI_LARGE = 0.30  # invented share of large workplaces
+COI_LARGE_RATE = 3.0  # invented design: a large workplace is three times as likely to be sampled
+COI_LARGE_LIFT = 0.15  # invented: large workplaces innovate 15 points more often than small ones
+COI_DEMOCRATIC_BASE = 0.08  # invented: democratic value without citizens or associations
+
+
+def coi_workplaces(truth: list[dict]) -> pd.DataFrame:
     rng = _rng("coi")
-    n = data.survey_base("COI innovation barometer 2015-16", "responding public workplaces")
-    sector = rng.choice(list(COI_SECTORS), size=n, p=list(COI_SECTORS.values()))
-    large = rng.random(n) < 0.35
-    stratum = [f"{s}-{'large' if lg else 'small'}" for s, lg in zip(sector, large, strict=True)]
-    # Invented design weights: small workplaces are sampled less, so they weigh more.
-    weight = np.where(large, 3.0, 7.5) * rng.uniform(0.9, 1.1, n)
-    innovated = rng.random(n) < np.where(large, 0.90, 0.76)  # weighted share about 80 % (published CO-01)
-    municipality = np.where(sector == "municipal", rng.choice(_dk_codes(), size=n), 0)
-    k = int(innovated.sum())
-    citizens = rng.random(k) < 0.63  # CO-04
-    # CO-02 (66 %) = citizens or associations, with associations in 16 % (CO-05): overlap 13 %.
-    volunteers = rng.random(k) < np.where(citizens, 0.13 / 0.63, 0.03 / 0.37)
+    n_pop = COI_POPULATION
+    sector = rng.choice(list(COI_SECTORS), size=n_pop, p=list(COI_SECTORS.values()))
+    large = rng.random(n_pop) < COI_LARGE
+    p = target("coi.workplaces_innovated") / 100
+    innovated = rng.random(n_pop) < np.where(large, p + COI_LARGE_LIFT * (1 - COI_LARGE), p - COI_LARGE_LIFT * COI_LARGE)
+    c, v, e = (target(f"coi.{k}") / 100 for k in ("citizens", "volunteers", "citizens_or_volunteers"))
+    both = c + v - e  # citizens and associations in the same innovation
+    citizens = rng.random(n_pop) < c
+    volunteers = rng.random(n_pop) < np.where(citizens, both / c, (v - both) / (1 - c))
     active = citizens | volunteers
-    democratic = rng.random(k) < np.where(active, 0.24, 0.08)  # CO-03: three times as often
-    outside = rng.random(k) < 0.78  # KL-09
-    same_muni = outside & (rng.random(k) < 0.56 / 0.78)  # KL-10
-    external = outside & (rng.random(k) < 0.56 / 0.78)  # KL-11
-    frame = pd.DataFrame({"workplace_id": np.arange(1, n + 1), "sector": sector, "stratum": stratum,
-                          "municipality_code": municipality, "weight": weight.round(4),
-                          "innovated": innovated.astype(int)})
-    inn = np.flatnonzero(innovated)
+    ratio = target("coi.democratic_value_ratio")
+    democratic = rng.random(n_pop) < np.where(active, ratio * COI_DEMOCRATIC_BASE, COI_DEMOCRATIC_BASE)
+    outside = rng.random(n_pop) < target("kl.innovations_with_outside_actors") / 100
+    same_muni = outside & (rng.random(n_pop) < target("kl.innovations_same_municipality") / 100 / outside.mean())
+    external = outside & (rng.random(n_pop) < target("kl.innovations_external_party") / 100 / outside.mean())
+    municipality = np.where(sector == "municipal", rng.choice(_dk_codes(), size=n_pop), 0)
+    stratum = np.array([f"{s}-{'large' if lg else 'small'}" for s, lg in zip(sector, large, strict=True)])
+
+    for scope in ("all", *COI_SECTORS):
+        part = np.ones(n_pop, bool) if scope == "all" else sector == scope
+        inn = part & innovated
+        add = _adder(truth, scope)
+        add("coi.workplaces_innovated", 100 * innovated[part].mean(), "share of workplaces that innovated")
+        add("coi.citizens", 100 * citizens[inn].mean(), "share of innovations with citizens")
+        add("coi.volunteers", 100 * volunteers[inn].mean(), "share of innovations with associations")
+        add("coi.citizens_or_volunteers", 100 * active[inn].mean(), "share with citizens or associations")
+        add("coi.democratic_value_ratio", democratic[inn & active].mean() / democratic[inn & ~active].mean(),
+            "democratic value with / without citizens or associations")
+    municipal_inn = innovated & (sector == "municipal")
+    add = _adder(truth, "all")
+    add("kl.innovations_with_outside_actors", 100 * outside[municipal_inn].mean(), "municipal innovations, outside actors")
+    add("kl.innovations_same_municipality", 100 * same_muni[municipal_inn].mean(), "municipal innovations, same municipality")
+    add("kl.innovations_external_party", 100 * external[municipal_inn].mean(), "municipal innovations, external party")
+
+    n = data.survey_base("COI innovation barometer 2015-16", "responding public workplaces")
+    rates = {s: COI_LARGE_RATE if s.endswith("large") else 1.0 for s in np.unique(stratum)}
+    idx, weight = _stratified_sample(rng, stratum, rates, n)
+    frame = pd.DataFrame({"workplace_id": np.arange(1, n + 1), "sector": sector[idx], "stratum": stratum[idx],
+                          "municipality_code": municipality[idx], "weight": weight.round(4),
+                          "innovated": innovated[idx].astype(int)})
+    asked = innovated[idx]  # the follow-up questions are put to innovating workplaces only
     for name, values in (("citizens_role", citizens), ("volunteers_role", volunteers),
                          ("democratic_value", democratic), ("outside_actor", outside),
                          ("same_municipality", same_muni), ("external_party", external)):
-        col = pd.array([pd.NA] * n, dtype="Int64")
-        col[inn] = values.astype(int)
+        col = _blank(rng, values[idx])
+        col[~asked] = pd.NA
         frame[name] = col
     return frame
 
 
 # ---- KS innovation barometer 2018 (unit managers) ----------------------------------------------------------------
+KS_POPULATION = 8_000  # invented number of units in the two sectors
+KS_EDUCATION_SAMPLED = 0.70  # invented design: education & childhood is over-represented among respondents
 KS_DRIVERS = {"societal challenges": 0.31, "user needs": 0.24, "political goals": 0.10, "employee ideas": 0.20,
               "new technology": 0.15}  # invented; only "societal challenges first" is published (KS-12)
-
-
 KS_FORM_COLUMNS = {"better quality": "value_quality", "employee satisfaction": "value_employee_satisfaction",
                    "efficiency": "value_efficiency", "citizen influence": "value_citizen_influence"}
+KS_SECTORS = ("education & childhood", "health & care")
 
 
-def ks_units() -> pd.DataFrame:
+def ks_units(truth: list[dict]) -> pd.DataFrame:
+    from .targets import interval
+
     rng = _rng("ks")
+    rates = data.published_table("ks_sector_rates").set_index("sector")["share_pct"]
+    education, health = (float(np.mean(interval("tenths", rates[s]))) for s in KS_SECTORS)
+    headline = target("ks.units_innovated")
+    share_education = (headline - health) / (education - health)  # the sector mix the published rates imply
+    n_pop = KS_POPULATION
+    sector = np.where(rng.random(n_pop) < share_education, KS_SECTORS[0], KS_SECTORS[1])
+    innovated = rng.random(n_pop) < np.where(sector == KS_SECTORS[0], education, health) / 100
+    forms = data.published_table("ks_value_forms").set_index("value_form")
+    answers = {KS_FORM_COLUMNS[f]: rng.random(n_pop) < float(np.mean(interval(r.rule, r.share_pct))) / 100
+               for f, r in forms.iterrows()}
+    driver = rng.choice(list(KS_DRIVERS), size=n_pop, p=list(KS_DRIVERS.values()))
+
+    add = _adder(truth, "all")
+    add("ks.units_innovated", 100 * innovated.mean(), "share of units that innovated")
+    add("ks.sector_gap", 100 * (innovated[sector == KS_SECTORS[0]].mean() - innovated[sector == KS_SECTORS[1]].mean()),
+        "education minus health and care, points")
+    add("ks.societal_challenges_top_driver", _rank_of(pd.Series(driver).value_counts(), "societal challenges"),
+        "rank of societal challenges among drivers")
+    for scope in ("all", *KS_SECTORS):
+        inn = innovated & (True if scope == "all" else sector == scope)
+        shares = pd.Series({col: values[inn].mean() for col, values in answers.items()})
+        add = _adder(truth, scope)
+        add("ks.quality_share", 100 * shares["value_quality"], "share of newest innovations with better quality")
+        add("ks.quality_top_result", _rank_of(shares, "value_quality"), "rank of quality among forms of value")
+
     n = data.survey_base("KS innovation barometer 2018", "responding unit managers")
+    idx, weight = _stratified_sample(rng, sector, {KS_SECTORS[0]: KS_EDUCATION_SAMPLED / share_education,
+                                                   KS_SECTORS[1]: (1 - KS_EDUCATION_SAMPLED) / (1 - share_education)}, n)
     codes = data.no_municipalities(2017)
     pick = rng.integers(0, len(codes), n)
-    sector = rng.choice(["education & childhood", "health & care"], size=n, p=[0.4, 0.6])
-    weight = rng.uniform(0.6, 1.6, n).round(4)  # invented stand-in for the workplace x landsdel weights
-    rates = data.published_table("ks_sector_rates").set_index("sector")["share_pct"] / 100  # KS-02
-    innovated = rng.random(n) < np.where(sector == "education & childhood", rates["education & childhood"],
-                                         rates["health & care"])
-    published = data.published_table("ks_value_forms").set_index("value_form")["share_pct"] / 100  # KS-10
-    forms = {KS_FORM_COLUMNS[form]: share for form, share in published.items()}
     frame = pd.DataFrame({"unit_id": np.arange(1, n + 1), "kommunenummer": codes["kommunenummer"].to_numpy()[pick],
-                          "fylkesnummer": codes["fylkesnummer"].to_numpy()[pick], "sector": sector,
-                          "weight": weight, "innovated": innovated.astype(int)})
-    for name, p in forms.items():
-        col = pd.array([pd.NA] * n, dtype="Int64")
-        col[np.flatnonzero(innovated)] = (rng.random(int(innovated.sum())) < p).astype(int)
-        frame[name] = col
-    frame["main_driver"] = rng.choice(list(KS_DRIVERS), size=n, p=list(KS_DRIVERS.values()))
+                          "fylkesnummer": codes["fylkesnummer"].to_numpy()[pick], "sector": sector[idx],
+                          "weight": weight.round(4), "innovated": innovated[idx].astype(int)})
+    for col, values in answers.items():
+        answered = _blank(rng, values[idx])
+        answered[~innovated[idx]] = pd.NA  # asked of innovating units only
+        frame[col] = answered
+    frame["main_driver"] = _blank_text(rng, driver[idx])
     return frame
 
 
 # ---- KORA 2015 (department heads) and their concrete collaborations ----------------------------------------------
 KORA_AREAS = {"Health and prevention": 2.2, "Social services": 1.6, "Elderly care": 1.2, "Integration": 1.0,
               "Children and youth": 1.0, "Schools": 0.9, "Employment": 0.9, "Culture and leisure": 1.1,
-              "Technical and environment": 0.4}  # relative number of collaborations (order from KO-11)
-KORA_VALUES = {"democratic value": 0.30, "better service quality": 0.26, "trust between citizens and municipality": 0.20,
-               "stronger civil society": 0.19, "cost-effectiveness": 0.05}  # KO-07 (1 in 20), KO-09 (order)
+              "Technical and environment": 0.4}  # invented relative numbers; order as published (KO-11)
+KORA_OTHER_VALUES = {"democratic value": 0.32, "better service quality": 0.27,
+                     "trust between citizens and municipality": 0.21, "stronger civil society": 0.20}  # invented; order KO-09
+KORA_PRESSURE_RATIO = 1.8  # invented: "a little more" often under high spending pressure (KO-08)
+KORA_INITIATORS = {"municipality": 0.62, "association": 0.18, "citizens": 0.12, "other": 0.08}  # invented; KO-14 order
 
 
 def _dk_codes() -> np.ndarray:
     return data.municipalities()["municipality_code"].to_numpy()
 
 
-def kora_heads() -> pd.DataFrame:
+def kora_heads(truth: list[dict]) -> pd.DataFrame:
     rng = _rng("kora")
     munis = data.municipalities()
     pop = data.population(year=2015, level="municipality").set_index("area_code")["population"]
@@ -132,70 +230,105 @@ def kora_heads() -> pd.DataFrame:
                         strict=True))
     heads["mayor_party"] = heads["municipality_code"].map(party)
     heads["spending_pressure"] = heads["municipality_code"].map(pressure)
-    responded = np.zeros(len(heads), dtype=bool)
-    responded[rng.choice(len(heads), size=round(0.53 * invited), replace=False)] = True  # KO-02: 53 %
+    # Every invited head has an answer; only the respondents' reach the table (non-response at random).
+    focus = rng.random(invited) < target("kora.increased_focus") / 100
+    high = (heads["spending_pressure"] == "high").to_numpy()
+    cost = target("kora.cost_effectiveness_value") / 100
+    p_other = cost / (high.mean() * KORA_PRESSURE_RATIO + (1 - high.mean()))
+    is_cost = rng.random(invited) < np.where(high, KORA_PRESSURE_RATIO * p_other, p_other)
+    others = np.array(list(KORA_OTHER_VALUES))
+    weights = np.array(list(KORA_OTHER_VALUES.values()))
+    value = np.where(is_cost, "cost-effectiveness", rng.choice(others, size=invited, p=weights / weights.sum()))
+    responded = np.zeros(invited, dtype=bool)
+    responded[rng.choice(invited, size=round(target("kora.response_rate") / 100 * invited), replace=False)] = True
+
+    add = _adder(truth, "all")
+    add("kora.invited", float(invited), "department heads invited")
+    add("kora.response_rate", 100 * responded.mean(), "share of invited heads who answered")
+    add("kora.response_even", 0.0, "response does not depend on region in the generator", basis="model")
+    add("kora.increased_focus", 100 * focus.mean(), "share of all invited heads' areas with increased focus")
+    add("kora.no_region_dependence", 0.0, "increased focus does not depend on region in the generator", basis="model")
+    add("kora.no_party_dependence", 0.0, "increased focus does not depend on the mayor's party", basis="model")
+    add("kora.cost_effectiveness_value", 100 * is_cost.mean(), "share naming cost-effectiveness")
+    add("kora.cost_effectiveness_pressure", is_cost[high].mean() / is_cost[~high].mean(),
+        "cost-effectiveness, high vs other spending pressure")
+    add("kora.democratic_value_top", _rank_of(pd.Series(value).value_counts(), "democratic value"),
+        "rank of democratic value among overall values")
     heads["responded"] = responded.astype(int)
-    r = int(responded.sum())
-    idx = np.flatnonzero(responded)
-    focus = pd.array([pd.NA] * len(heads), dtype="Int64")
-    focus[idx] = (rng.random(r) < 0.82).astype(int)  # KO-04
-    heads["increased_focus"] = focus
-    high = heads["spending_pressure"].to_numpy()[idx] == "high"
-    values = np.empty(r, dtype=object)
-    other_values = [v for v in KORA_VALUES if v != "cost-effectiveness"]
-    other_p = np.array([KORA_VALUES[v] for v in other_values])
-    for i in range(r):
-        p_cost = 0.075 if high[i] else 0.04  # KO-08: a little more often under high pressure
-        values[i] = "cost-effectiveness" if rng.random() < p_cost else rng.choice(other_values, p=other_p / other_p.sum())
-    overall = pd.Series([None] * len(heads), dtype=object)
-    overall.iloc[idx] = values
-    heads["overall_value"] = overall
+    heads["increased_focus"] = _blank(rng, focus)
+    heads["overall_value"] = _blank_text(rng, value)
+    heads.loc[~responded, ["increased_focus", "overall_value"]] = None
+    heads["increased_focus"] = heads["increased_focus"].astype("Int64")
     return heads
 
 
-def kora_collaborations(heads: pd.DataFrame) -> pd.DataFrame:
+def kora_collaborations(heads: pd.DataFrame, truth: list[dict]) -> pd.DataFrame:
     rng = _rng("kora-collab")
-    resp = heads[heads["responded"] == 1]
+    several = target("kora.several_partners") / 100
+    cross = target("kora.cross_area") / 100
     rows = []
-    cid = 0
-    for h in resp.itertuples():
+    for h in heads.itertuples():  # every head's collaborations: the population
         for _ in range(rng.poisson(1.3 * KORA_AREAS[h.policy_area])):
-            cid += 1
             rows.append({
-                "collaboration_id": cid, "head_id": h.head_id, "policy_area": h.policy_area,
-                "cross_area": int(rng.random() < 0.39),  # KO-05
-                "civil_partners": int(2 + rng.poisson(1.0)) if rng.random() < 2 / 3 else 1,  # KO-06: 2 of 3 > 1
+                "head_id": h.head_id, "policy_area": h.policy_area, "cross_area": int(rng.random() < cross),
+                "civil_partners": int(2 + rng.poisson(1.0)) if rng.random() < several else 1,
                 "long_term": int(rng.random() < (0.7 if h.policy_area == "Health and prevention" else 0.5)),
-                "initiator": rng.choice(["municipality", "association", "citizens", "other"],
-                                        p=[0.62, 0.18, 0.12, 0.08]),  # KO-14: municipality mostly initiates
+                "initiator": rng.choice(list(KORA_INITIATORS), p=list(KORA_INITIATORS.values())),
             })
-    return pd.DataFrame(rows)
+    population = pd.DataFrame(rows)
+    add = _adder(truth, "all")
+    add("kora.cross_area", 100 * population["cross_area"].mean(), "share of all collaborations across areas")
+    add("kora.several_partners", 100 * (population["civil_partners"] > 1).mean(), "share with several civil partners")
+    counts = population["policy_area"].value_counts()
+    add("kora.health_most_collaborations", _rank_of(counts, "Health and prevention"), "rank of health by number")
+    add("kora.technical_fewest_collaborations", _rank_of(counts, "Technical and environment", ascending=True),
+        "rank of technical and environment from the bottom")
+    add("kora.municipality_initiates", _rank_of(population["initiator"].value_counts(), "municipality"),
+        "rank of the municipality among initiators")
+    respondents = set(heads.loc[heads["responded"] == 1, "head_id"])
+    sample = population[population["head_id"].isin(respondents)].reset_index(drop=True)
+    sample.insert(0, "collaboration_id", np.arange(1, len(sample) + 1))
+    for col in ("cross_area", "long_term"):
+        sample[col] = _blank(rng, sample[col].to_numpy())
+    sample["initiator"] = _blank_text(rng, sample["initiator"].to_numpy())
+    return sample
 
 
-# ---- KL mapping of municipal collaborations 2017 -----------------------------------------------------------------
-KL_PURPOSES = {"operations and service delivery": 0.27, "innovation and development": 0.19,
-               "knowledge sharing and networks": 0.17, "exercise of authority": 0.13, "reducing operating costs": 0.11,
-               "other": 0.13}  # only the 19 % and its rank 2 are published (KL-02, KL-03, KL-04)
+# ---- KL mapping of municipal collaborations 2017 (every municipality answered: a census) -------------------------
+KL_OTHER_PURPOSES = {"operations and service delivery": 0.27, "knowledge sharing and networks": 0.17,
+                     "exercise of authority": 0.13, "reducing operating costs": 0.11, "other": 0.13}  # invented
 KL_PARTNERS = {"other municipalities": 0.55, "regions": 0.15, "private firms": 0.18, "other public bodies": 0.12}
 
 
-def kl_collaborations() -> pd.DataFrame:
+def kl_collaborations(truth: list[dict]) -> pd.DataFrame:
     rng = _rng("kl")
     munis = data.municipalities()
     pop = data.population(year=2017, level="municipality").set_index("area_code")["population"]
     size = munis["municipality_code"].map(pop).to_numpy()
-    # Invented: larger municipalities take part in somewhat more collaborations; mean 47 (KL-01).
-    expected = 47 * (size / size.mean()) ** 0.2
-    expected *= 47 / expected.mean()
-    counts = rng.poisson(expected)
+    mean = target("kl.collaborations_per_municipality")
+    # Invented: larger municipalities take part in somewhat more collaborations.
+    expected = (size / size.mean()) ** 0.2
+    counts = rng.poisson(expected * mean / expected.mean())
     codes = np.repeat(munis["municipality_code"].to_numpy(), counts)
     n = len(codes)
+    innovation = target("kl.innovation_purpose_share") / 100
+    others = np.array(list(KL_OTHER_PURPOSES.values()))
+    purposes = {"innovation and development": innovation,
+                **dict(zip(KL_OTHER_PURPOSES, others / others.sum() * (1 - innovation), strict=True))}
+    purpose = rng.choice(list(purposes), size=n, p=list(purposes.values()))
+    shares = pd.Series(purpose).value_counts()
+    add = _adder(truth, "all")
+    add("kl.collaborations_per_municipality", float(counts.mean()), "collaborations per municipality")
+    add("kl.innovation_purpose_share", 100 * shares["innovation and development"] / n, "innovation as main purpose")
+    add("kl.innovation_purpose_rank", _rank_of(shares, "innovation and development"), "rank of innovation")
+    add("kl.cost_reduction_rarer_than_innovation",
+        float(shares["reducing operating costs"] < shares["innovation and development"]), "cost reduction rarer")
     return pd.DataFrame({
         "collaboration_id": np.arange(1, n + 1), "municipality_code": codes,
-        "main_purpose": rng.choice(list(KL_PURPOSES), size=n, p=list(KL_PURPOSES.values())),
+        "main_purpose": _blank_text(rng, purpose),
         "partner_type": rng.choice(list(KL_PARTNERS), size=n, p=list(KL_PARTNERS.values())),
         "established": rng.choice(np.arange(1995, 2018), size=n, p=_established_weights()),
-        "company_form": (rng.random(n) < 0.08).astype(int),  # KL-07: under 10 %
+        "company_form": (rng.random(n) < 0.08).astype(int),  # invented; KL-07 says under 10 %
     })
 
 
@@ -205,86 +338,68 @@ def _established_weights() -> np.ndarray:
     return w / w.sum()
 
 
-# ---- schemas, writing and reading ------------------------------------------------------------------------------
-def _schema(name: str, cols: list[tuple[str, str, bool]]) -> Schema:
-    return Schema(name, tuple(Column(c, kind, nullable=nullable) for c, kind, nullable in cols))
+# ---- truth, writing and reading --------------------------------------------------------------------------------
+TRUTH_SCHEMA = Schema("stand_in_truth", (
+    Column("finding_id", "str"), Column("scope", "str"), Column("truth", "float"),
+    Column("basis", "str", allowed=("population", "model")), Column("what", "str"),
+), key=("finding_id", "scope"))
 
 
-SCHEMAS = {
-    "coi_workplaces": _schema("coi_workplaces", [
-        ("workplace_id", "int", False), ("sector", "str", False), ("stratum", "str", False),
-        ("municipality_code", "int", False), ("weight", "float", False), ("innovated", "int", False),
-        ("citizens_role", "int", True), ("volunteers_role", "int", True), ("democratic_value", "int", True),
-        ("outside_actor", "int", True), ("same_municipality", "int", True), ("external_party", "int", True)]),
-    "ks_units": _schema("ks_units", [
-        ("unit_id", "int", False), ("kommunenummer", "str", False), ("fylkesnummer", "str", False),
-        ("sector", "str", False), ("weight", "float", False), ("innovated", "int", False),
-        ("value_quality", "int", True), ("value_employee_satisfaction", "int", True),
-        ("value_efficiency", "int", True), ("value_citizen_influence", "int", True), ("main_driver", "str", False)]),
-    "kora_heads": _schema("kora_heads", [
-        ("head_id", "int", False), ("municipality_code", "int", False), ("region_code", "int", False),
-        ("policy_area", "str", False), ("size_class", "str", False), ("mayor_party", "str", False),
-        ("spending_pressure", "str", False), ("responded", "int", False), ("increased_focus", "int", True),
-        ("overall_value", "str", True)]),
-    "kora_collaborations": _schema("kora_collaborations", [
-        ("collaboration_id", "int", False), ("head_id", "int", False), ("policy_area", "str", False),
-        ("cross_area", "int", False), ("civil_partners", "int", False), ("long_term", "int", False),
-        ("initiator", "str", False)]),
-    "kl_collaborations": _schema("kl_collaborations", [
-        ("collaboration_id", "int", False), ("municipality_code", "int", False), ("main_purpose", "str", False),
-        ("partner_type", "str", False), ("established", "int", False), ("company_form", "int", False)]),
-}
+def _adder(truth: list[dict], scope: str):
+    def add(finding_id: str, value: float, what: str, basis: str = "population") -> None:
+        truth.append({"finding_id": finding_id, "scope": scope, "truth": round(float(value), 10), "basis": basis,
+                      "what": what})
+    return add
 
 
-def generate() -> dict[str, pd.DataFrame]:
-    heads = kora_heads()
-    return {"coi_workplaces": coi_workplaces(), "ks_units": ks_units(), "kora_heads": heads,
-            "kora_collaborations": kora_collaborations(heads), "kl_collaborations": kl_collaborations()}
+def generate() -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    truth: list[dict] = []
+    heads = kora_heads(truth)
+    tables = {"coi_workplaces": coi_workplaces(truth), "ks_units": ks_units(truth), "kora_heads": heads,
+              "kora_collaborations": kora_collaborations(heads, truth), "kl_collaborations": kl_collaborations(truth)}
+    return tables, pd.DataFrame(truth).sort_values(["finding_id", "scope"], ignore_index=True)
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    os.replace(tmp, path)
 
 
 def write_all(folder: Path | None = None) -> list[Path]:
-    """Regenerate every stand-in into ``folder`` (default data/synthetic/), each file written whole."""
+    """Regenerate every stand-in, truth.csv and datapackage.json into ``folder`` (default data/synthetic/)."""
     folder = folder or synthetic_dir()
     folder.mkdir(parents=True, exist_ok=True)
+    tables, truth = generate()
     written = []
-    for name, frame in generate().items():
-        target = folder / f"{name}.csv"
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-        frame.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-        os.replace(tmp, target)
-        written.append(target)
-    marker = folder / MARKER
-    marker.write_text("The CSV files in this folder are synthetic stand-ins generated by kommunelab.synthetic "
-                      f"(seed {SEED}). They are not survey data.\n", encoding="utf-8")
-    written.append(marker)
+    for name, frame in tables.items():
+        _write(folder / f"{name}.csv", frame.to_csv(index=False, lineterminator="\n"))
+        written.append(folder / f"{name}.csv")
+    _write(folder / TRUTH_FILE, truth.to_csv(index=False, lineterminator="\n"))
+    meta = descriptor({name: f"{name}.csv" for name in SCHEMAS}, name="kommunelab-synthetic-stand-ins",
+                      title="kommunelab's synthetic stand-ins for the COI, KS, KORA and KL survey microdata "
+                            "(not survey data)",
+                      sources=[{"title": "generated by kommunelab.synthetic", "path": "lib/kommunelab/synthetic.py"}],
+                      licenses=[{"name": "MIT", "title": "the project's licence"}], synthetic=True)
+    _write(folder / DESCRIPTOR, json.dumps(meta, indent=1, ensure_ascii=False) + "\n")
+    written += [folder / TRUTH_FILE, folder / DESCRIPTOR]
     return written
 
 
-def is_synthetic(folder: Path) -> bool:
-    return (Path(folder) / MARKER).is_file()
+def truth_table(folder: Path | None = None) -> pd.DataFrame:
+    """The truth recorded beside the stand-ins: from the folder last read (a full copy keeps it), else data/synthetic/."""
+    package = last_package()
+    candidates = [package.folder] if package is not None else []
+    for candidate in [*candidates, folder or synthetic_dir()]:
+        if (candidate / TRUTH_FILE).is_file():
+            return read_table(candidate / TRUTH_FILE, TRUTH_SCHEMA)
+    raise FindingError(f"no {TRUTH_FILE} beside the stand-ins in {synthetic_dir()}; run `make synthetic`")
 
 
-def resolve_dir(data_dir: str | Path | None) -> Path:
-    """The folder to read survey tables from: ``data_dir`` if given (relative to the project), else the stand-ins."""
-    if not data_dir:
-        return synthetic_dir()
-    path = Path(data_dir).expanduser()
-    return path if path.is_absolute() else project_root() / path
-
-
-def load_survey(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
-    """One survey table, validated against its schema, from ``data_dir`` (default: the synthetic stand-ins)."""
-    folder = resolve_dir(data_dir)
-    path = folder / f"{name}.csv"
-    if name not in SCHEMAS:
-        raise KeyError(f"unknown survey table {name!r}; known: {', '.join(SCHEMAS)}")
-    if not path.is_file():
-        hint = "run `make synthetic`" if folder == synthetic_dir() else f"put {name}.csv (columns in data/synthetic/README.md) there"
-        raise data.DataError(str(path), "survey table not found", hint=hint)
-    frame = read_table(path, SCHEMAS[name])
-    origin = "synthetic" if is_synthetic(folder) else "microdata"
-    record_read(str(path), sha256_file(path), origin, "kommunelab.synthetic" if origin == "synthetic" else str(folder),
-                name)
-    frame.attrs["synthetic"] = origin == "synthetic"
-    return frame
-
+def truth_value(finding_id: str, scope: str = "all") -> float:
+    table = truth_table()
+    hit = table[(table["finding_id"] == finding_id) & (table["scope"] == scope)]
+    if hit.empty:
+        raise FindingError(f"the stand-in records no truth for finding {finding_id!r} (scope {scope!r}); add it to its "
+                           "generator in kommunelab.synthetic and run `make synthetic`")
+    return float(hit["truth"].iloc[0])

@@ -22,17 +22,27 @@ def _weighted(frame: pd.DataFrame, values) -> stats.Estimate:
 
 def workplaces_innovated(coi: pd.DataFrame, sector: str = "all") -> stats.Estimate:
     part = in_sector(coi, sector)
-    return _weighted(part, part["innovated"])
+    return _weighted(part, _answers(part, "innovated"))
+
+
+def _answers(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """0/1 answers as floats, a blank (item non-response) as NaN."""
+    return frame[column].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+
+
+def either(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 where either answer is 1, 0 where both are 0; NaN unless both were answered. Keeping (1, blank) but not
+    (0, blank) would leave out only the cases that might be 0, and bias the share upwards."""
+    return np.where(np.isnan(a) | np.isnan(b), np.nan, np.maximum(a, b))
 
 
 def innovation_roles(coi: pd.DataFrame, sector: str = "all") -> dict[str, stats.Estimate]:
-    """Weighted shares of latest innovations with citizens, with associations, and with either."""
+    """Weighted shares of latest innovations with citizens, with associations, and with either (among answers)."""
     inn = in_sector(coi, sector)
     inn = inn[inn["innovated"] == 1]
-    citizens = inn["citizens_role"].to_numpy(dtype=float)
-    volunteers = inn["volunteers_role"].to_numpy(dtype=float)
+    citizens, volunteers = _answers(inn, "citizens_role"), _answers(inn, "volunteers_role")
     return {"citizens": _weighted(inn, citizens), "volunteers": _weighted(inn, volunteers),
-            "either": _weighted(inn, np.maximum(citizens, volunteers))}
+            "either": _weighted(inn, either(citizens, volunteers))}
 
 
 def union_bounds(a: float, b: float) -> tuple[float, float]:
@@ -45,9 +55,11 @@ def democratic_value_ratio(coi: pd.DataFrame, sector: str = "all") -> tuple[stat
     """How many times as often democratic value is reported when citizens or associations take part."""
     inn = in_sector(coi, sector)
     inn = inn[inn["innovated"] == 1]
-    active = (inn["citizens_role"] == 1) | (inn["volunteers_role"] == 1)
-    with_active = _weighted(inn[active], inn.loc[active, "democratic_value"])
-    without = _weighted(inn[~active], inn.loc[~active, "democratic_value"])
+    active = either(_answers(inn, "citizens_role"), _answers(inn, "volunteers_role"))
+    democratic = _answers(inn, "democratic_value")
+    # Innovations whose role is unknown (a blank) belong to neither group.
+    with_active = _weighted(inn[active == 1], democratic[active == 1])
+    without = _weighted(inn[active == 0], democratic[active == 0])
     return stats.ratio(with_active, without), with_active, without
 
 

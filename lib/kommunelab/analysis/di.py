@@ -34,8 +34,19 @@ def published_inputs() -> dict[str, float]:
 
 
 def implied_exposable_times_rate(savings: float, iku_from: float, iku_to: float) -> float:
-    """Exposable spending x savings rate implied by a published total (savings / (target - IKU))."""
+    """Exposable spending x savings rate implied by a published total (savings / (target - IKU)): DI's own
+    arithmetic turned around, a restatement, not a result."""
     return savings / ((iku_to - iku_from) / 100)
+
+
+def exposable_from_exposed(exposed: float, iku: float) -> float:
+    """The spending that can be exposed to competition, from the amount exposed and the IKU (percent)."""
+    return exposed / (iku / 100)
+
+
+def implied_savings_rate(exposable_times_rate: float, exposable: float) -> float:
+    """The gross savings rate a published total implies, given an independently published spending base."""
+    return exposable_times_rate / exposable
 
 
 def national_savings(exposable_spending: float, iku_from: float, iku_to: float, savings_rate: float) -> float:

@@ -30,6 +30,7 @@ def purpose_by(kl: pd.DataFrame, breakdown: str, purpose: str = "innovation and 
         pop = data.population(year=2017, level="municipality").set_index("area_code")["population"]
         frame["region"] = frame["municipality_code"].map(munis["region_name"])
         frame["size_class"] = frame["municipality_code"].map(pop).map(data.size_class)
+    frame = frame[frame["main_purpose"].notna()]  # a blank purpose is item non-response, not "another purpose"
     rows = []
     for group, part in frame.groupby(breakdown):
         e = stats.proportion(int((part["main_purpose"] == purpose).sum()), len(part)).percent()
@@ -45,5 +46,6 @@ def municipal_innovation_collaboration(coi: pd.DataFrame) -> dict[str, stats.Est
     """Weighted shares of municipal workplaces' latest innovations made with outside actors, another workplace
     in the same municipality, and at least one external party."""
     inn = coi[(coi["sector"] == "municipal") & (coi["innovated"] == 1)]
-    return {col: stats.weighted_proportion(inn[col].to_numpy(dtype=float), inn["weight"], inn["stratum"]).percent()
+    return {col: stats.weighted_proportion(inn[col].astype("Float64").to_numpy(dtype=float, na_value=float("nan")),
+                                           inn["weight"], inn["stratum"]).percent()
             for col in ("outside_actor", "same_municipality", "external_party")}

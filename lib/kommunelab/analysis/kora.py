@@ -1,4 +1,9 @@
-"""KORA (2016): municipal collaboration with civil society, survey of department heads (October 2015)."""
+"""KORA (2016): municipal collaboration with civil society, survey of department heads (October 2015).
+
+Unit non-response (a head who did not answer at all: ``responded`` = 0) and item non-response (a respondent who
+left a question blank) are kept apart: the response rate is over the invited heads; every other share is over
+the respondents who answered that question, and says how many did.
+"""
 
 from __future__ import annotations
 
@@ -22,44 +27,44 @@ def response_rate(heads: pd.DataFrame) -> stats.Estimate:
     return stats.proportion(int(heads["responded"].sum()), len(heads)).percent()
 
 
-def response_by(heads: pd.DataFrame, breakdown: str) -> stats.ChiSquare:
-    """Chi-square test of response against a breakdown (is response evenly spread?)."""
-    table = pd.crosstab(with_region_names(heads)[breakdown], heads["responded"])
-    return stats.chi_square(table.to_numpy())
+def response_difference_by_region(heads: pd.DataFrame) -> stats.GroupDifference:
+    """Is response evenly spread? The region whose response rate differs most from the rest, with what is ruled out."""
+    named = with_region_names(heads)
+    return stats.largest_group_difference(named["responded"], named["region"])
 
 
 def share_by(heads: pd.DataFrame, column: str, breakdown: str) -> pd.DataFrame:
-    """Share of respondents with ``column`` = 1 by policy area, size class or region, with Wilson intervals."""
+    """Share of answering respondents with ``column`` = 1 by policy area, size class or region (Wilson intervals)."""
     if breakdown not in BREAKDOWNS:
         raise ValueError(f"breakdown must be one of {', '.join(BREAKDOWNS)}, got {breakdown!r}")
     resp = with_region_names(respondents(heads))
     rows = []
     for group, part in resp.groupby(breakdown):
-        e = stats.proportion(int(part[column].sum()), len(part)).percent()
-        rows.append({breakdown: group, "respondents": len(part), "share": e.value, "low": e.low, "high": e.high})
+        e = stats.proportion_answered(part[column]).percent()
+        rows.append({breakdown: group, "answered": e.n, "share": e.value, "low": e.low, "high": e.high})
     return pd.DataFrame(rows).sort_values("share", ascending=False, ignore_index=True)
 
 
 def increased_focus(heads: pd.DataFrame) -> stats.Estimate:
-    resp = respondents(heads)
-    return stats.proportion(int(resp["increased_focus"].sum()), len(resp)).percent()
+    """Share of respondents' areas with increased focus, among those who answered the question."""
+    return stats.proportion_answered(respondents(heads)["increased_focus"]).percent()
 
 
-def independence(heads: pd.DataFrame, by: str) -> stats.ChiSquare:
-    """Chi-square test of increased focus against region or the mayor's party."""
+def focus_difference_by(heads: pd.DataFrame, by: str) -> stats.GroupDifference:
+    """Does increased focus depend on region or the mayor's party? The largest difference, and what is ruled out."""
     resp = with_region_names(respondents(heads))
-    return stats.chi_square(pd.crosstab(resp[by], resp["increased_focus"]).to_numpy())
+    return stats.largest_group_difference(resp["increased_focus"], resp[by])
 
 
 def collaboration_shares(collabs: pd.DataFrame) -> dict[str, stats.Estimate]:
-    """Shares of concrete collaborations across policy areas and with several civil partners.
+    """Shares of concrete collaborations across policy areas and with several civil partners (among answers).
 
     Wilson intervals treat collaborations as independent; collaborations described by the same head are not,
     so the intervals are somewhat too narrow.
     """
-    n = len(collabs)
-    return {"cross_area": stats.proportion(int(collabs["cross_area"].sum()), n).percent(),
-            "several_partners": stats.proportion(int((collabs["civil_partners"] > 1).sum()), n).percent()}
+    partners = collabs["civil_partners"].astype("Float64")
+    return {"cross_area": stats.proportion_answered(collabs["cross_area"]).percent(),
+            "several_partners": stats.proportion_answered((partners > 1).astype("Float64")).percent()}
 
 
 def overall_values(heads: pd.DataFrame) -> pd.DataFrame:
@@ -67,8 +72,9 @@ def overall_values(heads: pd.DataFrame) -> pd.DataFrame:
 
 
 def cost_effectiveness_by_pressure(heads: pd.DataFrame) -> stats.Comparison:
-    """Ratio of the share naming cost-effectiveness: high spending pressure vs other municipalities."""
+    """Ratio of the share naming cost-effectiveness: high spending pressure vs other (among those who answered)."""
     resp = respondents(heads)
+    resp = resp[resp["overall_value"].notna()]
     cost = resp["overall_value"] == "cost-effectiveness"
     high = resp["spending_pressure"] == "high"
     return stats.ratio_of_proportions(int((cost & high).sum()), int(high.sum()), int((cost & ~high).sum()),
@@ -78,7 +84,7 @@ def cost_effectiveness_by_pressure(heads: pd.DataFrame) -> stats.Comparison:
 def collaborations_by_area(collabs: pd.DataFrame) -> pd.DataFrame:
     out = collabs.groupby("policy_area").agg(collaborations=("collaboration_id", "size"),
                                              long_term_share=("long_term", "mean")).reset_index()
-    out["long_term_share"] *= 100
+    out["long_term_share"] = out["long_term_share"].astype(float) * 100
     return out.sort_values("collaborations", ascending=False, ignore_index=True)
 
 

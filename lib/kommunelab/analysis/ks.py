@@ -13,7 +13,9 @@ VALUE_FORMS = {"value_quality": "better quality", "value_employee_satisfaction":
 
 
 def _weighted(frame: pd.DataFrame, column: str) -> stats.Estimate:
-    return stats.weighted_proportion(frame[column].to_numpy(dtype=float), frame["weight"], frame["fylkesnummer"]).percent()
+    """Weighted share among the answers given; the design strata are the two sectors (units were sampled by sector)."""
+    values = frame[column].astype("Float64").to_numpy(dtype=float, na_value=float("nan"))
+    return stats.weighted_proportion(values, frame["weight"], frame["sector"]).percent()
 
 
 def units_innovated(ks: pd.DataFrame, sector: str = "all") -> stats.Estimate:
@@ -35,7 +37,7 @@ def value_forms(ks: pd.DataFrame, sector: str = "all") -> pd.DataFrame:
     rows = []
     for col, label in VALUE_FORMS.items():
         e = _weighted(inn, col)
-        rows.append({"value_form": label, "share": e.value, "low": e.low, "high": e.high})
+        rows.append({"value_form": label, "share": e.value, "low": e.low, "high": e.high, "answered": e.n})
     out = pd.DataFrame(rows).sort_values("share", ascending=False, ignore_index=True)
     out["rank"] = range(1, len(out) + 1)
     return out

@@ -24,7 +24,8 @@ SCHEMAS = {
         Column("sector", "str"), Column("share_pct", "float"), Column("published_text", "str")),
         key=("sector",)),
     "ks_value_forms": Schema("ks_value_forms", _source_quote(
-        Column("value_form", "str"), Column("share_pct", "float"), Column("published_text", "str")),
+        Column("value_form", "str"), Column("share_pct", "float"), Column("rule", "str"),
+        Column("published_text", "str")),
         key=("value_form",)),
     "di_published_inputs": Schema("di_published_inputs", _source_quote(
         Column("name", "str"), Column("value", "float"), Column("unit", "str"), Column("year", "int")),

@@ -1,0 +1,225 @@
+"""Survey tables (the microdata behind four reports): their schemas, and the folders they are read from.
+
+A folder of survey tables is read only when it holds a ``datapackage.json`` (a Frictionless Data Package: name,
+title, sources, licences, and one resource per table with its path) and every resource passes its schema. The
+project's stand-ins in data/synthetic/ ship a descriptor that marks them synthetic, so a copy of that folder stays
+synthetic; a folder holding any file byte-identical to a stand-in file is synthetic too. ``kommunelab microdata
+init DIR`` writes a descriptor template for a folder of real tables.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from .data.schema import Column, Schema, read_table
+from .errors import DataError
+from .paths import project_root
+from .provenance import record_package, record_read, sha256_file
+
+DESCRIPTOR = "datapackage.json"
+SYNTHETIC_FLAG = "kommunelab:synthetic"
+PLACEHOLDER = "FILL IN"
+YES_NO = (0, 1)
+
+
+def _schema(name: str, cols: list[tuple]) -> Schema:
+    return Schema(name, tuple(Column(c[0], c[1], nullable=c[2], allowed=c[3] if len(c) > 3 else None,
+                                     description=c[4] if len(c) > 4 else "") for c in cols))
+
+
+# Answer columns are nullable: a blank is item non-response (or a question not asked), never "no".
+SCHEMAS = {
+    "coi_workplaces": _schema("coi_workplaces", [
+        ("workplace_id", "int", False), ("sector", "str", False, ("municipal", "regional", "state")),
+        ("stratum", "str", False), ("municipality_code", "int", False), ("weight", "float", False),
+        ("innovated", "int", False, YES_NO), ("citizens_role", "int", True, YES_NO),
+        ("volunteers_role", "int", True, YES_NO), ("democratic_value", "int", True, YES_NO),
+        ("outside_actor", "int", True, YES_NO), ("same_municipality", "int", True, YES_NO),
+        ("external_party", "int", True, YES_NO)]),
+    "ks_units": _schema("ks_units", [
+        ("unit_id", "int", False), ("kommunenummer", "str", False), ("fylkesnummer", "str", False),
+        ("sector", "str", False, ("education & childhood", "health & care")), ("weight", "float", False),
+        ("innovated", "int", False, YES_NO), ("value_quality", "int", True, YES_NO),
+        ("value_employee_satisfaction", "int", True, YES_NO), ("value_efficiency", "int", True, YES_NO),
+        ("value_citizen_influence", "int", True, YES_NO), ("main_driver", "str", True)]),
+    "kora_heads": _schema("kora_heads", [
+        ("head_id", "int", False), ("municipality_code", "int", False), ("region_code", "int", False),
+        ("policy_area", "str", False), ("size_class", "str", False), ("mayor_party", "str", False, ("red", "blue")),
+        ("spending_pressure", "str", False, ("high", "other")), ("responded", "int", False, YES_NO),
+        ("increased_focus", "int", True, YES_NO), ("overall_value", "str", True)]),
+    "kora_collaborations": _schema("kora_collaborations", [
+        ("collaboration_id", "int", False), ("head_id", "int", False), ("policy_area", "str", False),
+        ("cross_area", "int", True, YES_NO), ("civil_partners", "int", True), ("long_term", "int", True, YES_NO),
+        ("initiator", "str", True)]),
+    "kl_collaborations": _schema("kl_collaborations", [
+        ("collaboration_id", "int", False), ("municipality_code", "int", False), ("main_purpose", "str", True),
+        ("partner_type", "str", True), ("established", "int", True), ("company_form", "int", True, YES_NO)]),
+}
+FIELD_TYPES = {"int": "integer", "float": "number", "str": "string", "code": "string"}
+
+
+def synthetic_dir() -> Path:
+    return project_root() / "data" / "synthetic"
+
+
+@dataclass(frozen=True)
+class Package:
+    """A validated folder of survey tables."""
+
+    folder: Path
+    title: str
+    sources: tuple[str, ...]
+    licenses: tuple[str, ...]
+    synthetic: bool
+    resources: dict[str, Path]
+
+    def summary(self) -> dict:
+        return {"folder": str(self.folder), "title": self.title, "sources": list(self.sources),
+                "licenses": list(self.licenses), "synthetic": self.synthetic}
+
+
+def resolve_dir(data_dir: str | Path | None) -> Path:
+    """The folder to read survey tables from: ``data_dir`` if given (relative to the project), else the stand-ins."""
+    if not data_dir:
+        return synthetic_dir()
+    path = Path(data_dir).expanduser()
+    return (path if path.is_absolute() else project_root() / path).resolve()
+
+
+def descriptor(resources: dict[str, str], *, name: str, title: str, sources: list[dict], licenses: list[dict],
+               synthetic: bool = False) -> dict:
+    """A Data Package descriptor for ``resources`` ({table: path}), with each table's schema from SCHEMAS."""
+    out = {"name": name, "title": title, "sources": sources, "licenses": licenses}
+    if synthetic:
+        out[SYNTHETIC_FLAG] = True
+    out["resources"] = [{
+        "name": table, "path": path, "format": "csv", "encoding": "utf-8",
+        "schema": {"fields": [{"name": c.name, "type": FIELD_TYPES[c.kind],
+                               "constraints": {"required": not c.nullable,
+                                               **({"enum": list(c.allowed)} if c.allowed else {})}}
+                              for c in SCHEMAS[table].columns]},
+    } for table, path in resources.items()]
+    return out
+
+
+def init_descriptor(folder: Path) -> Path:
+    """Write a datapackage.json template for the survey tables in ``folder`` (refuses to overwrite one)."""
+    folder = Path(folder)
+    target = folder / DESCRIPTOR
+    if target.exists():
+        raise DataError(str(target), "already exists; edit it instead of writing a new template")
+    present = {t: f"{t}.csv" for t in SCHEMAS if (folder / f"{t}.csv").is_file()}
+    if not present:
+        raise DataError(str(folder), f"holds none of the survey tables {', '.join(f'{t}.csv' for t in SCHEMAS)}")
+    text = descriptor(present, name=folder.name.lower().replace(" ", "-") or "survey-microdata",
+                      title=f"{PLACEHOLDER}: what these tables are (survey, year, who collected them)",
+                      sources=[{"title": f"{PLACEHOLDER}: the survey's owner", "path": f"{PLACEHOLDER}: address"}],
+                      licenses=[{"name": f"{PLACEHOLDER}: licence or terms of use"}])
+    target.write_text(json.dumps(text, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return target
+
+
+@cache
+def stand_in_checksums() -> frozenset[str]:
+    """SHA-256 of every stand-in table the project ships (a copy of any of them is synthetic, whatever it is called)."""
+    return frozenset(sha256_file(p) for p in synthetic_dir().glob("*.csv"))
+
+
+HOW_TO = ("a folder of survey microdata needs a datapackage.json (Frictionless Data Package) naming its title, "
+          "sources, licences and one resource per table; write a template with `kommunelab microdata init {folder}` "
+          "and fill in the FILL IN fields")
+
+
+def open_package(data_dir: str | Path | None) -> Package:
+    """Validate the folder ``data_dir`` names (default: the stand-ins) and say whether it is synthetic."""
+    folder = resolve_dir(data_dir)
+    if not folder.is_dir():
+        raise DataError(str(folder), "survey data folder does not exist", hint="pass an existing folder as data_dir")
+    path = folder / DESCRIPTOR
+    if not path.is_file():
+        raise DataError(str(folder), f"no {DESCRIPTOR}", hint=HOW_TO.format(folder=folder))
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(str(path), f"not valid JSON: {exc}") from None
+    for key in ("name", "title", "sources", "licenses", "resources"):
+        if not raw.get(key):
+            raise DataError(str(path), f"lacks '{key}'", hint=HOW_TO.format(folder=folder))
+    if PLACEHOLDER in json.dumps({k: raw[k] for k in ("title", "sources", "licenses")}):
+        raise DataError(str(path), f"still has '{PLACEHOLDER}' placeholders", hint="fill in title, sources and licenses")
+    resources = {}
+    for i, res in enumerate(raw["resources"]):
+        name, rel = res.get("name"), res.get("path")
+        if name not in SCHEMAS or not rel:
+            raise DataError(str(path), f"resource {i + 1} must have a 'path' and a 'name' among {', '.join(SCHEMAS)}")
+        resources[name] = folder / rel
+        if not resources[name].is_file():
+            raise DataError(str(path), f"resource {name!r} names {rel}, which does not exist")
+    copies = [p.name for p in resources.values() if sha256_file(p) in stand_in_checksums()]
+    synthetic = bool(raw.get(SYNTHETIC_FLAG)) or bool(copies)
+    for name, p in resources.items():
+        _read(str(p), SCHEMAS[name])
+    return Package(folder, raw["title"], tuple(_names(raw["sources"])), tuple(_names(raw["licenses"])), synthetic,
+                   resources)
+
+
+def _names(items: list) -> list[str]:
+    out = []
+    for item in items:
+        if isinstance(item, dict):
+            out.append(" — ".join(str(item[k]) for k in ("title", "name", "path") if item.get(k)))
+        else:
+            out.append(str(item))
+    return out
+
+
+@cache
+def _read_cached(path: str, mtime_ns: int, size: int, schema: Schema) -> pd.DataFrame:
+    return read_table(Path(path), schema)
+
+
+def _read(path: str, schema: Schema) -> pd.DataFrame:
+    stat = Path(path).stat()
+    return _read_cached(path, stat.st_mtime_ns, stat.st_size, schema)
+
+
+def check_data_dir(value: str) -> str:
+    """The manifest's validator for a ``data_dir`` parameter: refuse a folder that is not a valid package before a
+    kernel starts. Returns the value unchanged."""
+    if value:
+        open_package(value)
+    return value
+
+
+_LAST: dict[str, Package] = {}
+
+
+def load_survey(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
+    """One survey table from the package in ``data_dir`` (default: the synthetic stand-ins), validated.
+
+    ``frame.attrs["synthetic"]`` says whether it is the stand-in (or a copy of it).
+    """
+    if name not in SCHEMAS:
+        raise DataError(name, f"unknown survey table; known: {', '.join(SCHEMAS)}")
+    package = open_package(data_dir)
+    if name not in package.resources:
+        raise DataError(str(package.folder / DESCRIPTOR), f"has no resource {name!r}, which this report needs",
+                        hint=f"add {name}.csv (columns in data/synthetic/README.md) and list it in the descriptor")
+    path = package.resources[name]
+    frame = _read(str(path), SCHEMAS[name]).copy()
+    origin = "synthetic" if package.synthetic else "microdata"
+    record_read(str(path), sha256_file(path), origin, package.title, name)
+    record_package(package.summary())
+    _LAST["package"] = package
+    frame.attrs["synthetic"] = package.synthetic
+    return frame
+
+
+def last_package() -> Package | None:
+    """The package the last load_survey() read from (the stand-in truth is looked up beside it)."""
+    return _LAST.get("package")
