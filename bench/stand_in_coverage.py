@@ -98,7 +98,7 @@ def main() -> None:
             folder = Path(tmp) / f"seed-{i}"
             synthetic.write_all(folder)
             survey.stand_in_checksums.cache_clear()
-            for fid, scope, ok in checks(folder):
+            for fid, _scope, ok in checks(folder):
                 total[fid] += 1
                 missed[fid] += not ok
     print(f"{'finding':44} missed / checks over {args.seeds} seeds")

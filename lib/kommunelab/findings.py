@@ -43,8 +43,8 @@ STATUSES = ("reproduced", "differs", "consistent", "inconsistent", "arithmetic-c
 EVIDENCE_TEXT = {
     "public-data": "recomputed from public data",
     "published-tables": "computed from the report's own published figures",
-    "synthetic": "pipeline check on a synthetic stand-in (the survey microdata are not public): the estimate is "
-                 "compared with the stand-in's own true value, and the published figure is shown as context only",
+    "synthetic": "synthetic stand-in (the survey microdata are not public); the check passes when the estimate "
+                 "recovers the stand-in's own true value, and the published figure is context",
     "microdata": "recomputed from survey microdata supplied by the analyst (data_dir)",
 }
 
@@ -194,12 +194,19 @@ def target_text(row: dict[str, Any], locale: str = "en") -> str:
     if low == high:
         return fmt.value(low, unit, locale, 0)
 
-    def show(x: float) -> str:
-        return fmt.value(x, unit, locale, 0 if unit == "count" and float(x).is_integer() else 2 if unit == "dkk" else 1)
+    def show(x: float) -> str:  # as many decimals as the interval's ends have, so no end is rounded away
+        if unit == "dkk":
+            scale = 1e9 if abs(x) >= 1e9 else 1e6 if abs(x) >= 1e6 else 1
+            return fmt.dkk(x, locale, decimals=_decimals(x / scale))
+        return fmt.value(x, unit, locale, _decimals(x))
 
     if high is None:
         return f"above {show(low)}"
     return f"{show(low)} to {show(high)}"
+
+
+def _decimals(x: float) -> int:
+    return next(d for d in range(4) if abs(round(x, d) - x) < 1e-9 * max(1.0, abs(x))) if math.isfinite(x) else 0
 
 
 def status_label(status: str, recovered: bool | None = None, passed: bool | None = None) -> str:
@@ -217,6 +224,14 @@ def _status_class(record: dict[str, Any]) -> str:
     if record["status"] == "arithmetic-check" and not record["passed"]:
         return "inconsistent"
     return record["status"]
+
+
+def evidence_text(evidence: str, check: str) -> str:
+    if check == "benchmark":
+        return f"{evidence.replace('-', ' ')}, used for a benchmark that is not the report's method"
+    if check == "arithmetic":
+        return "arithmetic on figures quoted in the report's source, not a finding of its analysis"
+    return EVIDENCE_TEXT[evidence]
 
 
 def card_html(record: dict[str, Any], row: dict[str, Any]) -> str:
@@ -242,7 +257,7 @@ def card_html(record: dict[str, Any], row: dict[str, Any]) -> str:
         f"<span class='kl-pill'>{e(record['evidence'])}</span></td></tr>"
         "</table>"
         f"<div class='kl-meta'>{'Evidence' if record['status'] != 'not-computed' else 'Evidence when computed'}: "
-        f"{e(EVIDENCE_TEXT[record['evidence']])}.</div>"
+        f"{e(evidence_text(record['evidence'], record['check']))}.</div>"
         f"<div class='kl-meta'>“{e(row['quote'])}” — {link} ({e(record['facts_id'])}; id {e(record['id'])})</div>"
         f"{note}</div>"
     )

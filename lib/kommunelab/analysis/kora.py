@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import data, stats
+from .. import data, fmt, stats
 
 BREAKDOWNS = ("policy_area", "size_class", "region")
 
@@ -54,6 +54,22 @@ def focus_difference_by(heads: pd.DataFrame, by: str) -> stats.GroupDifference:
     """Does increased focus depend on region or the mayor's party? The largest difference, and what is ruled out."""
     resp = with_region_names(respondents(heads))
     return stats.largest_group_difference(resp["increased_focus"], resp[by])
+
+
+def no_difference_note(d: stats.GroupDifference, what: str, locale: str = "en") -> str:
+    """What a claim of 'no difference' rests on: the largest difference found and the differences the data rule out."""
+    def pp(x: float) -> str:
+        return fmt.points(x, 1, locale)
+
+    if d.groups == 2:
+        found = f"{d.group} minus the other group: {pp(d.estimate)} (95% CI {pp(d.low)} to {pp(d.high)})"
+        scope = "between the two groups"
+    else:
+        found = (f"the largest difference is {d.group} against the rest, {pp(d.estimate)} (95% CI {pp(d.low)} to "
+                 f"{pp(d.high)}; intervals Bonferroni-adjusted over the {d.groups} groups)")
+        scope = "between any group and the rest"
+    return (f"{what}: {found}. The data rule out differences larger than {pp(d.ruled_out)} {scope}; smaller ones "
+            "cannot be excluded, so 'no difference' means no difference of that size, not none at all.")
 
 
 def collaboration_shares(collabs: pd.DataFrame) -> dict[str, stats.Estimate]:
