@@ -94,7 +94,7 @@ def main() -> None:
     missed, total = collections.Counter(), collections.Counter()
     with tempfile.TemporaryDirectory(prefix="kommunelab-coverage-") as tmp:
         for i in range(args.seeds):
-            synthetic.SEED = 1000 + i
+            synthetic.design.SEED = 1000 + i
             folder = Path(tmp) / f"seed-{i}"
             synthetic.write_all(folder)
             survey.stand_in_checksums.cache_clear()

@@ -8,8 +8,7 @@ import re
 
 import pytest
 
-from kommunelab import build as build_module
-from kommunelab.build import BuildOptions, build
+from kommunelab.build import BuildOptions, build, cache, exit_code, failure_table
 from kommunelab.errors import ParameterError
 
 from .conftest import write_notebook
@@ -20,8 +19,9 @@ HTML_ONLY = BuildOptions(formats=("html",), jobs=2)
 
 def run(reports=None, overrides=None, options=HTML_ONLY, all_variants=False):
     out = io.StringIO()
-    code, outcomes = build(reports, overrides, all_variants, options, out=out)
-    return code, {f"{o.report}/{o.variant}": o.status for o in outcomes}, out.getvalue()
+    outcomes = build(reports, overrides, all_variants, options, out=out)
+    log = out.getvalue() + "\n" + failure_table(outcomes)
+    return exit_code(outcomes), {o.name: o.status for o in outcomes}, log
 
 
 def test_build_writes_reports_index_and_state_then_second_build_executes_nothing(toy_project):
@@ -36,12 +36,13 @@ def test_build_writes_reports_index_and_state_then_second_build_executes_nothing
     state = json.loads((reports / "build.json").read_text(encoding="utf-8"))
     assert {r["variant"] for r in state["variants"]} == {"default"}
     hello = next(r for r in state["variants"] if r["report"] == "hello")
-    assert any(path.endswith("population.csv") for path in hello["inputs"]["data"])  # data read is tracked
+    assert "dataset:dk/population.csv" in hello["inputs"]["data"]  # data read is tracked, by what it is
+    assert str(toy_project) not in (reports / "build.json").read_text(encoding="utf-8")  # no absolute path
     assert not (reports / ".tmp").exists()
 
     code, statuses, log = run()
     assert code == 0
-    assert set(statuses.values()) == {"skipped"}
+    assert set(statuses.values()) == {"current"}
     assert "nothing to do" in log
 
 
@@ -65,13 +66,13 @@ def _touch_lock(root):
 
 
 def _touch_library(monkeypatch):
-    build_module.library_digest.cache_clear()
-    monkeypatch.setattr(build_module, "library_digest", lambda: "edited library")
+    cache.library_digest.cache_clear()
+    monkeypatch.setattr(cache, "library_digest", lambda: "edited library")
 
 
 # The notebook, its parameters and the data it read belong to one report; the lock and the library to all.
-@pytest.mark.parametrize("touch, other", [(_touch_notebook, "skipped"), (_touch_parameters, "skipped"),
-                                          (_touch_data, "skipped"), (_touch_lock, "built"), ("library", "built")])
+@pytest.mark.parametrize("touch, other", [(_touch_notebook, "current"), (_touch_parameters, "current"),
+                                          (_touch_data, "current"), (_touch_lock, "built"), ("library", "built")])
 def test_changing_an_input_rebuilds_what_depends_on_it(toy_project, monkeypatch, touch, other):
     assert run()[0] == 0
     if touch == "library":
@@ -98,13 +99,16 @@ def test_failing_notebook_keeps_previous_output_and_others_still_build(toy_proje
     assert code == 1
     assert statuses == {"hello/default": "built", "other/default": "failed"}
     assert "Failures:" in log and "ValueError: broken on purpose" in log
-    # cell 2 of the source notebook (markdown title, parameters, x = 1, raise): index 3
-    assert re.search(r"other\s+fail=False\s+3\s+ValueError", log), log
+    # the source notebook is markdown title, parameters, x = 1, raise: the raise is cell 3
+    assert re.search(r"- other/default \[execute, cell 3\]\n\s+parameters:\s+fail=False", log), log
     assert (toy_project / "reports" / "other" / "default.failed.ipynb").is_file()
     assert (toy_project / "reports" / "other" / "default.html").read_text(encoding="utf-8") == good_html
     state = json.loads((toy_project / "reports" / "build.json").read_text(encoding="utf-8"))
     other = next(r for r in state["variants"] if r["report"] == "other")
     assert other["status"] == "failed" and other["outputs"]["html"] == "other/default.html"
+    assert other["failure"]["cell"] == 3 and other["failure"]["cell_source"] == "raise ValueError('broken on purpose')"
+    index = (toy_project / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "execute, cell 3: ValueError" in index and "broken on purpose" not in index  # no message published
 
 
 def test_bad_parameters_are_refused_before_anything_runs(toy_project):
@@ -138,10 +142,20 @@ def test_html_renders_offline_without_code(toy_project):
     assert "from kommunelab import data" not in html  # code hidden by default
 
 
+def _text(html: str) -> str:
+    import html as html_module
+
+    return html_module.unescape(re.sub(r"<[^>]+>", "", html))
+
+
+CODE_ONLY = "plt.plot([1, 2, 3], [n, 2, 1])"  # a line of code that no output prints
+
+
 def test_show_code_includes_the_code(toy_project):
+    run(["hello"])
+    assert CODE_ONLY not in _text((toy_project / "reports" / "hello" / "default.html").read_text(encoding="utf-8"))
     run(["hello"], options=BuildOptions(formats=("html",), show_code=True))
-    html = (toy_project / "reports" / "hello" / "default.html").read_text(encoding="utf-8")
-    assert "kommunelab" in html and "population" in html and "provenance" in html
+    assert CODE_ONLY in _text((toy_project / "reports" / "hello" / "default.html").read_text(encoding="utf-8"))
 
 
 def test_pdf_is_printed_with_title_and_danish_letters(toy_project):
@@ -156,3 +170,130 @@ def test_pdf_is_printed_with_title_and_danish_letters(toy_project):
     content = " ".join(page.extract_text() for page in reader.pages)
     assert "Hello kommunelab" in content
     assert "Æbler, Øer og Århus" in content
+
+
+# ---- where a failure is reported -------------------------------------------------------------------------------
+@pytest.mark.parametrize("cells, expected_cell, source", [
+    (["raise ValueError('first after parameters')", "x = 1"], 2, "raise ValueError('first after parameters')"),
+    (["x = 1", "y = 2", "raise ValueError('third')"], 4, "raise ValueError('third')"),
+    (["x = 1", "import os\nos._exit(1)", "print(3)"], 3, "import os\nos._exit(1)"),
+])
+def test_the_failing_cell_is_counted_in_the_source_notebook(toy_project, cells, expected_cell, source):
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", *cells)
+    outcomes = build(["other"], None, False, HTML_ONLY, out=io.StringIO())
+    (outcome,) = outcomes
+    # cells: markdown title (0), parameters (1), then the ones above from 2
+    assert outcome.status == "failed" and outcome.failure.stage == "execute"
+    assert outcome.failure.cell == expected_cell and outcome.failure.cell_source == source
+    assert (toy_project / outcome.failure.notebook).is_file()  # the executed notebook is kept, kernel death too
+
+
+def test_a_timeout_names_the_running_cell_and_a_stale_failed_notebook_goes(toy_project):
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "x = 1", "import time\ntime.sleep(30)")
+    (outcome,) = build(["other"], None, False, BuildOptions(formats=("html",), timeout=2), out=io.StringIO())
+    assert outcome.failure.exception == "CellTimeoutError" and outcome.failure.cell == 3
+    failed = toy_project / "reports" / "other" / "default.failed.ipynb"
+    assert failed.is_file() and "time.sleep(30)" in failed.read_text(encoding="utf-8")
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "x = 1")
+    (outcome,) = build(["other"], None, False, HTML_ONLY, out=io.StringIO())
+    assert outcome.status == "built" and not failed.exists()
+
+
+# ---- keys and records that follow the project ----------------------------------------------------------------
+def test_a_clone_elsewhere_has_nothing_to_rebuild(toy_project, tmp_path, monkeypatch):
+    import shutil
+
+    assert run()[0] == 0
+    clone = tmp_path / "elsewhere"
+    shutil.copytree(toy_project, clone)
+    monkeypatch.setenv("KOMMUNELAB_ROOT", str(clone))
+    code, statuses, _ = run()
+    assert code == 0 and set(statuses.values()) == {"current"}
+
+
+def test_switching_mirrors_rebuilds_exactly_the_readers_of_a_changed_file(toy_project, tmp_path, monkeypatch, mirror):
+    import shutil
+
+    (toy_project / "data" / "raw" / "dk" / "population.csv").unlink()  # read from the mirror, not the cache
+
+    def make_mirror(name, edit=False):
+        folder = tmp_path / name
+        shutil.copytree(mirror, folder)
+        if edit:
+            path = folder / "dk" / "population.csv"
+            path.chmod(0o644)
+            path.write_text(path.read_text(encoding="utf-8").replace(",2008,5475791", ",2008,5475792"), encoding="utf-8")
+            sums = folder / "SHA256SUMS"
+            sums.chmod(0o644)
+            from kommunelab.provenance import sha256_file
+
+            lines = [f"{sha256_file(path)}  dk/population.csv" if line.endswith("dk/population.csv") else line
+                     for line in sums.read_text(encoding="utf-8").splitlines()]
+            sums.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return folder
+
+    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", str(make_mirror("a")))
+    assert run()[0] == 0
+    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", str(make_mirror("same")))
+    assert set(run()[1].values()) == {"current"}  # another folder, the same files: nothing to do
+    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", str(make_mirror("b", edit=True)))
+    code, statuses, _ = run()
+    assert code == 0 and statuses == {"hello/default": "built", "other/default": "current"}
+
+
+def test_variant_ids_are_unique_for_distinct_parameters(toy_project):
+    from kommunelab.manifest import Variant, load_manifest
+
+    report = load_manifest()["hello"]
+    ids = {Variant(report, {**report.defaults(), "word": w}).id for w in ("hej", "hallo")}
+    assert len(ids) == 2
+    from kommunelab.manifest import _slug
+
+    assert _slug("/data/micro_copy") != _slug("/data/micro-copy")
+    assert _slug("Gribskov") != _slug("gribskov") and _slug("270") == "270"
+
+
+def test_records_of_removed_reports_are_dropped_and_prune_removes_their_files(toy_project, capsys):
+    from kommunelab.cli import main
+
+    assert run()[0] == 0
+    assert run(["hello"], {"n": "5"})[0] == 0  # a one-off variant
+    manifest = toy_project / "reports.toml"
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(text[: text.index("[reports.other]")], encoding="utf-8")
+    assert run()[0] == 0
+    state = json.loads((toy_project / "reports" / "build.json").read_text(encoding="utf-8"))
+    assert {r["report"] for r in state["variants"]} == {"hello"}
+    assert "Other report" not in (toy_project / "reports" / "index.html").read_text(encoding="utf-8")
+    assert main(["prune"]) == 0
+    listed = capsys.readouterr().out
+    assert "reports/other/default.html" in listed and "reports/hello/n-5.html" in listed
+    assert "reports/hello/default.html" not in listed
+    assert (toy_project / "reports" / "other" / "default.html").is_file()  # nothing removed without --yes
+    assert main(["prune", "--yes"]) == 0
+    assert not (toy_project / "reports" / "other").exists() and not (toy_project / "reports" / "hello" / "n-5.html").exists()
+    assert (toy_project / "reports" / "hello" / "default.html").is_file()
+    state = json.loads((toy_project / "reports" / "build.json").read_text(encoding="utf-8"))
+    assert [r["variant"] for r in state["variants"]] == ["default"]
+
+
+# ---- determinism -------------------------------------------------------------------------------------------------
+def test_two_builds_of_the_same_inputs_are_byte_identical(toy_project, monkeypatch):
+    text = (toy_project / "reports.toml").read_text(encoding="utf-8").replace('formats = ["html"]\n', "", 1)
+    (toy_project / "reports.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    force = BuildOptions(formats=("html", "pdf"), force=True)
+    outputs = []
+    for _ in range(2):
+        assert run(["hello"], options=force)[0] == 0
+        folder = toy_project / "reports" / "hello"
+        outputs.append({kind: (folder / f"default.{kind}").read_bytes() for kind in ("html", "pdf")})
+    assert outputs[0]["html"] == outputs[1]["html"]
+    assert outputs[0]["pdf"] == outputs[1]["pdf"]
+    executed = (toy_project / "reports" / "hello" / "default.ipynb").read_text(encoding="utf-8")
+    assert ".tmp" not in executed and '"output_path": "reports/hello/default.ipynb"' in executed
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert run(["hello"], options=force)[0] == 0
+    third = (toy_project / "reports" / "hello" / "default.html").read_bytes()
+    marked = re.compile(rb'<span class="kl-build-field">[^<]*</span>')
+    assert third != outputs[0]["html"] and marked.sub(b"", third) == marked.sub(b"", outputs[0]["html"])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kommunelab.build import BuildOptions, build
+from kommunelab.build import BuildOptions, build, exit_code, failure_table
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -41,8 +41,8 @@ def built_defaults(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     mp.setenv("KOMMUNELAB_ROOT", str(root))
     out = io.StringIO()
-    code, outcomes = build(None, None, False, HTML, out=out)
-    assert code == 0, out.getvalue()
+    outcomes = build(None, None, False, HTML, out=out)
+    assert exit_code(outcomes) == 0, out.getvalue() + failure_table(outcomes)
     yield root, {o.report: o.variant for o in outcomes}
     mp.undo()
 
@@ -118,8 +118,8 @@ def test_default_findings_values(built_defaults):
 
 def build_one(root: Path, report: str, params: dict) -> tuple[str, dict[str, dict]]:
     out = io.StringIO()
-    code, outcomes = build([report], params, False, HTML, out=out)
-    assert code == 0, out.getvalue()
+    outcomes = build([report], params, False, HTML, out=out)
+    assert exit_code(outcomes) == 0, out.getvalue() + failure_table(outcomes)
     (outcome,) = outcomes
     return outcome.variant, findings_of(root, report, outcome.variant)
 

@@ -49,12 +49,26 @@ def test_notebooks_are_stored_without_outputs_and_have_a_parameters_cell():
         assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
 
 
-def test_manifest_parameters_match_the_notebooks():
+def test_the_parameters_cell_has_the_manifests_names_types_and_defaults():
+    import ast
+
     for report in load_manifest().values():
         nb = json.loads(report.notebook.read_text(encoding="utf-8"))
         source = "".join(next(c["source"] for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])))
-        names = set(re.findall(r"^(\w+)\s*=", source, flags=re.M))
-        assert names == set(report.parameters), f"{report.id}: notebook {names} vs manifest {set(report.parameters)}"
+        declared = {}
+        for node in ast.parse(source).body:
+            assert isinstance(node, ast.AnnAssign), f"{report.id}: write parameters as `name: type = default  # help`"
+            declared[node.target.id] = (node.annotation.id, ast.literal_eval(node.value))
+        expected = {name: (p.type, p.default) for name, p in report.parameters.items()}
+        assert declared == expected, f"{report.id}: notebook {declared} vs manifest {expected}"
+        code = "".join("".join(c["source"]) for c in nb["cells"])
+        assert f'parameters("{report.id}", globals())' in code, f"{report.id}: the setup cell validates its parameters"
+
+
+def test_no_library_module_is_over_300_lines():
+    for path in (REPO / "lib" / "kommunelab").rglob("*.py"):
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        assert lines <= 300, f"{path.relative_to(REPO)} has {lines} lines; split it by job"
 
 
 def test_municipality_grid_expands_to_98_and_refuses_unknown_names(project):

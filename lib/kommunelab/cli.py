@@ -41,17 +41,40 @@ def _cmd_params(args) -> int:
 
 
 def _cmd_build(args) -> int:
-    from .build import BuildOptions, build
+    from .build import BuildOptions, build, exit_code, failure_table
     from .manifest import parse_assignments
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    bad = [f for f in formats if f not in ("html", "pdf")]
-    if bad:
-        raise KommunelabError(f"--formats: unknown format(s) {', '.join(bad)}; use html, pdf or html,pdf")
     options = BuildOptions(formats=formats, jobs=args.jobs, force=args.force, show_code=args.show_code,
                            data_mirror=args.data_mirror, timeout=args.timeout)
-    code, _ = build(args.reports or None, parse_assignments(args.param), args.all_variants, options)
-    return code
+    outcomes = build(args.reports or None, parse_assignments(args.param), args.all_variants, options)
+    table = failure_table(outcomes)
+    if table:
+        print(f"\n{table}", file=sys.stderr)
+    return exit_code(outcomes)
+
+
+def _cmd_prune(args) -> int:
+    from .build import build_time
+    from .build.prune import candidates, prune
+    from .manifest import load_manifest
+    from .paths import project_root, relative
+
+    root, manifest = project_root(), load_manifest()
+    files, dropped = candidates(root, manifest)
+    if not files and not dropped:
+        print("nothing to prune: every file in reports/ belongs to a default or grid variant in reports.toml")
+        return 0
+    for o in dropped:
+        print(f"record: {o.name} ({', '.join(f'{k}={v}' for k, v in o.params.items())})")
+    for path in files:
+        print(f"file:   {relative(path, root)}")
+    if not args.yes:
+        print(f"{len(files)} file(s), {len(dropped)} record(s); run `kommunelab prune --yes` to remove them")
+        return 0
+    prune(root, manifest, build_time())
+    print(f"removed {len(files)} file(s) and {len(dropped)} record(s); the index is updated")
+    return 0
 
 
 def _cmd_synthetic(args) -> int:
@@ -68,6 +91,10 @@ def _cmd_microdata_init(args) -> int:
     path = init_descriptor(args.folder)
     print(f"wrote {path}: fill in the FILL IN fields (title, sources, licenses), then pass the folder as -p data_dir=...")
     return 0
+
+
+def default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -90,12 +117,20 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                    help="set a parameter of the (single) report being built; repeatable")
     p.add_argument("--all-variants", action="store_true", help="build every combination of the parameter grid")
-    p.add_argument("--jobs", type=int, default=2, help="parallel worker processes (default 2)")
+    p.add_argument("--jobs", type=int, default=default_jobs(), help=f"parallel worker processes (default: the number "
+                   f"of cores, {default_jobs()})")
     p.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     p.add_argument("--show-code", action="store_true", help="include the code cells in HTML and PDF")
-    p.add_argument("--timeout", type=int, default=900, help="seconds a single cell may run (default 900)")
+    p.add_argument("--timeout", type=float, default=900, help="seconds a single cell may run (default 900)")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("prune", help="list (and with --yes remove) outputs of variants reports.toml no longer declares",
+                       description="Lists files in reports/ that belong to no default or grid variant of reports.toml: "
+                                   "removed reports and variants, and one-off variants built with -p. Nothing is "
+                                   "removed without --yes.")
+    p.add_argument("--yes", action="store_true", help="remove what is listed")
+    p.set_defaults(func=_cmd_prune)
 
     p = sub.add_parser("synthetic", help="regenerate the synthetic survey stand-ins in data/synthetic/")
     p.set_defaults(func=_cmd_synthetic)

@@ -1,10 +1,13 @@
 """Execute one parameterised notebook with papermill's Python API.
 
 Knows nothing about reports or municipalities: a notebook, parameters, and where to write the executed copy.
+Cell indices in failures count the cells of the *source* notebook: papermill's injected-parameters cell and the
+error markers it adds are not counted, so "cell 1" is the cell after a leading parameters cell.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,18 +16,22 @@ from typing import Any
 import nbformat
 import papermill
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-from papermill.exceptions import PapermillExecutionError
+from papermill.exceptions import PapermillExecutionError, strip_color
 
 KERNEL_NAME = "kommunelab"
+INJECTED = "injected-parameters"
+ERROR_MARKER = "papermill-error-cell-tag"
 
 
-@dataclass
+@dataclass(frozen=True)
 class ExecutionFailure:
     """Where a notebook failed: enough to find and fix it without opening the notebook first."""
 
-    cell_index: int | None
     exception: str
     message: str
+    cell: int | None = None
+    cell_source: str = ""
+    traceback: str = ""
 
 
 QUIET = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up warnings are noise in cron logs
@@ -32,7 +39,6 @@ QUIET = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up warnings are no
 
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
     """Register this interpreter as the ``name`` kernel (in sys.prefix) if it is missing or is another Python."""
-    import json
     import sys
 
     try:
@@ -51,38 +57,77 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
     return name
 
 
-def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path,
-                     timeout: int = 900, env: dict[str, str] | None = None) -> ExecutionFailure | None:
-    """Run ``notebook`` with ``parameters`` and write the executed copy to ``output``.
+def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path, timeout: float = 900,
+                     env: dict[str, str] | None = None, record_paths: tuple[str, str] | None = None
+                     ) -> ExecutionFailure | None:
+    """Run ``notebook`` with ``parameters`` and write the executed copy to ``output`` (written on failure too).
 
-    Returns None on success, or where it failed (the executed copy, with the error, is written either way).
+    ``record_paths`` (input, output) replaces the paths papermill records in the notebook's metadata, so the
+    executed copy names where it will be kept rather than a temporary folder. Returns None on success.
     """
     kernel = ensure_kernel()
     old_env = dict(os.environ)
     os.environ.update(env or {})  # the kernel inherits this process's environment
+    failure = None
     try:
         papermill.execute_notebook(
             str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(cwd),
-            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            progress_bar=False, log_output=False, request_save_on_cell_execute=True,  # kept if the kernel dies
             execution_timeout=timeout, shutdown_kernel="immediate",
         )
     except PapermillExecutionError as exc:
-        return ExecutionFailure(_source_cell_index(output, exc.cell_index), exc.ename, exc.evalue)
+        failure = ExecutionFailure(exc.ename, exc.evalue, _source_index(output, exc.cell_index), exc.source,
+                                   strip_color("\n".join(exc.traceback or ())))
     except Exception as exc:  # kernel died, timeout, bad notebook: still a failure of this variant only
-        return ExecutionFailure(None, type(exc).__name__, str(exc).strip().splitlines()[0] if str(exc) else "")
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        index, source = _running_cell(output)
+        failure = ExecutionFailure(type(exc).__name__, message, index, source)
     finally:
         os.environ.clear()
         os.environ.update(old_env)
-    return None
+    if record_paths is not None and output.is_file():
+        _record_paths(output, *record_paths)
+    return failure
 
 
-def _source_cell_index(executed: Path, cell_index: int | None) -> int | None:
-    """Index of the failing cell in the *source* notebook (papermill inserts an injected-parameters cell)."""
+def _source_cells(executed: Path) -> list[dict]:
+    """The executed notebook's cells without papermill's error markers (as when papermill counted the failing cell)."""
+    cells = json.loads(executed.read_text(encoding="utf-8")).get("cells", [])
+    return [c for c in cells if ERROR_MARKER not in c.get("metadata", {}).get("tags", [])]
+
+
+def _to_source_index(cells: list[dict], index: int) -> int:
+    injected = sum(1 for c in cells[:index] if INJECTED in c.get("metadata", {}).get("tags", []))
+    return index - injected
+
+
+def _source_index(executed: Path, cell_index: int | None) -> int | None:
+    """Index in the source notebook of papermill's failing cell (its index counts the injected cell, not markers)."""
     if cell_index is None:
         return None
     try:
-        cells = nbformat.read(executed, as_version=4).cells
-    except Exception:
+        return _to_source_index(_source_cells(executed), cell_index)
+    except (OSError, ValueError):
         return cell_index
-    injected = sum(1 for c in cells[:cell_index] if "injected-parameters" in c.get("metadata", {}).get("tags", []))
-    return cell_index - injected
+
+
+def _running_cell(executed: Path) -> tuple[int | None, str]:
+    """The cell that was running when the kernel died or the cell timed out: the last one papermill started."""
+    try:
+        cells = _source_cells(executed)
+    except (OSError, ValueError):
+        return None, ""
+    started = [i for i, c in enumerate(cells)
+               if c.get("cell_type") == "code" and c.get("metadata", {}).get("papermill", {}).get("start_time")]
+    if not started:
+        return None, ""
+    i = started[-1]
+    source = cells[i].get("source", "")
+    return _to_source_index(cells, i), "".join(source) if isinstance(source, list) else source
+
+
+def _record_paths(executed: Path, input_path: str, output_path: str) -> None:
+    nb = nbformat.read(executed, as_version=4)
+    meta = nb.metadata.setdefault("papermill", {})
+    meta["input_path"], meta["output_path"] = input_path, output_path
+    nbformat.write(nb, executed)

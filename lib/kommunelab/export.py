@@ -6,8 +6,10 @@ a headless Chromium from the very HTML the reader gets.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -38,8 +40,12 @@ def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None 
     return body
 
 
-def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: int = 180) -> None:
-    """Print ``html`` to ``pdf`` (A4, no browser header/footer) with headless Chromium."""
+def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: int = 180, created: str | None = None) -> None:
+    """Print ``html`` to ``pdf`` (A4, no browser header/footer) with headless Chromium.
+
+    ``created`` (ISO 8601) replaces the print time Chromium writes as the PDF's CreationDate and ModDate, so two
+    prints of the same page are byte-identical: the dates are the only bytes that differ.
+    """
     with tempfile.TemporaryDirectory(prefix="kommunelab-chromium-") as profile:
         cmd = browser_command(chromium, profile) + [
             "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
@@ -52,3 +58,21 @@ def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: int = 180) -> Non
     if result.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
         tail = "\n".join((result.stderr or "").strip().splitlines()[-5:])
         raise KommunelabError(f"Chromium failed to print {html} to PDF (exit {result.returncode}): {tail}")
+    if created:
+        pdf.write_bytes(set_pdf_dates(pdf.read_bytes(), created))
+
+
+PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[^)]*\)")
+
+
+def set_pdf_dates(data: bytes, when: str) -> bytes:
+    """Replace the PDF's CreationDate and ModDate with ``when``, keeping each string's length (so the cross-reference
+    offsets stay valid)."""
+    stamp = datetime.fromisoformat(when).strftime("%Y%m%d%H%M%S").encode()
+
+    def repl(match: re.Match) -> bytes:
+        old = match.group(0)
+        new = old[: old.index(b"(D:") + 3] + stamp + old[old.index(b"(D:") + 3 + 14:]
+        return new
+
+    return PDF_DATE.sub(repl, data)

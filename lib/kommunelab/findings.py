@@ -29,11 +29,12 @@ from typing import Any
 import pandas as pd
 
 from . import fmt, targets
+from .contract import FINDING_FIELDS, FINDING_MIME
 from .data.schema import Column, Schema, read_table
 from .errors import FindingError
 from .paths import project_root
 from .provenance import record_read, sha256_file
-from .report import FINDING_MIME, _display
+from .report import _display
 
 EVIDENCE = ("public-data", "published-tables", "synthetic", "microdata")
 UNITS = ("pct", "pp", "count", "dkk", "rank", "ratio", "yes/no")
@@ -177,6 +178,7 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
         "passed": passed, "label": status_label(status, recovered, passed), "evidence": evidence,
         "source": row["source"], "note": note, "scope": scope,
     })
+    assert tuple(record) == FINDING_FIELDS, "the finding record must match kommunelab.contract.FINDING_FIELDS"
     _display({"text/html": card_html(record, row), "text/plain": f"{finding_id}: {value_text} ({record['label']})",
               FINDING_MIME: record})
     return record

@@ -8,7 +8,6 @@ kernel starts.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import tomllib
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from itertools import product
 from pathlib import Path
 from typing import Any
 
+from . import names
 from .errors import KommunelabError, ManifestError, ParameterError
 from .paths import MANIFEST_NAME, project_root
 
@@ -78,9 +78,20 @@ class Variant:
         return "_".join(f"{k}-{_slug(self.params[k])}" for k in keys)
 
 
+SLUG_LENGTH = 32
+
+
 def _slug(value: Any) -> str:
-    text = str(value).lower()
-    return "".join(ch if ch.isalnum() or ch in "-." else "-" for ch in text)
+    """A file-name-safe form of a parameter value, unique per value: where the readable form loses anything (case,
+    characters outside [a-z0-9.-], length), a short hash of the value is added."""
+    import hashlib
+
+    text = str(value)
+    slug = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-.") else "-" for ch in text.lower())
+    if slug == text and len(slug) <= SLUG_LENGTH and slug:
+        return slug
+    digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+    return f"{slug[:SLUG_LENGTH].strip('-')}-{digest}" if slug.strip("-") else digest
 
 
 def load_manifest(path: Path | None = None) -> dict[str, Report]:
@@ -173,11 +184,9 @@ def _validate_value(report: Report, p: Parameter, value: Any) -> Any:
         raise ParameterError(report.id, p.name, f"{value!r} is not allowed", p.allowed())
     if p.choices_from is not None:
         table = choices_table(p.choices_from)
-        key = str(value).strip()
-        canonical = table.get(key, table.get(key.casefold()))
+        canonical = names.resolve(table, value)
         if canonical is None:
-            spellings = [k for k in table if k != k.casefold() or k.isdigit()]  # skip the folded duplicates
-            close = difflib.get_close_matches(key, spellings, n=4, cutoff=0.6)
+            close = names.closest(table, value)
             hint = f"closest: {', '.join(close)}" if close else f"see `kommunelab params {report.id}`"
             raise ParameterError(report.id, p.name, f"{value!r} is not known; {hint}")
         value = canonical

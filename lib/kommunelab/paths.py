@@ -1,4 +1,4 @@
-"""Where the project lives on disk.
+"""Where the project lives on disk, and the one way files are written.
 
 The project root is the folder that holds reports.toml. It is found from $KOMMUNELAB_ROOT, else by walking up
 from the current directory, else from the installed package's location (lib/kommunelab -> ..).
@@ -12,6 +12,12 @@ from pathlib import Path
 from .errors import KommunelabError
 
 MANIFEST_NAME = "reports.toml"
+LOCK_NAME = "requirements.lock"
+REPORTS = "reports"
+STATE_FILE = "build.json"
+FINDINGS_FILE = "findings.json"
+INDEX_FILE = "index.html"
+TMP = ".tmp"
 
 
 def project_root() -> Path:
@@ -38,8 +44,36 @@ def library_dir() -> Path:
 
 
 def reports_dir() -> Path:
-    return project_root() / "reports"
+    return project_root() / REPORTS
 
 
 def data_dir() -> Path:
     return project_root() / "data"
+
+
+def relative(path: Path | str, root: Path | None = None) -> str:
+    """``path`` relative to the project (as stored in build.json), or absolute when it lies outside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to((root or project_root()).resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def write_atomic(path: Path, data: str | bytes) -> Path:
+    """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, flushed, then renamed over it.
+
+    A failure (a full disk, a read-only folder) removes the temporary file and raises, so nothing half-written or
+    empty is left or pointed to.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path

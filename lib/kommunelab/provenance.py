@@ -7,6 +7,7 @@ which rebuilds a report when one of these files changes.
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,9 +17,10 @@ from pathlib import Path
 class FileRead:
     path: str
     sha256: str
-    origin: str  # project | cache | mirror | download
+    origin: str  # project | cache | mirror | download | synthetic | microdata | user
     source: str = ""
     table: str = ""
+    key: str = ""  # how the build finds the file again: dataset:<path> | project:<path> | file:<absolute path>
 
 
 _READ: dict[str, FileRead] = {}
@@ -40,8 +42,19 @@ def _sha256(path: str, mtime_ns: int, size: int) -> str:
     return h.hexdigest()
 
 
-def record_read(path: str, sha256: str, origin: str, source: str = "", table: str = "") -> None:
-    _READ.setdefault(str(path), FileRead(str(path), sha256, origin, source, table))
+def file_key(path: Path | str) -> str:
+    """The rebuild key of a file that is not a reference dataset: project-relative when inside the project."""
+    from .paths import project_root
+
+    resolved = Path(path).resolve()
+    try:
+        return f"project:{resolved.relative_to(project_root()).as_posix()}"
+    except ValueError:
+        return f"file:{resolved}"
+
+
+def record_read(path: str, sha256: str, origin: str, source: str = "", table: str = "", key: str = "") -> None:
+    _READ.setdefault(str(path), FileRead(str(path), sha256, origin, source, table, key or file_key(path)))
 
 
 def files_read() -> list[dict]:
@@ -55,6 +68,18 @@ def record_package(summary: dict) -> None:
 
 def packages_read() -> list[dict]:
     return list(_PACKAGES.values())
+
+
+def git_revision(root: Path) -> str:
+    """The checkout's short revision, with "+dirty" when tracked files have uncommitted changes; "unknown" outside git."""
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (rev or "unknown") + ("+dirty" if rev and dirty else "")
 
 
 def clear() -> None:

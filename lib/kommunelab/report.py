@@ -1,24 +1,28 @@
-"""Pieces every report shows: the synthetic-data banner, figure captions, and the provenance block.
+"""Pieces every report shows: its validated parameters, the synthetic-data banner, figure captions, tables, and the
+provenance block.
 
 Findings and provenance are displayed twice over in one output: as HTML for the reader and as JSON under a
-kommunelab MIME type, which the build reads back from the executed notebook (collect_outputs).
+kommunelab MIME type (kommunelab.contract), which the build reads back from the executed notebook.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
+import os
 import platform
-import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-FINDING_MIME = "application/vnd.kommunelab.finding+json"
-PROVENANCE_MIME = "application/vnd.kommunelab.provenance+json"
+from .contract import PROVENANCE_MIME
+
 PACKAGES = ("kommunelab", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "papermill",
             "nbconvert", "babel")
+BUILD_TIME_ENV = "KOMMUNELAB_BUILD_TIME"  # set by the build: one recorded time for every field that shows it
+_PARAMETERS: dict[str, Any] = {}
 
 
 def _display(bundle: dict[str, Any]) -> None:
@@ -35,6 +39,24 @@ def _strip_tags(text: str) -> str:
     import re
 
     return re.sub(r"<[^>]+>", " ", text)
+
+
+def parameters(report: str, namespace: dict[str, Any]) -> dict[str, Any]:
+    """Validate the notebook's parameters against reports.toml, with the rules and messages of the CLI.
+
+    Call it in the setup cell as ``params = parameters("<report id>", globals())``: a bad value raises the same
+    ParameterError in JupyterLab, under papermill and in a build. Canonical values (a municipality name becomes its
+    code) are written back into ``namespace``; the dict returned is what the provenance block shows.
+    """
+    from .manifest import load_manifest, validate_parameters
+
+    spec = load_manifest()[report]
+    given = {name: namespace[name] for name in spec.parameters if name in namespace}
+    params = validate_parameters(spec, given)
+    namespace.update(params)
+    _PARAMETERS.clear()
+    _PARAMETERS.update(params)
+    return dict(params)
 
 
 def banner_synthetic(what: str, data_dir: str | Path | None = None) -> None:
@@ -62,22 +84,29 @@ def caption(text: str, *, stand_in: bool = False) -> None:
     show_html(f'<p class="{css}">{prefix}{html.escape(text)}</p>')
 
 
-def _git_revision() -> str:
+def table(frame, *, index: bool = False):
+    """A pandas Styler for a report table: every cell escaped as HTML, and a table id derived from the content, so
+    two builds of the same data give the same page (pandas otherwise draws a random id)."""
+    digest = hashlib.sha256(frame.to_json(default_handler=str).encode()).hexdigest()[:10]
+    styler = frame.style.format(escape="html").set_uuid(f"kl{digest}")
+    styler = styler.format_index(escape="html", axis=1)
+    return styler if index else styler.hide(axis="index")
+
+
+def build_time() -> str:
+    """The time shown as "generated": the build's recorded time when built, else now (in JupyterLab)."""
+    return os.environ.get(BUILD_TIME_ENV) or datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def provenance(parameters: dict[str, Any] | None = None) -> None:
+    """The closing block: git revision, parameters, data files with checksums, survey packages, package versions.
+
+    ``parameters`` defaults to those the setup cell validated with :func:`parameters`.
+    """
     from .paths import project_root
+    from .provenance import files_read, git_revision, packages_read
 
-    try:
-        root = project_root()
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, timeout=10)
-        return out.stdout.strip() or "unknown"
-    except Exception:
-        return "unknown"
-
-
-def provenance(parameters: dict[str, Any]) -> None:
-    """The closing block: git revision, parameters, data files with checksums, package versions."""
-    from .provenance import files_read, packages_read
-
+    parameters = dict(_PARAMETERS) if parameters is None else parameters
     files = files_read()
     packages = packages_read()
     versions = {}
@@ -86,7 +115,7 @@ def provenance(parameters: dict[str, Any]) -> None:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
-    record = {"git_revision": _git_revision(), "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+    record = {"git_revision": git_revision(project_root()), "generated": build_time(),
               "python": platform.python_version(), "parameters": parameters, "data_files": files,
               "survey_packages": packages, "packages": versions}
     rows = "".join(
@@ -98,8 +127,9 @@ def provenance(parameters: dict[str, Any]) -> None:
     pkgs = ", ".join(f"{k} {v}" for k, v in versions.items())
     text = (
         '<div class="kl-provenance"><h3>Provenance</h3>'
-        f"<p>Generated {record['generated']} from git revision <code>{record['git_revision']}</code> "
-        f"with Python {record['python']}.</p><p><strong>Parameters:</strong> {params or 'none'}</p>"
+        f'<p>Generated <span class="kl-build-field">{html.escape(record["generated"])}</span> from git revision '
+        f"<code>{html.escape(record['git_revision'])}</code> with Python {record['python']}.</p>"
+        f"<p><strong>Parameters:</strong> {params or 'none'}</p>"
         "<table><tr><th>data file</th><th>from</th><th>source / table</th><th>sha256</th></tr>"
         f"{rows}</table>{_packages_html(packages)}<p><strong>Packages:</strong> {html.escape(pkgs)}</p></div>"
     )
@@ -114,18 +144,3 @@ def _packages_html(packages: list[dict]) -> str:
         f"<p><strong>Survey data{' (synthetic stand-in)' if p['synthetic'] else ''}:</strong> {e(p['title'])}. "
         f"Sources: {e('; '.join(p['sources']))}. Licence: {e('; '.join(p['licenses']))}.</p>"
         for p in packages)
-
-
-def collect_outputs(executed: Path) -> dict[str, Any]:
-    """Findings and data files that an executed notebook recorded, read back from its outputs."""
-    nb = json.loads(Path(executed).read_text(encoding="utf-8"))
-    findings, data_files = [], {}
-    for cell in nb.get("cells", []):
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            if FINDING_MIME in data:
-                findings.append(data[FINDING_MIME])
-            if PROVENANCE_MIME in data:
-                for f in data[PROVENANCE_MIME].get("data_files", []):
-                    data_files[f["path"]] = f["sha256"]
-    return {"findings": findings, "data_files": data_files}

@@ -11,8 +11,7 @@ SECTORS = ("all", "municipal", "regional", "state")
 
 
 def in_sector(coi: pd.DataFrame, sector: str) -> pd.DataFrame:
-    if sector not in SECTORS:
-        raise ValueError(f"sector must be one of {', '.join(SECTORS)}, got {sector!r}")
+    """The workplaces of one sector ("all" for every one); the manifest has validated ``sector``."""
     return coi if sector == "all" else coi[coi["sector"] == sector]
 
 

@@ -22,8 +22,6 @@ def purpose_shares(kl: pd.DataFrame) -> pd.DataFrame:
 
 def purpose_by(kl: pd.DataFrame, breakdown: str, purpose: str = "innovation and development") -> pd.DataFrame:
     """Share of collaborations with ``purpose`` as main purpose, by region, size class or partner type."""
-    if breakdown not in BREAKDOWNS:
-        raise ValueError(f"breakdown must be one of {', '.join(BREAKDOWNS)}, got {breakdown!r}")
     frame = kl.copy()
     if breakdown in ("region", "size_class"):
         munis = data.municipalities().set_index("municipality_code")

@@ -35,8 +35,6 @@ def response_difference_by_region(heads: pd.DataFrame) -> stats.GroupDifference:
 
 def share_by(heads: pd.DataFrame, column: str, breakdown: str) -> pd.DataFrame:
     """Share of answering respondents with ``column`` = 1 by policy area, size class or region (Wilson intervals)."""
-    if breakdown not in BREAKDOWNS:
-        raise ValueError(f"breakdown must be one of {', '.join(BREAKDOWNS)}, got {breakdown!r}")
     resp = with_region_names(respondents(heads))
     rows = []
     for group, part in resp.groupby(breakdown):

@@ -19,8 +19,6 @@ def _weighted(frame: pd.DataFrame, column: str) -> stats.Estimate:
 
 
 def units_innovated(ks: pd.DataFrame, sector: str = "all") -> stats.Estimate:
-    if sector not in SECTORS:
-        raise ValueError(f"sector must be one of {', '.join(SECTORS)}, got {sector!r}")
     part = ks if sector == "all" else ks[ks["sector"] == sector]
     return _weighted(part, "innovated")
 

@@ -10,12 +10,11 @@ records the file it read for the report's provenance block (see kommunelab.prove
 
 from __future__ import annotations
 
-import difflib
-import unicodedata
 from functools import cache
 
 import pandas as pd
 
+from .. import names
 from ..errors import DataError
 from . import klass, statbank
 from .published import published_table, survey_base  # noqa: F401 (part of this package's API)
@@ -151,16 +150,6 @@ def _keep_provenance(df: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:
 
 # ---- municipality names and codes ------------------------------------------------------------------------------
 
-def _fold(text: str, spelt_out: bool = True) -> str:
-    """Lower case without accents, Danish letters spelt out ('Brønderslev' -> 'broenderslev') or simplified
-    ('bronderslev')."""
-    pairs = (("ø", "oe"), ("æ", "ae"), ("å", "aa")) if spelt_out else (("ø", "o"), ("æ", "ae"), ("å", "a"))
-    text = text.casefold()
-    for letter, replacement in pairs:
-        text = text.replace(letter, replacement)
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
-
-
 @cache
 def municipality_choices() -> dict[str, str]:
     """Every accepted spelling of a municipality -> its canonical code as a string ("270").
@@ -171,23 +160,18 @@ def municipality_choices() -> dict[str, str]:
     table: dict[str, str] = {}
     for row in municipalities().itertuples():
         code = str(row.municipality_code)
-        for spelling in (code, row.name_da, row.name_en):
+        for spelling in names.spellings(code, row.name_da, row.name_en):
             table[spelling] = code
-            table[spelling.casefold()] = code
-            table[_fold(spelling)] = code
-            table[_fold(spelling, spelt_out=False)] = code
     return table
 
 
 def municipality_code(value: str | int) -> int:
     """The municipality code for a code or a name; unknown values raise with the closest valid names."""
     table = municipality_choices()
-    key = str(value).strip()
-    for candidate in (key, key.casefold(), _fold(key), _fold(key, spelt_out=False)):
-        if candidate in table:
-            return int(table[candidate])
-    names = sorted({k for k in table if not k.isdigit() and k[:1].isupper()})
-    close = difflib.get_close_matches(key, names, n=4, cutoff=0.6)
+    code = names.resolve(table, value)
+    if code is not None:
+        return int(code)
+    close = names.closest(table, value)
     raise DataError("dk/municipalities.csv", f"no municipality {value!r}",
                     hint=f"closest: {', '.join(close)}" if close else "use a 3-digit code or a Danish name")
 

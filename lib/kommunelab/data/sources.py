@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,11 +17,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, DownloadError
-from ..paths import project_root
+from ..mirror import MIRROR_ENV, mirror_checksums, mirror_dir, raw_dir
+from ..paths import write_atomic
 from ..provenance import record_read, sha256_file
 from .schema import Schema, read_table, validate_frame
-
-MIRROR_ENV = "KOMMUNELAB_DATA_MIRROR"
 
 
 @dataclass(frozen=True)
@@ -34,54 +32,9 @@ class Dataset:
     download: Callable[[], pd.DataFrame] | None = None
 
 
-def raw_dir() -> Path:
-    return project_root() / "data" / "raw"
-
-
-def _project_mirror_setting() -> str:
-    """`[data] mirror` in reports.toml (relative to the project), used when $KOMMUNELAB_DATA_MIRROR is unset."""
-    import tomllib
-
-    manifest = project_root() / "reports.toml"
-    try:
-        setting = tomllib.loads(manifest.read_text(encoding="utf-8")).get("data", {}).get("mirror", "")
-    except (OSError, tomllib.TOMLDecodeError):
-        return ""
-    path = (project_root() / setting).resolve() if setting else None
-    return str(path) if path and path.is_dir() else ""
-
-
-def mirror_dir() -> Path | None:
-    """The offline mirror: $KOMMUNELAB_DATA_MIRROR if set (empty disables it), else the project's setting."""
-    value = os.environ[MIRROR_ENV].strip() if MIRROR_ENV in os.environ else _project_mirror_setting()
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    if not path.is_dir():
-        raise DataError(value, f"${MIRROR_ENV} names a folder that does not exist",
-                        hint=f"unset {MIRROR_ENV} or point it at the mirror (e.g. ../shared/data)")
-    return path.resolve()
-
-
 @lru_cache(maxsize=32)
 def _read_validated(path: str, mtime_ns: int, size: int, schema: Schema) -> pd.DataFrame:
     return read_table(Path(path), schema)
-
-
-def mirror_checksums(mirror: Path) -> dict[str, str]:
-    sums = mirror / "SHA256SUMS"
-    if not sums.is_file():
-        raise DataError(str(sums), "the mirror has no SHA256SUMS, so its files cannot be verified",
-                        hint="add one with `sha256sum */*.csv > SHA256SUMS` in the mirror folder")
-    out = {}
-    for n, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = line.split()
-        if len(parts) != 2:
-            raise DataError(str(sums), "expected '<sha256>  <path>'", row=n)
-        out[parts[1].lstrip("*").removeprefix("./")] = parts[0].lower()
-    return out
 
 
 def locate(dataset: Dataset) -> tuple[Path, str]:
@@ -119,13 +72,7 @@ def download_to_cache(dataset: Dataset) -> Path:
     frame = validate_frame(frame, dataset.schema, f"{dataset.source} {dataset.table} (download)")
     target = raw_dir() / dataset.path
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.part")
-    try:
-        frame.to_csv(tmp, index=False, encoding="utf-8")
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+    return write_atomic(target, frame.to_csv(index=False))
 
 
 def load(dataset: Dataset) -> pd.DataFrame:
@@ -139,5 +86,5 @@ def load(dataset: Dataset) -> pd.DataFrame:
     frame.attrs["provenance"] = {"path": str(path), "origin": origin, "source": dataset.source,
                                  "table": dataset.table, "sha256": checksum, "rows": len(frame),
                                  "retrieved": retrieved}
-    record_read(str(path), checksum, origin, dataset.source, dataset.table)
+    record_read(str(path), checksum, origin, dataset.source, dataset.table, key=f"dataset:{dataset.path}")
     return frame

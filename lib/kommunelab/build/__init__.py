@@ -1,0 +1,142 @@
+"""Build reports in four stages, each a module with one job:
+
+request (validate options and variants) -> cache (input keys, last build) -> runner + worker (execute with papermill,
+export with nbconvert, print with Chromium, in a process pool) -> publish (promote outputs, build.json, findings.json,
+index). ``build()`` returns the outcomes; the CLI prints them and maps them to an exit code (exit_code()).
+Knows nothing about what a report computes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ..chromium import ensure_chromium
+from ..manifest import Variant, load_manifest
+from ..paths import REPORTS, TMP, project_root, relative
+from ..report import BUILD_TIME_ENV
+from . import cache, publish, runner
+from .request import BuildOptions, default_jobs, select_variants
+from .results import Failure, Outcome
+from .worker import Task
+
+__all__ = ["BuildOptions", "Failure", "Outcome", "build", "build_time", "default_jobs", "exit_code", "failure_table",
+           "select_variants"]
+
+
+def build_time() -> str:
+    """The build's recorded time: $SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    when = datetime.fromtimestamp(int(epoch), UTC) if epoch and epoch.isdigit() else datetime.now(UTC)
+    return when.isoformat(timespec="seconds")
+
+
+def _formats(variant: Variant, options: BuildOptions) -> tuple[str, ...]:
+    """The formats requested for this build that the report declares (reports.toml `formats`)."""
+    return tuple(f for f in options.formats if f in variant.report.formats)
+
+
+def _log(out, message: str) -> None:
+    stamp = "" if hasattr(out, "isatty") and out.isatty() else f"{runner.timestamp()} "
+    print(f"{stamp}kommunelab: {message}", file=out, flush=True)
+
+
+def build(report_ids: list[str] | None = None, overrides: dict[str, str] | None = None, all_variants: bool = False,
+          options: BuildOptions | None = None, out=None) -> list[Outcome]:
+    """Build the requested reports (only what changed) and return one outcome per variant."""
+    options = options or BuildOptions()
+    out = out or sys.stderr
+    selected = select_variants(report_ids, overrides, all_variants)
+    root = project_root()
+    previous = cache.load_state(root)
+    when = build_time()
+    current, todo = [], []
+    for v in selected:
+        prev = previous.get(f"{v.report.id}/{v.id}")
+        fresh = not options.force and cache.is_current(v, prev, root, _formats(v, options), options.show_code)
+        (current if fresh else todo).append(v)
+    outcomes = [previous[f"{v.report.id}/{v.id}"].but(status="current", title=v.report.title) for v in current]
+    manifest = load_manifest()
+    if not todo:
+        _log(out, f"nothing to do: all {len(selected)} report variant(s) are up to date (use --force to rebuild)")
+        publish.write_outputs(root, outcomes, previous, manifest, when)
+        return outcomes
+    from ..execute import ensure_kernel
+
+    ensure_kernel()  # once, here: workers installing it at the same time would race
+    chromium = ensure_chromium(install=False) if any("pdf" in _formats(v, options) for v in todo) else None
+    _log(out, f"building {len(todo)} of {len(selected)} report variant(s) with {options.jobs} worker(s)"
+              + (f"; {len(current)} up to date" if current else ""))
+    tmp_root = root / REPORTS / TMP / str(os.getpid())
+    env = {"KOMMUNELAB_ROOT": str(root), "PYDEVD_DISABLE_FILE_VALIDATION": "1", BUILD_TIME_ENV: when}
+    if options.data_mirror:
+        env["KOMMUNELAB_DATA_MIRROR"] = str(Path(options.data_mirror).resolve())
+    by_task = {}
+    for v in todo:
+        executed = root / REPORTS / v.report.id / f"{v.id}.ipynb"
+        task = Task(v.report.id, v.id, v.report.title, str(v.report.notebook), v.params, _formats(v, options),
+                    options.show_code, chromium, str(tmp_root / v.report.id / v.id), env, options.timeout,
+                    (relative(v.report.notebook, root), relative(executed, root)), when)
+        by_task[task] = v
+    progress = runner.Progress(len(todo), out)
+    try:
+        for task, result in runner.run(list(by_task), options.jobs):
+            v = by_task[task]
+            outcome = publish.promote(v, result, root, previous.get(f"{v.report.id}/{v.id}"), when,
+                                      task.formats, options.show_code)
+            outcomes.append(outcome)
+            progress.step(outcome)
+    except KeyboardInterrupt:
+        progress.close()
+        publish.write_outputs(root, outcomes, previous, manifest, when)  # what finished stays recorded
+        _log(out, "interrupted: finished variants are in place; nothing half-written was kept")
+        raise
+    finally:
+        shutil.rmtree(tmp_root, ignore_errors=True)
+        _remove_empty(root / REPORTS / TMP)
+    progress.close()
+    publish.write_outputs(root, outcomes, previous, manifest, when)
+    for line in publish.moved_findings(previous, outcomes):
+        _log(out, f"finding moved: {line}")
+    built = sum(o.status == "built" for o in outcomes)
+    failed = sum(o.status == "failed" for o in outcomes)
+    _log(out, f"{built} built, {len(outcomes) - built - failed} up to date, {failed} failed; "
+              f"index: {root / REPORTS / 'index.html'}")
+    return outcomes
+
+
+def _remove_empty(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def exit_code(outcomes: list[Outcome]) -> int:
+    """0 when every variant is built or up to date, 1 when any failed (2, a bad request, is raised before)."""
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def failure_table(outcomes: list[Outcome], width: int = 120) -> str:
+    """The failed variants: report, parameters, stage and cell, error, and the executed notebook kept. Long values
+    wrap rather than being cut, so the offending parameter is always visible."""
+    failed = [o for o in outcomes if o.failure is not None and o.status == "failed"]
+    if not failed:
+        return ""
+    lines = ["Failures:"]
+    for o in failed:
+        f = o.failure
+        where = f"{f.stage}" + (f", cell {f.cell}" if f.cell is not None else "")
+        lines.append(f"- {o.name} [{where}]")
+        params = ", ".join(f"{k}={v}" for k, v in o.params.items())
+        for label, text in (("parameters", params), ("error", f"{f.exception}: {f.message}"),
+                            ("cell source", f.cell_source.strip().splitlines()[0] if f.cell_source.strip() else ""),
+                            ("notebook", f.notebook)):
+            if text:
+                lines.extend(textwrap.wrap(text, width=width, initial_indent=f"    {label + ':':<13}",
+                                           subsequent_indent=" " * 17, break_long_words=True))
+    return "\n".join(lines)

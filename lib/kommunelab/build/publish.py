@@ -1,0 +1,100 @@
+"""Stage 4: put what a worker made in place and record it: each output moved into reports/<report>/ with an atomic
+rename, then build.json, findings.json and index.html, each written whole. A failed variant keeps the previous good
+outputs and its executed notebook as <variant>.failed.ipynb; a stale one from another failure is removed."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..errors import KommunelabError
+from ..manifest import Report, Variant, validate_parameters
+from ..paths import FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_FILE, relative, write_atomic
+from ..provenance import git_revision
+from .cache import input_key
+from .results import Failure, Outcome
+from .worker import TaskResult
+
+KINDS = ("ipynb", "html", "pdf")
+
+
+def promote(variant: Variant, result: TaskResult, root: Path, previous: Outcome | None, built_at: str,
+            formats: tuple[str, ...], show_code: bool) -> Outcome:
+    """Move a finished variant's files into place and describe it."""
+    dest = root / REPORTS / variant.report.id
+    base = Outcome(variant.report.id, variant.id, variant.report.title, dict(variant.params), result.status,
+                   is_default=variant.params == variant.report.defaults(), seconds=round(result.seconds, 2),
+                   built_at=built_at)
+    failed_copy = dest / f"{variant.id}.failed.ipynb"
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        if result.status == "built":
+            outputs = {}
+            for kind in KINDS:
+                if kind in result.files:
+                    target = dest / f"{variant.id}.{kind}"
+                    os.replace(result.files[kind], target)
+                    outputs[kind] = relative(target, root / REPORTS)
+            failed_copy.unlink(missing_ok=True)
+            key, inputs = input_key(variant, list(result.collected.data_files), root, formats, show_code)
+            return base.but(outputs=outputs, findings=result.collected.findings, key=key, inputs=inputs)
+        failure = result.failure or Failure("worker", "UnknownError", "the worker reported no failure")
+        executed = result.files.get("ipynb")
+        if executed and Path(executed).is_file() and Path(executed).stat().st_size > 0:
+            os.replace(executed, failed_copy)
+            failure = Failure(**{**failure.__dict__, "notebook": relative(failed_copy, root)})
+        else:
+            failed_copy.unlink(missing_ok=True)  # it belongs to an earlier, different failure
+    except OSError as exc:  # a read-only folder, a full disk: this variant fails, the build goes on
+        failure = Failure("publish", type(exc).__name__, f"{exc.strerror or exc} ({relative(dest, root)})")
+    kept = previous.outputs if previous is not None else {}
+    return base.but(status="failed", failure=failure, outputs=dict(kept),
+                    findings=previous.findings if previous is not None and kept else ())
+
+
+def still_declared(outcome: Outcome, manifest: dict[str, Report]) -> bool:
+    """Is this record's report still in the manifest, and do its parameters still make the same variant?"""
+    report = manifest.get(outcome.report)
+    if report is None:
+        return False
+    try:
+        params = validate_parameters(report, outcome.params)
+    except KommunelabError:
+        return False
+    return Variant(report, params).id == outcome.variant
+
+
+def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outcome], manifest: dict[str, Report],
+                  generated: str) -> list[Outcome]:
+    """build.json, findings.json and index.html. Records of variants not built this time are kept while the
+    manifest still declares them; records of removed reports and variants are dropped (``kommunelab prune`` lists
+    their files). Returns the records written."""
+    from ..index import render_index
+
+    merged = {name: o for name, o in previous.items() if still_declared(o, manifest)}
+    merged.update({o.name: o for o in outcomes})
+    records = sorted((o.but(status="built") if o.status == "current" else o for o in merged.values()),
+                     key=lambda o: (o.report, o.variant))
+    folder = root / REPORTS
+    folder.mkdir(exist_ok=True)
+    state = {"generated": generated, "git_revision": git_revision(root), "variants": [o.record() for o in records]}
+    write_atomic(folder / STATE_FILE, json.dumps(state, indent=1, ensure_ascii=False, default=str))
+    findings = [{"report": o.report, "variant": o.variant, **f} for o in records for f in o.findings]
+    write_atomic(folder / FINDINGS_FILE, json.dumps(findings, indent=1, ensure_ascii=False, default=str))
+    write_atomic(folder / INDEX_FILE, render_index(state, findings))
+    return records
+
+
+def moved_findings(previous: dict[str, Outcome], outcomes: list[Outcome]) -> list[str]:
+    """Lines naming each finding whose value changed since the last build of the same variant."""
+    lines = []
+    for o in outcomes:
+        prev = previous.get(o.name)
+        if o.status != "built" or prev is None:
+            continue
+        old = {f["id"]: f.get("value") for f in prev.findings}
+        for f in o.findings:
+            if f["id"] in old and old[f["id"]] != f.get("value"):
+                lines.append(f"{o.name} {f['id']}: {old[f['id']]} -> {f.get('value')}")
+    return lines

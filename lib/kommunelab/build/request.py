@@ -1,0 +1,51 @@
+"""Stage 1: what to build. Options and the requested variants are validated before anything runs."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from ..errors import KommunelabError
+from ..manifest import FORMATS, Variant, load_manifest, variants
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    formats: tuple[str, ...] = FORMATS
+    jobs: int = 2
+    force: bool = False
+    show_code: bool = False
+    data_mirror: str | None = None
+    timeout: float = 900  # seconds a single cell may run
+
+    def __post_init__(self) -> None:
+        if not self.formats:
+            raise KommunelabError("--formats: name at least one format (html, pdf or html,pdf)")
+        unknown = [f for f in self.formats if f not in FORMATS]
+        if unknown:
+            raise KommunelabError(f"--formats: unknown format(s) {', '.join(unknown)}; use html, pdf or html,pdf")
+        if not isinstance(self.jobs, int) or self.jobs < 1:
+            raise KommunelabError(f"--jobs must be a whole number of at least 1, got {self.jobs!r}")
+        if not (isinstance(self.timeout, int | float) and math.isfinite(self.timeout) and self.timeout > 0):
+            raise KommunelabError(f"--timeout must be a positive number of seconds, got {self.timeout!r}")
+
+
+def default_jobs() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def select_variants(report_ids: list[str] | None, overrides: dict[str, str] | None = None,
+                    all_variants: bool = False) -> list[Variant]:
+    """Validate the request against the manifest before anything runs; errors name report and parameter."""
+    manifest = load_manifest()
+    ids = report_ids or list(manifest)
+    unknown = [r for r in ids if r not in manifest]
+    if unknown:
+        raise KommunelabError(f"unknown report(s) {', '.join(unknown)}; known: {', '.join(manifest)}")
+    if overrides and len(ids) > 1:
+        raise KommunelabError("-p NAME=VALUE applies to one report; name exactly one report to build")
+    selected = []
+    for rid in ids:
+        selected.extend(variants(manifest[rid], overrides or {}, all_variants))
+    return selected

@@ -1,0 +1,67 @@
+"""What a build stage hands the next: frozen results, never string-keyed dicts. build.json is their serial form."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any
+
+STAGES = ("request", "execute", "export", "print", "worker", "publish")
+STATUSES = ("built", "current", "failed")  # built now | up to date, not rebuilt | failed (last good output kept)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Where and how a variant failed, modelled on papermill's PapermillExecutionError."""
+
+    stage: str
+    exception: str
+    message: str
+    cell: int | None = None  # index in the *source* notebook (papermill's injected and marker cells not counted)
+    cell_source: str = ""
+    traceback: str = ""
+    notebook: str = ""  # project-relative path of the executed notebook kept for inspection
+
+    def line(self) -> str:
+        where = f"{self.stage}" + (f", cell {self.cell}" if self.cell is not None else "")
+        return f"[{where}] {self.exception}: {self.message}".strip()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One variant of one report after a build: what was done, from which inputs, and what came out."""
+
+    report: str
+    variant: str
+    title: str
+    params: dict[str, Any]
+    status: str
+    is_default: bool = False
+    key: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)  # kind -> path relative to reports/
+    findings: tuple[dict[str, Any], ...] = ()
+    seconds: float = 0.0
+    built_at: str = ""
+    failure: Failure | None = None
+
+    @property
+    def name(self) -> str:
+        return f"{self.report}/{self.variant}"
+
+    def record(self) -> dict[str, Any]:
+        """The JSON record in build.json (paths relative to the project or reports/, never absolute)."""
+        out = asdict(self)
+        out["findings"] = list(self.findings)
+        return out
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Outcome:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in record.items() if k in known}
+        failure = values.get("failure")
+        values["failure"] = Failure(**failure) if isinstance(failure, dict) else None
+        values["findings"] = tuple(values.get("findings") or ())
+        return cls(**values)
+
+    def but(self, **changes: Any) -> Outcome:
+        return replace(self, **changes)

@@ -1,0 +1,76 @@
+"""Stage 3b: run the tasks on a pool of worker processes, report progress, and stop cleanly on Ctrl-C or SIGTERM.
+
+A live bar on a terminal; one timestamped line per variant otherwise (cron, CI, pipes).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import signal
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from .results import Failure, Outcome
+from .worker import Task, TaskResult, run_task
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def run(tasks: list[Task], jobs: int) -> Iterator[tuple[Task, TaskResult]]:
+    """Yield each task with its result as it finishes. On Ctrl-C or SIGTERM the workers (and so their kernels) are
+    terminated and KeyboardInterrupt propagates; what finished before has already been yielded."""
+    ctx = multiprocessing.get_context("spawn")
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    previous_handler = signal.signal(signal.SIGTERM, _interrupt)  # cron's kill: stop as cleanly as Ctrl-C
+    try:
+        futures = {pool.submit(run_task, t): t for t in tasks}
+        for fut in cf.as_completed(futures):
+            task = futures[fut]
+            try:
+                result = fut.result()
+            except Exception as exc:  # the worker process itself died
+                result = TaskResult("failed", failure=Failure("worker", type(exc).__name__, str(exc)))
+            yield task, result
+    except (KeyboardInterrupt, GeneratorExit):
+        pool.shutdown(wait=False, cancel_futures=True)
+        for child in multiprocessing.active_children():  # running workers; their kernels exit with them
+            child.terminate()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+    pool.shutdown(wait=True)
+
+
+def timestamp() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+class Progress:
+    """A live bar on a terminal; one plain, timestamped line per variant otherwise."""
+
+    def __init__(self, total: int, out, running: Callable[[], list[str]] | None = None):
+        self.total, self.done, self.out, self.running = total, 0, out, running
+        self.bar = None
+        if hasattr(out, "isatty") and out.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=out, unit="report", dynamic_ncols=True)
+
+    def step(self, outcome: Outcome) -> None:
+        self.done += 1
+        line = f"[{self.done}/{self.total}] {outcome.status:<6} {outcome.name} ({outcome.seconds:.1f} s)"
+        if outcome.failure:
+            line += f" - {outcome.failure.line()}"
+        if self.bar is not None:
+            self.bar.update(1)
+            if outcome.status == "failed":
+                self.bar.write(line)
+        else:
+            print(f"{timestamp()} {line}", file=self.out, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,73 @@
+"""Where a reference dataset would be read from: the project's cache (data/raw/) or the offline mirror.
+
+Light on purpose (no pandas): the build asks it, for every data file a report read last time, which file would be
+read now, so that pointing at another mirror rebuilds exactly the reports that read a file which differs there.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from .errors import DataError
+from .paths import MANIFEST_NAME, project_root
+
+MIRROR_ENV = "KOMMUNELAB_DATA_MIRROR"
+
+
+def raw_dir() -> Path:
+    return project_root() / "data" / "raw"
+
+
+def _project_mirror_setting() -> str:
+    """`[data] mirror` in reports.toml (relative to the project), used when $KOMMUNELAB_DATA_MIRROR is unset."""
+    manifest = project_root() / MANIFEST_NAME
+    try:
+        setting = tomllib.loads(manifest.read_text(encoding="utf-8")).get("data", {}).get("mirror", "")
+    except (OSError, tomllib.TOMLDecodeError):
+        return ""
+    path = (project_root() / setting).resolve() if setting else None
+    return str(path) if path and path.is_dir() else ""
+
+
+def mirror_dir() -> Path | None:
+    """The offline mirror: $KOMMUNELAB_DATA_MIRROR if set (empty disables it), else the project's setting."""
+    value = os.environ[MIRROR_ENV].strip() if MIRROR_ENV in os.environ else _project_mirror_setting()
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        raise DataError(value, f"${MIRROR_ENV} names a folder that does not exist",
+                        hint=f"unset {MIRROR_ENV} or point it at the mirror (e.g. ../shared/data)")
+    return path.resolve()
+
+
+def mirror_checksums(mirror: Path) -> dict[str, str]:
+    sums = mirror / "SHA256SUMS"
+    if not sums.is_file():
+        raise DataError(str(sums), "the mirror has no SHA256SUMS, so its files cannot be verified",
+                        hint="add one with `sha256sum */*.csv > SHA256SUMS` in the mirror folder")
+    out = {}
+    for n, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2:
+            raise DataError(str(sums), "expected '<sha256>  <path>'", row=n)
+        out[parts[1].lstrip("*").removeprefix("./")] = parts[0].lower()
+    return out
+
+
+def where_now(relpath: str) -> Path | None:
+    """The file a loader would read for ``relpath`` now without downloading: the cache, else the mirror, else None."""
+    cached = raw_dir() / relpath
+    if cached.is_file():
+        return cached
+    try:
+        mirror = mirror_dir()
+    except DataError:
+        return None
+    if mirror is not None and (mirror / relpath).is_file():
+        return mirror / relpath
+    return None
