@@ -86,8 +86,8 @@ def test_aul01_missing_value_is_refused_by_validation(server):
 def test_klass_municipalities_with_county_names(server):
     df = klass.municipalities(years=(2017,))
     checked = data.sources.validate_frame(df, data.NO_MUNICIPALITIES.schema, "KLASS")
-    assert checked["kommunenummer"].tolist() == ["0101", "0301", "2030"]  # 9999 "Uoppgitt" dropped
-    assert checked.set_index("kommunenummer").loc["2030", "fylkesnavn"] == "Finnmark"
+    assert checked["municipality_code"].tolist() == ["0101", "0301", "2030"]  # 9999 "Uoppgitt" dropped
+    assert checked.set_index("municipality_code").loc["2030", "county_name"] == "Finnmark"
     assert ("GET", "/klass/classifications/131/codesAt", {"date": ["2017-01-01"]}) in Handler.requests
 
 
@@ -106,13 +106,13 @@ def test_unreachable_server(monkeypatch):
 
 def test_download_fills_the_cache_whole_and_only_when_valid(server, project, monkeypatch):
     monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", "")
-    dataset = Dataset("dk/population.csv", data.POPULATION.schema, "Statistics Denmark", "FOLK1A",
+    dataset = Dataset("dk/population.csv", data.POPULATION.schema,
                       lambda: statbank.folk1a_population(range(2016, 2018)))
     path, origin = locate(dataset)
     assert origin == "download" and path == project / "data" / "raw" / "dk" / "population.csv"
     assert len(data.sources.load(dataset)) == 8
     # An invalid answer writes nothing: AUL01 has a missing value.
-    bad = Dataset("dk/unemployment.csv", data.UNEMPLOYMENT.schema, "Statistics Denmark", "AUL01",
+    bad = Dataset("dk/unemployment.csv", data.UNEMPLOYMENT.schema,
                   lambda: statbank.aul01_unemployment(range(2016, 2018)))
     with pytest.raises(DataError):
         download_to_cache(bad)

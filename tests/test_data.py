@@ -26,7 +26,8 @@ def test_municipalities(mirror):
     assert df["region_code"].value_counts().sort_values(ascending=False).tolist() == [29, 22, 19, 17, 11]
     prov = df.attrs["provenance"]
     assert prov["origin"] == "mirror" and len(prov["sha256"]) == 64
-    assert prov["table"] == "—" and prov["retrieved"][:2] == "20" and prov["rows"] == 98
+    assert prov["table"] == "dk_municipalities" and prov["retrieved"][:2] == "20" and prov["rows"] == 98
+    assert prov["licence"] and "Wikipedia" in prov["source"]
 
 
 def test_population_figures_from_folk1a():
@@ -52,7 +53,7 @@ def test_norwegian_municipalities():
     counts = data.no_municipalities().groupby("year").size().to_dict()
     assert counts == {2017: 426, 2018: 422, 2019: 422}
     df = data.no_municipalities(2017)
-    assert df["kommunenummer"].str.fullmatch(r"\d{4}").all() and "0101" in set(df["kommunenummer"])
+    assert df["municipality_code"].str.fullmatch(r"\d{4}").all() and "0101" in set(df["municipality_code"])
 
 
 def test_published_aggregates_in_the_mirror():

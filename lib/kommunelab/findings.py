@@ -30,10 +30,9 @@ import pandas as pd
 
 from . import fmt, targets
 from .contract import FINDING_FIELDS, FINDING_MIME
-from .data.schema import Column, Schema, read_table
+from .data.schema import Column, Schema, load_table
 from .errors import FindingError
 from .paths import project_root
-from .provenance import record_read, sha256_file
 from .report import _display
 
 EVIDENCE = ("public-data", "published-tables", "synthetic", "microdata")
@@ -57,7 +56,8 @@ FINDINGS_SCHEMA = Schema("findings", (
     Column("target_rule", "str"), Column("target_low", "float", nullable=True),
     Column("target_high", "float", nullable=True), Column("check", "str", allowed=CHECKS),
     Column("evidence", "str", allowed=EVIDENCE), Column("source", "str"), Column("quote", "str"),
-), key=("id",))
+), key=("id",), source="the reports and the pages that announced them (address and quote on every row)",
+    source_table="findings.csv", licence="figures quoted from publications, with their sources")
 
 
 class FindingRecord(dict):
@@ -75,10 +75,7 @@ def findings_path() -> Path:
 @cache
 def published_findings() -> pd.DataFrame:
     """data/published/findings.csv, validated (unique ids, known units, checks and evidence kinds)."""
-    path = findings_path()
-    table = read_table(path, FINDINGS_SCHEMA)
-    record_read(str(path), sha256_file(path), "project", "data/published", "findings.csv")
-    return table.set_index("id", drop=False)
+    return load_table(findings_path(), FINDINGS_SCHEMA, origin="project").set_index("id", drop=False)
 
 
 def spec(finding_id: str) -> dict[str, Any]:

@@ -40,8 +40,8 @@ def profile(municipality: str | int, year: int) -> Profile:
     unemp = data.unemployment()
     inc = data.income()
     unemployed = unemp[(unemp["municipality_code"] == code) & (unemp["year"] == year)]["unemployed_persons"]
-    income = inc[(inc["area_code"] == code) & (inc["year"] == year)]["erhvervsindkomst"]
-    country_income = inc[(inc["area_code"] == 0) & (inc["year"] == year)]["erhvervsindkomst"]
+    income = inc[(inc["area_code"] == code) & (inc["year"] == year)]["earned_income"]
+    country_income = inc[(inc["area_code"] == 0) & (inc["year"] == year)]["earned_income"]
     if unemployed.empty or income.empty:
         raise data.DataError("dk/unemployment.csv, dk/income.csv", f"no unemployment or income for {code} in {year}")
     population = int(pop.loc[code])
@@ -90,9 +90,9 @@ def rankings(p: Profile) -> pd.DataFrame:
     df["density"] = df["population"] / df["area_km2"]
     df = df.merge(unemp[unemp["year"] == p.year][["municipality_code", "unemployed_persons"]], on="municipality_code")
     df["unemployed_per_100"] = 100 * df["unemployed_persons"] / df["population"]
-    df = df.merge(inc[inc["year"] == p.year][["municipality_code", "erhvervsindkomst"]], on="municipality_code")
+    df = df.merge(inc[inc["year"] == p.year][["municipality_code", "earned_income"]], on="municipality_code")
     measures = {"population": "Population", "density": "Inhabitants per km²",
-                "unemployed_per_100": "Unemployed per 100 inhabitants", "erhvervsindkomst": "Earned income per person"}
+                "unemployed_per_100": "Unemployed per 100 inhabitants", "earned_income": "Earned income per person"}
     rows = []
     for column, label in measures.items():
         rank = df[column].rank(ascending=False, method="min")

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data.schema import Column, Schema, read_table
+from .data.schema import Column, Schema, load_table, read_validated
 from .errors import DataError
 from .paths import project_root
-from .provenance import record_package, record_read, sha256_file
+from .provenance import record_package, sha256_file
 
 DESCRIPTOR = "datapackage.json"
 SYNTHETIC_FLAG = "kommunelab:synthetic"
@@ -42,7 +42,7 @@ SCHEMAS = {
         ("outside_actor", "int", True, YES_NO), ("same_municipality", "int", True, YES_NO),
         ("external_party", "int", True, YES_NO)]),
     "ks_units": _schema("ks_units", [
-        ("unit_id", "int", False), ("kommunenummer", "str", False), ("fylkesnummer", "str", False),
+        ("unit_id", "int", False), ("municipality_code", "str", False), ("county_code", "str", False),
         ("sector", "str", False, ("education & childhood", "health & care")), ("weight", "float", False),
         ("innovated", "int", False, YES_NO), ("value_quality", "int", True, YES_NO),
         ("value_employee_satisfaction", "int", True, YES_NO), ("value_efficiency", "int", True, YES_NO),
@@ -163,7 +163,7 @@ def open_package(data_dir: str | Path | None) -> Package:
     copies = [p.name for p in resources.values() if sha256_file(p) in stand_in_checksums()]
     synthetic = bool(raw.get(SYNTHETIC_FLAG)) or bool(copies)
     for name, p in resources.items():
-        _read(str(p), SCHEMAS[name])
+        read_validated(p, SCHEMAS[name])
     return Package(folder, raw["title"], tuple(_names(raw["sources"])), tuple(_names(raw["licenses"])), synthetic,
                    resources)
 
@@ -176,16 +176,6 @@ def _names(items: list) -> list[str]:
         else:
             out.append(str(item))
     return out
-
-
-@cache
-def _read_cached(path: str, mtime_ns: int, size: int, schema: Schema) -> pd.DataFrame:
-    return read_table(Path(path), schema)
-
-
-def _read(path: str, schema: Schema) -> pd.DataFrame:
-    stat = Path(path).stat()
-    return _read_cached(path, stat.st_mtime_ns, stat.st_size, schema)
 
 
 def check_data_dir(value: str) -> str:
@@ -210,10 +200,8 @@ def load_survey(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     if name not in package.resources:
         raise DataError(str(package.folder / DESCRIPTOR), f"has no resource {name!r}, which this report needs",
                         hint=f"add {name}.csv (columns in data/synthetic/README.md) and list it in the descriptor")
-    path = package.resources[name]
-    frame = _read(str(path), SCHEMAS[name]).copy()
     origin = "synthetic" if package.synthetic else "microdata"
-    record_read(str(path), sha256_file(path), origin, package.title, name)
+    frame = load_table(package.resources[name], SCHEMAS[name], origin=origin, source=package.title)
     record_package(package.summary())
     _LAST["package"] = package
     frame.attrs["synthetic"] = package.synthetic

@@ -14,10 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .. import data
-from ..data.schema import Column, Schema, read_table
-from ..errors import DataError
+from ..data.schema import Column, Schema, load_table
 from ..paths import project_root
-from ..provenance import record_read, sha256_file
 
 # A user-supplied file with municipality-level data (e.g. from noegletal.dk), one row per municipality and main
 # account: the spending on tasks that private suppliers may legally perform, and the share exposed (IKU).
@@ -26,7 +24,8 @@ MUNICIPAL_INPUT = Schema("di_municipal_input", (
     Column("main_account", "str", description="hovedkonto of the municipal chart of accounts, e.g. '0' .. '6'"),
     Column("spending_dkk", "float", description="spending on tasks that can be exposed to competition, DKK"),
     Column("iku_pct", "float", description="share of that spending exposed to competition, percent"),
-), key=("municipality_code", "main_account"))
+), key=("municipality_code", "main_account"), source="the analyst's municipal input file (e.g. noegletal.dk)",
+    licence="as the file's source allows")
 
 
 def published_inputs() -> dict[str, float]:
@@ -72,14 +71,9 @@ def population_share_benchmark(total: float, codes: list[int], year: int) -> pd.
 
 def load_municipal_input(path: str | Path) -> pd.DataFrame:
     p = Path(path).expanduser()
-    if not p.is_absolute():
-        p = project_root() / p
-    if not p.is_file():
-        raise DataError(str(p), "municipal input file not found",
-                        hint="give a CSV with columns municipality_code, main_account, spending_dkk, iku_pct")
-    frame = read_table(p, MUNICIPAL_INPUT)
-    record_read(str(p), sha256_file(p), "user", "municipal input", p.name)
-    return frame
+    p = p if p.is_absolute() else project_root() / p
+    return load_table(p, MUNICIPAL_INPUT, origin="user",
+                      hint="give a CSV with columns municipality_code, main_account, spending_dkk, iku_pct")
 
 
 def municipal_potentials(frame: pd.DataFrame, savings_rate: float, top_n: int = 10) -> pd.DataFrame:

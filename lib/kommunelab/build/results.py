@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 STAGES = ("request", "execute", "export", "print", "worker", "publish")
-STATUSES = ("built", "current", "failed")  # built now | up to date, not rebuilt | failed (last good output kept)
+STATUSES = ("built", "current", "failed")
+PUBLISHED_FAILURE_FIELDS = ("stage", "exception", "cell", "notebook")  # built now | up to date, not rebuilt | failed (last good output kept)
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,13 @@ class Outcome:
         return f"{self.report}/{self.variant}"
 
     def record(self) -> dict[str, Any]:
-        """The JSON record in build.json (paths relative to the project or reports/, never absolute)."""
+        """The JSON record in build.json (paths relative to the project or reports/, never absolute). A failure is
+        published by kind, stage and cell only: its message can quote a file the user passed, so the message, the
+        cell source and the traceback stay in the terminal and the kept notebook."""
         out = asdict(self)
         out["findings"] = list(self.findings)
+        if self.failure is not None:
+            out["failure"] = {k: v for k, v in out["failure"].items() if k in PUBLISHED_FAILURE_FIELDS}
         return out
 
     @classmethod
@@ -59,7 +64,7 @@ class Outcome:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in record.items() if k in known}
         failure = values.get("failure")
-        values["failure"] = Failure(**failure) if isinstance(failure, dict) else None
+        values["failure"] = Failure(**{"message": "", **failure}) if isinstance(failure, dict) else None
         values["findings"] = tuple(values.get("findings") or ())
         return cls(**values)
 

@@ -1,8 +1,9 @@
 """Reference data about Danish and Norwegian municipalities: one validated loader per dataset.
 
 Codes: Danish municipality, region and country codes are integers (101 = København, 81-85 = regions,
-0 = the whole country), as Statistics Denmark publishes them. Norwegian kommunenummer (4 digits) and
-fylkesnummer (2 digits) are zero-padded strings, as Statistics Norway publishes them.
+0 = the whole country), as Statistics Denmark publishes them. Norwegian municipality codes (kommunenummer, 4 digits)
+and county codes (fylkesnummer, 2 digits) are zero-padded strings, as Statistics Norway publishes them. Column names
+are English everywhere (``municipality_code`` for any municipality's code); a source's own header is mapped on read.
 
 Every loader returns a DataFrame with ``df.attrs["provenance"]`` (path, origin, source, table, sha256) and
 records the file it read for the report's provenance block (see kommunelab.provenance).
@@ -36,6 +37,9 @@ def _population_positive(df: pd.DataFrame, where: str) -> None:
         raise DataError(where, "population must be positive", row=i + 2, column="population")
 
 
+STATISTICS_DENMARK = {"source": "Statistics Denmark",
+                      "licence": "free reuse with attribution of the source (Statistics Denmark)"}
+
 MUNICIPALITIES = Dataset(
     "dk/municipalities.csv",
     Schema("dk_municipalities", (
@@ -44,48 +48,52 @@ MUNICIPALITIES = Dataset(
         Column("region_code", "int", description="81 Nordjylland ... 85 Sjælland"),
         Column("region_name", "str"),
         Column("area_km2", "float", description="area in km² (Danish Wikipedia list, about 2023)"),
-    ), key=("municipality_code",), checks=(_regions_are_known,)),
-    "geodata of Danish municipalities (FOT 2014) with current names; areas from Danish Wikipedia", "—")
+    ), key=("municipality_code",), checks=(_regions_are_known,),
+        source="geodata of Danish municipalities (FOT 2014) with current names; areas from Danish Wikipedia",
+        licence="codes and names: public; areas: CC BY-SA (Wikipedia)"))
 
 POPULATION = Dataset(
     "dk/population.csv",
     Schema("dk_population", (
         Column("area_code", "int"), Column("level", "str", allowed=("country", "region", "municipality")),
         Column("year", "int"), Column("population", "int", description="population on 1 January"),
-    ), key=("area_code", "year"), checks=(_population_positive,)),
-    "Statistics Denmark", "FOLK1A", statbank.folk1a_population)
+    ), key=("area_code", "year"), checks=(_population_positive,), source_table="FOLK1A",
+        **STATISTICS_DENMARK), statbank.folk1a_population)
 
 UNEMPLOYMENT = Dataset(
     "dk/unemployment.csv",
     Schema("dk_unemployment", (
         Column("municipality_code", "int"), Column("year", "int"), Column("unemployed_persons", "int"),
-    ), key=("municipality_code", "year")),
-    "Statistics Denmark", "AUL01", statbank.aul01_unemployment)
+    ), key=("municipality_code", "year"), source_table="AUL01", **STATISTICS_DENMARK), statbank.aul01_unemployment)
 
 INCOME = Dataset(
     "dk/income.csv",
     Schema("dk_income", (
         Column("area_code", "int"), Column("year", "int"),
-        Column("erhvervsindkomst", "int", description="earned income, DKK per person (INDKP101 ENHED=116)"),
-        Column("formueindkomst", "int"), Column("anden_personlig_indkomst", "int"),
-    ), key=("area_code", "year")),
-    "Statistics Denmark", "INDKP101")
+        Column("earned_income", "int", source_name="erhvervsindkomst",
+               description="earned income (erhvervsindkomst), INDKP101 unit 116: read as DKK per person with the "
+                           "income, not verified"),
+        Column("capital_income", "int", source_name="formueindkomst"),
+        Column("other_personal_income", "int", source_name="anden_personlig_indkomst"),
+    ), key=("area_code", "year"), source_table="INDKP101", **STATISTICS_DENMARK))
 
 NO_MUNICIPALITIES = Dataset(
     "no/municipalities_2017_2019.csv",
     Schema("no_municipalities", (
-        Column("year", "int"), Column("kommunenummer", "code", width=4), Column("kommunenavn", "str"),
-        Column("fylkesnummer", "code", width=2), Column("fylkesnavn", "str"),
-    ), key=("year", "kommunenummer")),
-    "Statistics Norway", "KLASS 131", klass.municipalities)
+        Column("year", "int"), Column("municipality_code", "code", width=4, source_name="kommunenummer"),
+        Column("municipality_name", "str", source_name="kommunenavn"),
+        Column("county_code", "code", width=2, source_name="fylkesnummer"),
+        Column("county_name", "str", source_name="fylkesnavn"),
+    ), key=("year", "municipality_code"), source="Statistics Norway", source_table="KLASS 131",
+        licence="free reuse with attribution of the source (Statistics Norway)"), klass.municipalities)
 
 IKU_NATIONAL = Dataset(
     "published/iku_national.csv",
     Schema("iku_national", (
         Column("year", "int"), Column("iku_all_municipalities_pct", "float"), Column("source_url", "str"),
         Column("note", "str", nullable=True),
-    ), key=("year",)),
-    "KL, ministry and udbudsportalen news pages", "IKU (national)")
+    ), key=("year",), source="KL, ministry and udbudsportalen news pages", source_table="IKU (national)",
+        licence="figures quoted with their addresses"))
 
 BAROMETER_AGGREGATES = Dataset(
     "published/innovation_barometer_aggregates.csv",
@@ -93,8 +101,8 @@ BAROMETER_AGGREGATES = Dataset(
         Column("source_url", "str"), Column("survey", "str"), Column("country", "str"), Column("population", "str"),
         Column("indicator", "str"), Column("value_pct", "float"), Column("n", "int", nullable=True),
         Column("period_or_wave", "str"), Column("note", "str", nullable=True),
-    )),
-    "COI, KS and SKL innovation barometer web pages", "published aggregates")
+    ), source="COI, KS and SKL innovation barometer web pages", source_table="published aggregates",
+        licence="figures quoted with their addresses"))
 
 
 def municipalities() -> pd.DataFrame:

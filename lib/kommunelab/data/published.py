@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..errors import DataError
 from ..paths import project_root
-from ..provenance import record_read, sha256_file
-from .schema import Column, Schema, read_table
+from .schema import Column, Schema, load_table
+
+QUOTED = {"source": "the reports and the pages that announced them (address and quote on every row)",
+          "licence": "figures quoted from publications, with their sources"}
 
 
 def _source_quote(*columns: Column) -> tuple[Column, ...]:
@@ -19,33 +22,35 @@ def _source_quote(*columns: Column) -> tuple[Column, ...]:
 SCHEMAS = {
     "nordic_municipal_innovation": Schema("nordic_municipal_innovation", _source_quote(
         Column("indicator", "str"), Column("dk_pct", "float"), Column("no_pct", "float")),
-        key=("indicator",)),
+        key=("indicator",), **QUOTED),
     "ks_sector_rates": Schema("ks_sector_rates", _source_quote(
         Column("sector", "str"), Column("share_pct", "float"), Column("published_text", "str")),
-        key=("sector",)),
+        key=("sector",), **QUOTED),
     "ks_value_forms": Schema("ks_value_forms", _source_quote(
         Column("value_form", "str"), Column("share_pct", "float"), Column("rule", "str"),
         Column("published_text", "str")),
-        key=("value_form",)),
+        key=("value_form",), **QUOTED),
     "di_published_inputs": Schema("di_published_inputs", _source_quote(
         Column("name", "str"), Column("value", "float"), Column("unit", "str"), Column("year", "int")),
-        key=("name",)),
+        key=("name",), **QUOTED),
     "survey_bases": Schema("survey_bases", (
         Column("survey", "str"), Column("base", "str"), Column("n", "int"), Column("kind", "str"),
-        Column("facts_id", "str"), Column("source", "str"), Column("note", "str")), key=("survey", "base")),
+        Column("facts_id", "str"), Column("source", "str"), Column("note", "str")), key=("survey", "base"), **QUOTED),
 }
 
 
 def published_table(name: str) -> pd.DataFrame:
     """data/published/tables/<name>.csv, validated against its schema and recorded as read."""
     if name not in SCHEMAS:
-        raise KeyError(f"no schema for published table {name!r}; add one to kommunelab.data.published.SCHEMAS")
+        raise DataError(name, "no schema for this published table", hint="add one to kommunelab.data.published.SCHEMAS")
     path = project_root() / "data" / "published" / "tables" / f"{name}.csv"
-    record_read(str(path), sha256_file(path), "project", "data/published/tables", path.name)
-    return read_table(path, SCHEMAS[name])
+    return load_table(path, SCHEMAS[name], origin="project")
 
 
 def survey_base(survey: str, base: str) -> int:
     """A published sample size, e.g. survey_base("KS innovation barometer 2018", "responding unit managers")."""
     bases = published_table("survey_bases")
-    return int(bases[(bases["survey"] == survey) & (bases["base"] == base)]["n"].iloc[0])
+    hit = bases[(bases["survey"] == survey) & (bases["base"] == base)]["n"]
+    if hit.empty:
+        raise DataError("data/published/tables/survey_bases.csv", f"no sample size for {survey!r}, {base!r}")
+    return int(hit.iloc[0])

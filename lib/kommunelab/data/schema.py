@@ -1,18 +1,23 @@
-"""Validate tidy CSV tables at the boundary: encoding, separator, columns, types, keys, allowed values.
+"""Every table the project reads, declared once (a Schema: columns, key, source, licence) and read one way
+(``load_table``): located, validated at the boundary (encoding, separator, columns, types, keys, allowed values),
+cached per version of the file, hashed, and recorded for the report's provenance and the build's rebuild key.
 
 Every failure raises DataError naming the file, the row (1-based line number in the file, header = line 1) or
-column, and the problem.
+column, and the problem; a missing file is a DataError too, never a bare FileNotFoundError.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from ..errors import DataError
+from ..provenance import record_read, sha256_file
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,7 @@ class Column:
     nullable: bool = False
     allowed: tuple | None = None
     description: str = ""
+    source_name: str = ""  # the header in the source file when it differs (our names are English)
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,9 @@ class Schema:
     description: str = ""
     extra_ok: bool = False
     checks: tuple = field(default=())
+    source: str = ""  # who publishes the table
+    source_table: str = ""  # the publisher's name for it (FOLK1A, KLASS 131, ...)
+    licence: str = ""
 
     @property
     def names(self) -> list[str]:
@@ -59,7 +68,7 @@ def read_table(path: Path, schema: Schema) -> pd.DataFrame:
         sep = next(s for s in (";", "\t", "|") if s in header)
         raise DataError(str(path), f"separated by {sep!r}, expected commas", row=1,
                         hint="convert it to comma-separated CSV")
-    dtypes = {c.name: str for c in schema.columns}
+    dtypes = {name: str for c in schema.columns for name in (c.name, c.source_name) if name}
     try:
         df = pd.read_csv(io.StringIO(text), dtype=dtypes, keep_default_na=False, na_values=[""])
     except pd.errors.ParserError as exc:
@@ -69,6 +78,8 @@ def read_table(path: Path, schema: Schema) -> pd.DataFrame:
 
 def validate_frame(df: pd.DataFrame, schema: Schema, where: str) -> pd.DataFrame:
     """Check and convert a frame whose cells are strings (as read) or already typed (as downloaded)."""
+    df = df.rename(columns={c.source_name: c.name for c in schema.columns
+                            if c.source_name and c.source_name in df.columns and c.name not in df.columns})
     missing = [c for c in schema.names if c not in df.columns]
     if missing:
         raise DataError(where, f"missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}")
@@ -126,3 +137,35 @@ def _convert(series: pd.Series, col: Column, where: str) -> pd.Series:
             raise DataError(where, f"{series.iloc[i]!r} is not one of {', '.join(map(str, col.allowed))}",
                             row=i + 2, column=col.name)
     return values
+
+
+@lru_cache(maxsize=64)
+def _validated(path: str, mtime_ns: int, size: int, schema: Schema) -> pd.DataFrame:
+    return read_table(Path(path), schema)
+
+
+def read_validated(path: Path | str, schema: Schema, hint: str = "") -> pd.DataFrame:
+    """``path`` read and validated as ``schema``, once per version of the file (a copy; nothing recorded)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(str(path), f"{schema.name}: file not found", hint=hint)
+    stat = path.stat()
+    return _validated(str(path), stat.st_mtime_ns, stat.st_size, schema).copy()
+
+
+def load_table(path: Path | str, schema: Schema, *, origin: str, hint: str = "", key: str = "",
+               source: str = "") -> pd.DataFrame:
+    """Read ``path`` as ``schema`` (validated once per version of the file), record it as read, and return a copy
+    with ``attrs["provenance"]`` (path, origin, source, table, licence, sha256, rows, retrieved). ``source``
+    overrides the schema's (a survey table's source is the package it came from)."""
+    path = Path(path)
+    frame = read_validated(path, schema, hint)
+    stat = path.stat()
+    checksum = sha256_file(path)
+    table = schema.source_table or schema.name
+    source = source or schema.source
+    frame.attrs["provenance"] = {"path": str(path), "origin": origin, "source": source, "table": table,
+                                 "licence": schema.licence, "sha256": checksum, "rows": len(frame),
+                                 "retrieved": datetime.fromtimestamp(stat.st_mtime, UTC).date().isoformat()}
+    record_read(str(path), checksum, origin, source, table, key=key)
+    return frame

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -19,22 +17,23 @@ import pandas as pd
 from ..errors import DataError, DownloadError
 from ..mirror import MIRROR_ENV, mirror_checksums, mirror_dir, raw_dir
 from ..paths import write_atomic
-from ..provenance import record_read, sha256_file
-from .schema import Schema, read_table, validate_frame
+from ..provenance import sha256_file
+from .schema import Schema, load_table, validate_frame
 
 
 @dataclass(frozen=True)
 class Dataset:
     path: str  # relative path, the same in data/raw/ and in the mirror
-    schema: Schema
-    source: str
-    table: str
+    schema: Schema  # columns, source, licence
     download: Callable[[], pd.DataFrame] | None = None
 
+    @property
+    def source(self) -> str:
+        return self.schema.source
 
-@lru_cache(maxsize=32)
-def _read_validated(path: str, mtime_ns: int, size: int, schema: Schema) -> pd.DataFrame:
-    return read_table(Path(path), schema)
+    @property
+    def table(self) -> str:
+        return self.schema.source_table or self.schema.name
 
 
 def locate(dataset: Dataset) -> tuple[Path, str]:
@@ -77,14 +76,4 @@ def download_to_cache(dataset: Dataset) -> Path:
 
 def load(dataset: Dataset) -> pd.DataFrame:
     path, origin = locate(dataset)
-    stat = path.stat()
-    # A notebook asks for the same table several times; read and validate it once per version of the file.
-    frame = _read_validated(str(path), stat.st_mtime_ns, stat.st_size, dataset.schema).copy()
-    checksum = sha256_file(path)
-    # When the copy was retrieved: the download time for the cache, the file's date for the mirror.
-    retrieved = datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()
-    frame.attrs["provenance"] = {"path": str(path), "origin": origin, "source": dataset.source,
-                                 "table": dataset.table, "sha256": checksum, "rows": len(frame),
-                                 "retrieved": retrieved}
-    record_read(str(path), checksum, origin, dataset.source, dataset.table, key=f"dataset:{dataset.path}")
-    return frame
+    return load_table(path, dataset.schema, origin=origin, key=f"dataset:{dataset.path}")

@@ -117,8 +117,9 @@ def ks_units(truth: list[dict]) -> pd.DataFrame:
                                                    KS_SECTORS[1]: (1 - KS_EDUCATION_SAMPLED) / (1 - share_education)}, n)
     codes = data.no_municipalities(2017)
     pick = rng.integers(0, len(codes), n)
-    frame = pd.DataFrame({"unit_id": np.arange(1, n + 1), "kommunenummer": codes["kommunenummer"].to_numpy()[pick],
-                          "fylkesnummer": codes["fylkesnummer"].to_numpy()[pick], "sector": sector[idx],
+    frame = pd.DataFrame({"unit_id": np.arange(1, n + 1),
+                          "municipality_code": codes["municipality_code"].to_numpy()[pick],
+                          "county_code": codes["county_code"].to_numpy()[pick], "sector": sector[idx],
                           "weight": weight.round(4), "innovated": innovated[idx].astype(int)})
     for col, values in answers.items():
         answered = blank(rng, values[idx])
