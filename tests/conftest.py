@@ -69,7 +69,8 @@ def write_notebook(path: Path, parameters: str, *cells: str, title: str = "Test 
 
 @pytest.fixture
 def toy_project(tmp_path, monkeypatch, mirror) -> Path:
-    """A minimal project with two quick reports: `hello` (reads public data) and `other`."""
+    """A minimal project with two quick reports: `hello` (reads public data, from its own data/raw/ copy: no mirror is
+    set, so a test can change that copy) and `other`."""
     root = tmp_path / "toy"
     (root / "notebooks").mkdir(parents=True)
     (root / "data" / "raw" / "dk").mkdir(parents=True)
@@ -81,6 +82,7 @@ def toy_project(tmp_path, monkeypatch, mirror) -> Path:
                    "print('Danmark, Ærø og Åbenrå:', int(pop['population'].iloc[0]) * n, word)",
                    "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [n, 2, 1])\nplt.title('Æblegrød')\nplt.show()",
                    "provenance({'n': n, 'word': word})", title="Hello kommunelab: Æbler, Øer og Århus")
+    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", "")
     write_notebook(root / "notebooks" / "other.ipynb", "fail = False  # raise on purpose",
                    "x = 40 + 2", "if fail:\n    raise RuntimeError('asked to fail')", "print(x)",
                    title="Other report")

@@ -58,7 +58,8 @@ def _touch_parameters(root):
 
 def _touch_data(root):
     path = root / "data" / "raw" / "dk" / "population.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace(",2008,5475791", ",2008,5475792"), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("270,municipality,2016,41107", "270,municipality,2016,41108"), encoding="utf-8")
 
 
 def _touch_lock(root):
@@ -189,12 +190,17 @@ def test_the_failing_cell_is_counted_in_the_source_notebook(toy_project, cells, 
     assert (toy_project / outcome.failure.notebook).is_file()  # the executed notebook is kept, kernel death too
 
 
-def test_a_timeout_names_the_running_cell_and_a_stale_failed_notebook_goes(toy_project):
-    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "x = 1", "import time\ntime.sleep(30)")
-    (outcome,) = build(["other"], None, False, BuildOptions(formats=("html",), timeout=2), out=io.StringIO())
-    assert outcome.failure.exception == "CellTimeoutError" and outcome.failure.cell == 3
+def test_the_time_limit_names_the_running_cell_and_a_stale_failed_notebook_goes(toy_project):
+    import time
+
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "x = 1", "import time\ntime.sleep(60)")
+    start = time.monotonic()
+    (outcome,) = build(["other"], None, False, BuildOptions(formats=("html",), timeout=12), out=io.StringIO())
+    assert time.monotonic() - start < 45
+    assert outcome.failure.stage == "limit" and outcome.failure.exception == "TimeLimitExceeded"
+    assert outcome.failure.cell == 3 and "limit of 12 s" in outcome.failure.message
     failed = toy_project / "reports" / "other" / "default.failed.ipynb"
-    assert failed.is_file() and "time.sleep(30)" in failed.read_text(encoding="utf-8")
+    assert failed.is_file() and "time.sleep(60)" in failed.read_text(encoding="utf-8")
     write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "x = 1")
     (outcome,) = build(["other"], None, False, HTML_ONLY, out=io.StringIO())
     assert outcome.status == "built" and not failed.exists()
@@ -223,7 +229,8 @@ def test_switching_mirrors_rebuilds_exactly_the_readers_of_a_changed_file(toy_pr
         if edit:
             path = folder / "dk" / "population.csv"
             path.chmod(0o644)
-            path.write_text(path.read_text(encoding="utf-8").replace(",2008,5475791", ",2008,5475792"), encoding="utf-8")
+            text = path.read_text(encoding="utf-8")
+            path.write_text(text.replace("270,municipality,2016,41107", "270,municipality,2016,41108"), encoding="utf-8")
             sums = folder / "SHA256SUMS"
             sums.chmod(0o644)
             from kommunelab.provenance import sha256_file

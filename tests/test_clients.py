@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +21,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "api"
 
 class Handler(BaseHTTPRequestHandler):
     requests: list = []
+    answers: dict[str, bytes] = {}  # a test's own answer for a table, instead of the fixture file
 
     def log_message(self, *args):  # keep pytest output quiet
         pass
@@ -35,6 +37,8 @@ class Handler(BaseHTTPRequestHandler):
         payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         Handler.requests.append(("POST", self.path, payload))
         path = FIXTURES / f"statbank_{payload['table'].lower()}.csv"
+        if payload["table"] in Handler.answers:
+            return self._send(200, Handler.answers[payload["table"]], "text/csv; charset=UTF-8")
         if self.path != "/statbank/v1/data" or not path.is_file():
             return self._send(400, b'{"errorTypeCode":"TABLE-NOT-FOUND"}', "application/json")
         self._send(200, path.read_bytes(), "text/csv; charset=UTF-8")
@@ -69,7 +73,8 @@ def test_folk1a_normalised_like_the_mirror(server):
     assert (method, path, payload["table"], payload["format"], payload["valuePresentation"]) == (
         "POST", "/statbank/v1/data", "FOLK1A", "CSV", "Code")
     assert {"code": "Tid", "values": ["2016K1", "2017K1"]} in payload["variables"]
-    checked = data.POPULATION.schema and data.sources.validate_frame(df, data.POPULATION.schema, "test")
+    # The fixture is a few rows in the API's format: the schema's types and names, not its completeness, apply.
+    checked = data.sources.validate_frame(df, dataclasses.replace(data.POPULATION.schema, checks=()), "test")
     rows = checked.set_index(["area_code", "year"])
     assert rows.loc[(101, 2016), "population"] == 591_481 and rows.loc[(0, 2016), "level"] == "country"
     assert rows.loc[(84, 2017), "level"] == "region" and rows.loc[(270, 2017), "level"] == "municipality"
@@ -104,16 +109,34 @@ def test_unreachable_server(monkeypatch):
         statbank.fetch_table("FOLK1A", {})
 
 
-def test_download_fills_the_cache_whole_and_only_when_valid(server, project, monkeypatch):
+def _folk1a_answer(mirror: Path, years=(2016, 2017), leave_out=()) -> bytes:
+    """A FOLK1A answer in the API's format (codes zero-padded, ';', BOM) built from the mirror's population file."""
+    import pandas as pd
+
+    pop = pd.read_csv(mirror / "dk" / "population.csv")
+    pop = pop[pop["year"].isin(years) & ~pop["area_code"].isin(leave_out)]
+    lines = ["OMRÅDE;TID;INDHOLD"] + [f"{c:03d};{y}K1;{p}" for c, y, p in pop[["area_code", "year", "population"]].values]
+    return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
+
+
+def test_download_fills_the_cache_whole_and_only_when_valid(server, project, monkeypatch, mirror):
     monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", "")
     dataset = Dataset("dk/population.csv", data.POPULATION.schema,
                       lambda: statbank.folk1a_population(range(2016, 2018)))
+    # A download that leaves out five municipalities is refused whole: nothing is cached.
+    monkeypatch.setitem(Handler.answers, "FOLK1A", _folk1a_answer(mirror, leave_out=(147, 151, 153, 155, 157)))
+    with pytest.raises(DataError, match="incomplete: year 2016 has 93 of 98 municipalities"):
+        locate(dataset)
+    assert not (project / "data" / "raw" / "dk").exists()
+    monkeypatch.setitem(Handler.answers, "FOLK1A", _folk1a_answer(mirror))
     path, origin = locate(dataset)
     assert origin == "download" and path == project / "data" / "raw" / "dk" / "population.csv"
-    assert len(data.sources.load(dataset)) == 8
+    frame = data.sources.load(dataset)
+    assert len(frame) == 2 * 104 and "from Statistics Denmark FOLK1A" in frame.attrs["provenance"]["retrieved"]
     # An invalid answer writes nothing: AUL01 has a missing value.
     bad = Dataset("dk/unemployment.csv", data.UNEMPLOYMENT.schema,
                   lambda: statbank.aul01_unemployment(range(2016, 2018)))
     with pytest.raises(DataError):
         download_to_cache(bad)
-    assert sorted(p.name for p in (project / "data" / "raw" / "dk").iterdir()) == ["population.csv"]
+    assert sorted(p.name for p in (project / "data" / "raw" / "dk").iterdir()) == ["population.csv",
+                                                                                  "population.csv.source.json"]

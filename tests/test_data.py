@@ -127,7 +127,7 @@ def test_project_mirror_setting_in_reports_toml(project, mirror, monkeypatch):
     manifest = project / "reports.toml"
     text = manifest.read_text(encoding="utf-8")
     manifest.write_text(text.replace('mirror = "../shared/data"', 'mirror = "nowhere"'), encoding="utf-8")
-    with pytest.raises(DataError, match="KOMMUNELAB_DATA_MIRROR and \\[data\\] mirror are not set"):
+    with pytest.raises(DataError, match=r"KOMMUNELAB_DATA_MIRROR is unset and the \[data\] mirror of reports.toml does not exist"):
         data.municipalities()
     manifest.write_text(text.replace('mirror = "../shared/data"', f'mirror = "{mirror}"'), encoding="utf-8")
     assert data.municipalities().attrs["provenance"]["origin"] == "mirror"

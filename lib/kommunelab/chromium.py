@@ -51,12 +51,30 @@ def ensure_chromium(install: bool = True) -> str:
     raise ChromiumNotFound(HOW_TO_INSTALL)
 
 
+PROXY_ENV = "KOMMUNELAB_CHROMIUM_PROXY"
+BLACK_HOLE = "http://127.0.0.1:9"  # the discard port: nothing listens, so a request that slips through goes nowhere
+
+
 def browser_command(chromium: str, user_data_dir: str) -> list[str]:
-    """Flags for a quiet headless run on a machine without network (nothing is fetched, nothing phones home)."""
+    """Flags for a quiet headless run: nothing fetched, nothing phoned home.
+
+    Background services (updates, sign-in, safe browsing, metrics, field trials) are switched off. Two that ignore
+    --disable-component-update and --disable-sync (the on-device-model component check and the account reconcilor's
+    sign-in probe) are pointed at the local discard port, and every other request is sent to a proxy that does not
+    exist ($KOMMUNELAB_CHROMIUM_PROXY names another, e.g. a logging one in tests, which sees no request at all).
+    The pages printed are local files with everything inlined, which no proxy setting touches.
+    """
+    proxy = os.environ.get(PROXY_ENV) or BLACK_HOLE
     return [
         chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--disable-extensions", "--mute-audio", f"--user-data-dir={user_data_dir}",
+        "--disable-sync", "--disable-extensions", "--mute-audio", "--no-default-browser-check", "--no-pings",
+        "--disable-default-apps", "--disable-domain-reliability", "--disable-client-side-phishing-detection",
+        "--disable-breakpad", "--metrics-recording-only", "--safebrowsing-disable-auto-update",
+        "--dns-prefetch-disable", "--disable-features=OptimizationHints,MediaRouter,Translate,AutofillServerCommunication,"
+        "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,NetworkTimeServiceQuerying",
+        f"--component-updater=url-source={BLACK_HOLE}/", f"--gaia-url={BLACK_HOLE}/",
+        f"--proxy-server={proxy}", "--proxy-bypass-list=<-loopback>", f"--user-data-dir={user_data_dir}",
     ]
 
 

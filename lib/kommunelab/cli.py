@@ -46,7 +46,8 @@ def _cmd_build(args) -> int:
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     options = BuildOptions(formats=formats, jobs=args.jobs, force=args.force, show_code=args.show_code,
-                           data_mirror=args.data_mirror, timeout=args.timeout)
+                           data_mirror=args.data_mirror, timeout=args.timeout, max_output_mb=args.max_output_mb,
+                           kernel_memory_mb=args.kernel_memory_mb, wait=args.wait, refresh_data=args.refresh_data)
     outcomes = build(args.reports or None, parse_assignments(args.param), args.all_variants, options)
     table = failure_table(outcomes)
     if table:
@@ -72,7 +73,10 @@ def _cmd_prune(args) -> int:
     if not args.yes:
         print(f"{len(files)} file(s), {len(dropped)} record(s); run `kommunelab prune --yes` to remove them")
         return 0
-    prune(root, manifest, build_time())
+    from .build.lock import build_lock
+
+    with build_lock(root, started=build_time()):
+        prune(root, manifest, build_time())
     print(f"removed {len(files)} file(s) and {len(dropped)} record(s); the index is updated")
     return 0
 
@@ -122,7 +126,15 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     p.add_argument("--show-code", action="store_true", help="include the code cells in HTML and PDF")
-    p.add_argument("--timeout", type=float, default=900, help="seconds a single cell may run (default 900)")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="seconds one variant may take, execution and printing together (default: the report's "
+                        "`timeout` in reports.toml, else 600)")
+    p.add_argument("--max-output-mb", type=float, default=20.0, help="what one cell may output (default 20 MB)")
+    p.add_argument("--kernel-memory-mb", type=int, default=4096, help="memory one kernel may use (default 4096 MB)")
+    p.add_argument("--wait", action="store_true",
+                   help="wait for a build already running on the same reports/ folder instead of refusing at once")
+    p.add_argument("--refresh-data", action="store_true",
+                   help="fetch the reference data again instead of using the copies in data/raw/")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("prune", help="list (and with --yes remove) outputs of variants reports.toml no longer declares",

@@ -41,9 +41,10 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
     """Register this interpreter as the ``name`` kernel (in sys.prefix) if it is missing or is another Python."""
     import sys
 
+    argv = [sys.executable, "-m", "kommunelab.kernel", "-f", "{connection_file}", QUIET]
     try:
         spec = KernelSpecManager().get_kernel_spec(name)
-        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve() and QUIET in spec.argv:
+        if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve() and spec.argv[1:] == argv[1:]:
             return name
     except NoSuchKernel:
         pass
@@ -52,7 +53,7 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
     folder = Path(install(kernel_name=name, display_name="Python (kommunelab)", prefix=sys.prefix))
     spec_file = folder / "kernel.json"
     spec = json.loads(spec_file.read_text(encoding="utf-8"))
-    spec["argv"] = [sys.executable, *spec["argv"][1:], QUIET]
+    spec["argv"] = argv  # kommunelab.kernel: dies with its worker, and honours the memory cap
     spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return name
 

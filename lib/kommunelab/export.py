@@ -17,6 +17,7 @@ from nbconvert import HTMLExporter
 
 from .chromium import browser_command
 from .errors import KommunelabError
+from .lifetime import die_with_parent
 from .paths import library_dir
 
 
@@ -40,19 +41,21 @@ def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None 
     return body
 
 
-def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: int = 180, created: str | None = None) -> None:
+def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 180, created: str | None = None) -> None:
     """Print ``html`` to ``pdf`` (A4, no browser header/footer) with headless Chromium.
 
     ``created`` (ISO 8601) replaces the print time Chromium writes as the PDF's CreationDate and ModDate, so two
     prints of the same page are byte-identical: the dates are the only bytes that differ.
     """
-    with tempfile.TemporaryDirectory(prefix="kommunelab-chromium-") as profile:
+    # The profile lives beside the output, in the build's temporary folder, which the build removes even when a
+    # worker is killed; Chromium dies with the worker that started it.
+    with tempfile.TemporaryDirectory(prefix=".chromium-", dir=pdf.parent) as profile:
         cmd = browser_command(chromium, profile) + [
             "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
             f"--print-to-pdf={pdf}", html.resolve().as_uri(),
         ]
         try:
-            result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, preexec_fn=die_with_parent)
         except subprocess.TimeoutExpired:
             raise KommunelabError(f"Chromium did not finish printing {html} within {timeout} s") from None
     if result.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:

@@ -9,6 +9,7 @@ kernel starts.
 from __future__ import annotations
 
 import importlib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -57,6 +58,7 @@ class Report:
     grid: dict[str, Any] = field(default_factory=dict)
     formats: tuple[str, ...] = FORMATS
     description: str = ""
+    timeout: float | None = None  # seconds one variant may take, execution and printing (build --timeout overrides)
 
     def defaults(self) -> dict[str, Any]:
         return {name: p.default for name, p in self.parameters.items()}
@@ -136,7 +138,10 @@ def _parse_report(path: Path, rid: str, spec: dict) -> Report:
     bad = set(formats) - set(FORMATS)
     if bad:
         raise ManifestError(f"{where}: unknown formats {sorted(bad)}; allowed: {', '.join(FORMATS)}")
-    report = Report(rid, spec["title"], notebook, params, grid, formats, spec.get("description", ""))
+    timeout = spec.get("timeout")
+    if timeout is not None and not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
+        raise ManifestError(f"{where}: timeout must be a positive number of seconds, got {timeout!r}")
+    report = Report(rid, spec["title"], notebook, params, grid, formats, spec.get("description", ""), timeout)
     # Defaults must themselves be valid, or every build of this report would fail.
     for p in params.values():
         _validate_value(report, p, p.default)
@@ -165,11 +170,16 @@ def _coerce(report: Report, p: Parameter, value: Any) -> Any:
                 if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
                     raise ValueError
                 return text.lower() in ("true", "1", "yes")
-            return want(text)
+            converted = want(text)
+            if want is float and not math.isfinite(converted):
+                raise ParameterError(report.id, p.name, f"{value!r} is not a finite number", p.allowed())
+            return converted
         except ValueError:
             raise ParameterError(report.id, p.name, f"expects {p.type}, got {value!r}", p.allowed()) from None
     if want is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if want is float and isinstance(value, float) and not math.isfinite(value):
+        raise ParameterError(report.id, p.name, f"{value!r} is not a finite number", p.allowed())
     if want is str and isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, want) or (want is int and isinstance(value, bool)):

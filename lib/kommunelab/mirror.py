@@ -20,13 +20,25 @@ def raw_dir() -> Path:
     return project_root() / "data" / "raw"
 
 
+DEFAULT_MAX_AGE_DAYS = 90.0
+
+
+def _data_settings() -> dict:
+    try:
+        return tomllib.loads((project_root() / MANIFEST_NAME).read_text(encoding="utf-8")).get("data", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def max_age_days() -> float:
+    """How old a downloaded copy in data/raw/ may be before it is fetched again (`[data] max_age_days`)."""
+    value = _data_settings().get("max_age_days", DEFAULT_MAX_AGE_DAYS)
+    return float(value) if isinstance(value, int | float) and value > 0 else DEFAULT_MAX_AGE_DAYS
+
+
 def _project_mirror_setting() -> str:
     """`[data] mirror` in reports.toml (relative to the project), used when $KOMMUNELAB_DATA_MIRROR is unset."""
-    manifest = project_root() / MANIFEST_NAME
-    try:
-        setting = tomllib.loads(manifest.read_text(encoding="utf-8")).get("data", {}).get("mirror", "")
-    except (OSError, tomllib.TOMLDecodeError):
-        return ""
+    setting = _data_settings().get("mirror", "")
     path = (project_root() / setting).resolve() if setting else None
     return str(path) if path and path.is_dir() else ""
 

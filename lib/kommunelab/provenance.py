@@ -21,6 +21,7 @@ class FileRead:
     source: str = ""
     table: str = ""
     key: str = ""  # how the build finds the file again: dataset:<path> | project:<path> | file:<absolute path>
+    retrieved: str = ""  # when (and for downloads, from where) this copy was fetched
 
 
 _READ: dict[str, FileRead] = {}
@@ -53,8 +54,9 @@ def file_key(path: Path | str) -> str:
         return f"file:{resolved}"
 
 
-def record_read(path: str, sha256: str, origin: str, source: str = "", table: str = "", key: str = "") -> None:
-    _READ.setdefault(str(path), FileRead(str(path), sha256, origin, source, table, key or file_key(path)))
+def record_read(path: str, sha256: str, origin: str, source: str = "", table: str = "", key: str = "",
+                retrieved: str = "") -> None:
+    _READ.setdefault(str(path), FileRead(str(path), sha256, origin, source, table, key or file_key(path), retrieved))
 
 
 def files_read() -> list[dict]:

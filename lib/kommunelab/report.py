@@ -119,7 +119,8 @@ def provenance(parameters: dict[str, Any] | None = None) -> None:
               "python": platform.python_version(), "parameters": parameters, "data_files": files,
               "survey_packages": packages, "packages": versions}
     rows = "".join(
-        f"<tr><td>{html.escape(Path(f['path']).name)}</td><td>{html.escape(f['origin'])}</td>"
+        f"<tr><td>{html.escape(Path(f['path']).name)}</td><td>{html.escape(f['origin'])}"
+        f"{' (' + html.escape(f['retrieved']) + ')' if f.get('retrieved') and f['origin'] in ('cache', 'download') else ''}</td>"
         f"<td>{html.escape(f['table'] or f['source'])}</td><td><code>{f['sha256'][:16]}</code></td></tr>"
         for f in files
     )

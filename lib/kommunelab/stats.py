@@ -218,6 +218,18 @@ def largest_group_difference(indicator, groups, alpha: float = 0.05) -> GroupDif
     return GroupDifference(str(label), est, low, high, ruled_out, len(labels), len(frame))
 
 
+def category(shares: pd.DataFrame, name: str, what: str) -> pd.Series:
+    """The row of ``category_shares`` for ``name``; a survey table without any such answer is named, not a KeyError."""
+    from .errors import DataError
+
+    rows = shares.set_index("category")
+    if name not in rows.index:
+        found = ", ".join(map(str, rows.index)) or "no answers at all"
+        raise DataError(what, f"no answer is {name!r}, which this report needs (found: {found})",
+                        hint="check the category's spelling in the survey table (data/synthetic/README.md)")
+    return rows.loc[name]
+
+
 def answered(values) -> pd.Series:
     """The answers given: blanks (item non-response) left out."""
     return pd.Series(values).dropna()

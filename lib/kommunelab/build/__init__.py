@@ -20,6 +20,7 @@ from ..manifest import Variant, load_manifest
 from ..paths import REPORTS, TMP, project_root, relative
 from ..report import BUILD_TIME_ENV
 from . import cache, publish, runner
+from .lock import build_lock
 from .request import BuildOptions, default_jobs, select_variants
 from .results import Failure, Outcome
 from .worker import Task
@@ -47,13 +48,20 @@ def _log(out, message: str) -> None:
 
 def build(report_ids: list[str] | None = None, overrides: dict[str, str] | None = None, all_variants: bool = False,
           options: BuildOptions | None = None, out=None) -> list[Outcome]:
-    """Build the requested reports (only what changed) and return one outcome per variant."""
+    """Build the requested reports (only what changed) and return one outcome per variant.
+
+    Everything is validated before the lock is taken; with it held, leftovers of killed builds are removed first."""
     options = options or BuildOptions()
     out = out or sys.stderr
     selected = select_variants(report_ids, overrides, all_variants)
     root = project_root()
-    previous = cache.load_state(root)
     when = build_time()
+    with build_lock(root, options.wait, when):
+        return _build(selected, root, when, options, out)
+
+
+def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions, out) -> list[Outcome]:
+    previous = cache.load_state(root)
     current, todo = [], []
     for v in selected:
         prev = previous.get(f"{v.report.id}/{v.id}")
@@ -75,11 +83,16 @@ def build(report_ids: list[str] | None = None, overrides: dict[str, str] | None 
     env = {"KOMMUNELAB_ROOT": str(root), "PYDEVD_DISABLE_FILE_VALIDATION": "1", BUILD_TIME_ENV: when}
     if options.data_mirror:
         env["KOMMUNELAB_DATA_MIRROR"] = str(Path(options.data_mirror).resolve())
+    if options.refresh_data:
+        from ..data.sources import REFRESH_ENV
+
+        env[REFRESH_ENV] = "1"
     by_task = {}
     for v in todo:
         executed = root / REPORTS / v.report.id / f"{v.id}.ipynb"
         task = Task(v.report.id, v.id, v.report.title, str(v.report.notebook), v.params, _formats(v, options),
-                    options.show_code, chromium, str(tmp_root / v.report.id / v.id), env, options.timeout,
+                    options.show_code, chromium, str(tmp_root / v.report.id / v.id), env, options.timeout_for(v.report),
+                    options.max_output_mb, options.kernel_memory_mb,
                     (relative(v.report.notebook, root), relative(executed, root)), when)
         by_task[task] = v
     progress = runner.Progress(len(todo), out)

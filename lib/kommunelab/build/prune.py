@@ -10,7 +10,7 @@ from ..paths import REPORTS, TMP
 from . import cache, publish
 from .results import Outcome
 
-OWN_FILES = {"build.json", "findings.json", "index.html", "README.md"}
+OWN_FILES = {"build.json", "findings.json", "index.html", "README.md", ".build.lock"}
 
 
 def _members(report: Report) -> set[str]:

@@ -77,12 +77,16 @@ def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outco
     records = sorted((o.but(status="built") if o.status == "current" else o for o in merged.values()),
                      key=lambda o: (o.report, o.variant))
     folder = root / REPORTS
-    folder.mkdir(exist_ok=True)
     state = {"generated": generated, "git_revision": git_revision(root), "variants": [o.record() for o in records]}
-    write_atomic(folder / STATE_FILE, json.dumps(state, indent=1, ensure_ascii=False, default=str))
     findings = [{"report": o.report, "variant": o.variant, **f} for o in records for f in o.findings]
-    write_atomic(folder / FINDINGS_FILE, json.dumps(findings, indent=1, ensure_ascii=False, default=str))
-    write_atomic(folder / INDEX_FILE, render_index(state, findings))
+    try:
+        folder.mkdir(exist_ok=True)
+        write_atomic(folder / STATE_FILE, json.dumps(state, indent=1, ensure_ascii=False, default=str))
+        write_atomic(folder / FINDINGS_FILE, json.dumps(findings, indent=1, ensure_ascii=False, default=str))
+        write_atomic(folder / INDEX_FILE, render_index(state, findings))
+    except OSError as exc:
+        raise KommunelabError(f"cannot write the build's record in {folder}: {exc.strerror or exc}; the reports built "
+                              "are in place, but build.json, findings.json or index.html is the previous one") from None
     return records
 
 

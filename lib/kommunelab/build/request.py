@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from ..errors import KommunelabError
 from ..manifest import FORMATS, Variant, load_manifest, variants
 
+DEFAULT_TIMEOUT = 600.0  # seconds for one variant, execution and printing, unless reports.toml says otherwise
+
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -17,7 +19,11 @@ class BuildOptions:
     force: bool = False
     show_code: bool = False
     data_mirror: str | None = None
-    timeout: float = 900  # seconds a single cell may run
+    timeout: float | None = None  # seconds for one variant; None: the report's `timeout` in reports.toml
+    max_output_mb: float = 20.0  # what one cell may output
+    kernel_memory_mb: int = 4096  # what one kernel may allocate
+    wait: bool = False  # wait for another build on the same reports/ to finish instead of refusing
+    refresh_data: bool = False  # refetch reference data instead of using data/raw copies
 
     def __post_init__(self) -> None:
         if not self.formats:
@@ -25,10 +31,17 @@ class BuildOptions:
         unknown = [f for f in self.formats if f not in FORMATS]
         if unknown:
             raise KommunelabError(f"--formats: unknown format(s) {', '.join(unknown)}; use html, pdf or html,pdf")
-        if not isinstance(self.jobs, int) or self.jobs < 1:
+        if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1:
             raise KommunelabError(f"--jobs must be a whole number of at least 1, got {self.jobs!r}")
-        if not (isinstance(self.timeout, int | float) and math.isfinite(self.timeout) and self.timeout > 0):
-            raise KommunelabError(f"--timeout must be a positive number of seconds, got {self.timeout!r}")
+        for flag, value in (("--timeout", self.timeout), ("--max-output-mb", self.max_output_mb),
+                            ("--kernel-memory-mb", self.kernel_memory_mb)):
+            if flag == "--timeout" and value is None:
+                continue
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise KommunelabError(f"{flag} must be a positive number, got {value!r}")
+
+    def timeout_for(self, report) -> float:
+        return float(self.timeout or report.timeout or DEFAULT_TIMEOUT)
 
 
 def default_jobs() -> int:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-STAGES = ("request", "execute", "export", "print", "worker", "publish")
-STATUSES = ("built", "current", "failed")
-PUBLISHED_FAILURE_FIELDS = ("stage", "exception", "cell", "notebook")  # built now | up to date, not rebuilt | failed (last good output kept)
+STAGES = ("request", "execute", "export", "print", "limit", "worker", "publish")
+STATUSES = ("built", "current", "failed")  # built now | up to date | failed (the last good output is kept)
+PUBLISHED_FAILURE_FIELDS = ("stage", "exception", "cell", "notebook")
 
 
 @dataclass(frozen=True)

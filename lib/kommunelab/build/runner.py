@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from .results import Failure, Outcome
-from .worker import Task, TaskResult, run_task
+from .worker import Task, TaskResult, run_task, start_worker
 
 
 def _interrupt(signum, frame) -> None:
@@ -23,7 +23,7 @@ def run(tasks: list[Task], jobs: int) -> Iterator[tuple[Task, TaskResult]]:
     """Yield each task with its result as it finishes. On Ctrl-C or SIGTERM the workers (and so their kernels) are
     terminated and KeyboardInterrupt propagates; what finished before has already been yielded."""
     ctx = multiprocessing.get_context("spawn")
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=start_worker)
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)  # cron's kill: stop as cleanly as Ctrl-C
     try:
         futures = {pool.submit(run_task, t): t for t in tasks}

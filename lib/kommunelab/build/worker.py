@@ -1,8 +1,14 @@
 """Stage 3a: build one variant in a worker process: execute (papermill), export HTML (nbconvert), print the PDF
-(Chromium), all into a private temporary folder. Never raises: a failure comes back as data naming its stage."""
+(Chromium), all into a private temporary folder. Never raises: a failure comes back as data naming its stage.
+
+Limits: a wall-clock budget for the whole variant (execution and printing; a watchdog kills the kernel and Chromium
+when it runs out), a cap on what one cell may output, and a memory cap on the kernel (kommunelab.kernel).
+"""
 
 from __future__ import annotations
 
+import json
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +32,9 @@ class Task:
     chromium: str | None
     workdir: str
     env: dict[str, str]
-    timeout: float
+    timeout: float  # seconds for the whole variant: execution and printing
+    max_output_mb: float
+    kernel_memory_mb: int
     record_paths: tuple[str, str]  # (notebook, executed notebook) as they will be named once published
     build_time: str
 
@@ -40,22 +48,85 @@ class TaskResult:
     seconds: float = 0.0
 
 
+def start_worker() -> None:
+    """Pool initializer: a worker dies with the build that started it, even when the build is killed."""
+    from ..lifetime import die_with_parent
+
+    die_with_parent()
+
+
+class Watchdog:
+    """Kills this worker's children (the kernel, Chromium) when the variant's wall-clock budget runs out."""
+
+    def __init__(self, seconds: float):
+        self.expired = False
+        self.timer = threading.Timer(seconds, self._expire)
+        self.timer.daemon = True
+
+    def _expire(self) -> None:
+        from ..lifetime import kill_children
+
+        self.expired = True
+        kill_children()
+
+    def __enter__(self) -> Watchdog:
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.timer.cancel()
+
+
+def _largest_output(executed: Path) -> tuple[int | None, int]:
+    """(cell index, bytes) of the cell with the most output."""
+    cells = json.loads(executed.read_text(encoding="utf-8")).get("cells", [])
+    sizes = [len(json.dumps(c.get("outputs", []))) for c in cells]
+    if not sizes:
+        return None, 0
+    i = max(range(len(sizes)), key=sizes.__getitem__)
+    return i, sizes[i]
+
+
 def run_task(task: Task) -> TaskResult:
+    start = time.perf_counter()
+    try:
+        with Watchdog(task.timeout) as watchdog:
+            result = _run(task, start)
+    except Exception as exc:  # e.g. the temporary folder cannot be written: a failure of this variant only
+        result = TaskResult("failed", failure=Failure("worker", type(exc).__name__, str(exc)))
+    if watchdog.expired:
+        failure = Failure("limit", "TimeLimitExceeded", f"the variant ran past its limit of {task.timeout:g} s "
+                          "(execution and printing together); the kernel and Chromium were stopped",
+                          *(result.failure.cell, result.failure.cell_source) if result.failure else (None, ""))
+        result = TaskResult("failed", result.files, failure=failure)
+    return TaskResult(result.status, result.files, result.collected, result.failure, time.perf_counter() - start)
+
+
+def _run(task: Task, start: float) -> TaskResult:
     from ..execute import execute_notebook
     from ..export import html_to_pdf, notebook_to_html
+    from ..kernel import MEMORY_ENV
 
-    start = time.perf_counter()
     work = Path(task.workdir)
     work.mkdir(parents=True, exist_ok=True)
     executed = work / f"{task.variant}.ipynb"
     files = {"ipynb": str(executed)}
+    env = {**task.env, MEMORY_ENV: str(task.kernel_memory_mb)}
+    # The watchdog enforces the variant's budget; papermill's per-cell timeout is only a backstop behind it.
     failed = execute_notebook(Path(task.notebook), executed, task.params, cwd=Path(task.notebook).parent,
-                              timeout=task.timeout, env=task.env, record_paths=task.record_paths)
+                              timeout=task.timeout + 30, env=env, record_paths=task.record_paths)
     if failed is not None:
         failure = Failure("execute", failed.exception, failed.message, failed.cell, failed.cell_source,
                           failed.traceback)
-        return TaskResult("failed", files if executed.is_file() else {}, failure=failure,
-                          seconds=time.perf_counter() - start)
+        if failed.exception == "MemoryError":
+            failure = Failure("limit", "MemoryError", f"the kernel reached its memory limit of {task.kernel_memory_mb} "
+                              "MB", failed.cell, failed.cell_source, failed.traceback)
+        return TaskResult("failed", files if executed.is_file() else {}, failure=failure)
+    cell, size = _largest_output(executed)
+    if size > task.max_output_mb * 1024 * 1024:
+        return TaskResult("failed", files, failure=Failure(
+            "limit", "OutputTooLarge", f"cell {cell} printed {size / 1024 / 1024:.1f} MB; a cell may output at most "
+            f"{task.max_output_mb:g} MB", cell))
     stage = "export"
     try:
         collected = collect_outputs(executed)
@@ -67,9 +138,9 @@ def run_task(task: Task) -> TaskResult:
             if "pdf" in task.formats:
                 stage = "print"
                 pdf = work / f"{task.variant}.pdf"
-                html_to_pdf(html, pdf, task.chromium, created=task.build_time)
+                remaining = max(1.0, task.timeout - (time.perf_counter() - start))
+                html_to_pdf(html, pdf, task.chromium, timeout=remaining, created=task.build_time)
                 files["pdf"] = str(pdf)
     except Exception as exc:  # an export or print failure fails this variant, not the build
-        return TaskResult("failed", {"ipynb": str(executed)}, failure=Failure(stage, type(exc).__name__, str(exc)),
-                          seconds=time.perf_counter() - start)
-    return TaskResult("built", files, collected, seconds=time.perf_counter() - start)
+        return TaskResult("failed", {"ipynb": str(executed)}, failure=Failure(stage, type(exc).__name__, str(exc)))
+    return TaskResult("built", files, collected)

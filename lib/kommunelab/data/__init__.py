@@ -37,6 +37,64 @@ def _population_positive(df: pd.DataFrame, where: str) -> None:
         raise DataError(where, "population must be positive", row=i + 2, column="population")
 
 
+MUNICIPALITY_COUNT = 98
+CHRISTIANSOE_GAP = 150  # Christiansø (about 90 inhabitants) belongs to no municipality: the only gap allowed
+
+
+def _every_year_complete(column: str, expected: int, extra: tuple[int, ...] = ()):
+    """A check that every year holds all ``expected`` municipalities (and the ``extra`` codes, e.g. 0 for the country)."""
+    def check(df: pd.DataFrame, where: str) -> None:
+        munis = df[~df[column].isin(extra)] if extra else df
+        if "level" in df.columns:
+            munis = df[df["level"] == "municipality"]
+        codes = munis.groupby("year")[column].nunique()
+        short = codes[codes != expected]
+        if not short.empty:
+            year = int(short.index[0])
+            raise DataError(where, f"incomplete: year {year} has {int(short.iloc[0])} of {expected} municipalities",
+                            column=column, hint="the file is cut short or the source left some out; fetch it again")
+        for code in extra:
+            missing = sorted(set(df["year"]) - set(df.loc[df[column] == code, "year"]))
+            if missing:
+                raise DataError(where, f"incomplete: no row for area {code} in {missing[0]}", column=column)
+    return check
+
+
+def _population_adds_up(df: pd.DataFrame, where: str) -> None:
+    """Country, regions and municipalities present every year; regions sum to the country; municipalities to within
+    the Christiansø gap of it."""
+    levels = df.groupby(["year", "level"]).size().unstack(fill_value=0)
+    for level, n in (("country", 1), ("region", 5)):
+        bad = levels.index[levels.get(level, 0) != n] if level in levels else levels.index
+        if len(bad):
+            raise DataError(where, f"incomplete: year {int(bad[0])} has {int(levels.loc[bad[0]].get(level, 0))} "
+                            f"{level} row(s), expected {n}", column="level")
+    totals = df.groupby(["year", "level"])["population"].sum().unstack()
+    gap = totals["country"] - totals["municipality"]
+    off = gap[(gap < 0) | (gap > CHRISTIANSOE_GAP)]
+    if not off.empty:
+        raise DataError(where, f"the municipalities of {int(off.index[0])} sum to {int(totals.loc[off.index[0], 'municipality'])},"
+                        f" {int(off.iloc[0])} short of the country's {int(totals.loc[off.index[0], 'country'])}",
+                        column="population", hint="a municipality is missing or counted twice")
+    if not (totals["country"] == totals["region"]).all():
+        year = int(totals.index[totals["country"] != totals["region"]][0])
+        raise DataError(where, f"the regions of {year} do not sum to the country", column="population")
+
+
+def _counties_match_codes(df: pd.DataFrame, where: str) -> None:
+    bad = df["county_code"] != df["municipality_code"].str[:2]
+    if bad.any():
+        i = int(bad.to_numpy().nonzero()[0][0])
+        raise DataError(where, "county code is not the municipality code's first two digits", row=i + 2,
+                        column="county_code")
+
+
+def _all_municipalities(df: pd.DataFrame, where: str) -> None:
+    if len(df) != MUNICIPALITY_COUNT or df["region_code"].nunique() != 5:
+        raise DataError(where, f"incomplete: {len(df)} municipalities in {df['region_code'].nunique()} regions, "
+                        f"expected {MUNICIPALITY_COUNT} in 5")
+
+
 STATISTICS_DENMARK = {"source": "Statistics Denmark",
                       "licence": "free reuse with attribution of the source (Statistics Denmark)"}
 
@@ -48,7 +106,7 @@ MUNICIPALITIES = Dataset(
         Column("region_code", "int", description="81 Nordjylland ... 85 Sjælland"),
         Column("region_name", "str"),
         Column("area_km2", "float", description="area in km² (Danish Wikipedia list, about 2023)"),
-    ), key=("municipality_code",), checks=(_regions_are_known,),
+    ), key=("municipality_code",), checks=(_regions_are_known, _all_municipalities),
         source="geodata of Danish municipalities (FOT 2014) with current names; areas from Danish Wikipedia",
         licence="codes and names: public; areas: CC BY-SA (Wikipedia)"))
 
@@ -57,14 +115,16 @@ POPULATION = Dataset(
     Schema("dk_population", (
         Column("area_code", "int"), Column("level", "str", allowed=("country", "region", "municipality")),
         Column("year", "int"), Column("population", "int", description="population on 1 January"),
-    ), key=("area_code", "year"), checks=(_population_positive,), source_table="FOLK1A",
+    ), key=("area_code", "year"), checks=(_population_positive, _every_year_complete("area_code", MUNICIPALITY_COUNT),
+                                        _population_adds_up), source_table="FOLK1A",
         **STATISTICS_DENMARK), statbank.folk1a_population)
 
 UNEMPLOYMENT = Dataset(
     "dk/unemployment.csv",
     Schema("dk_unemployment", (
         Column("municipality_code", "int"), Column("year", "int"), Column("unemployed_persons", "int"),
-    ), key=("municipality_code", "year"), source_table="AUL01", **STATISTICS_DENMARK), statbank.aul01_unemployment)
+    ), key=("municipality_code", "year"), checks=(_every_year_complete("municipality_code", MUNICIPALITY_COUNT),),
+        source_table="AUL01", **STATISTICS_DENMARK), statbank.aul01_unemployment)
 
 INCOME = Dataset(
     "dk/income.csv",
@@ -75,7 +135,8 @@ INCOME = Dataset(
                            "income, not verified"),
         Column("capital_income", "int", source_name="formueindkomst"),
         Column("other_personal_income", "int", source_name="anden_personlig_indkomst"),
-    ), key=("area_code", "year"), source_table="INDKP101", **STATISTICS_DENMARK))
+    ), key=("area_code", "year"), checks=(_every_year_complete("area_code", MUNICIPALITY_COUNT, extra=(0,)),),
+        source_table="INDKP101", **STATISTICS_DENMARK))
 
 NO_MUNICIPALITIES = Dataset(
     "no/municipalities_2017_2019.csv",
@@ -84,7 +145,8 @@ NO_MUNICIPALITIES = Dataset(
         Column("municipality_name", "str", source_name="kommunenavn"),
         Column("county_code", "code", width=2, source_name="fylkesnummer"),
         Column("county_name", "str", source_name="fylkesnavn"),
-    ), key=("year", "municipality_code"), source="Statistics Norway", source_table="KLASS 131",
+    ), key=("year", "municipality_code"), checks=(_counties_match_codes,), source="Statistics Norway",
+        source_table="KLASS 131",
         licence="free reuse with attribution of the source (Statistics Norway)"), klass.municipalities)
 
 IKU_NATIONAL = Dataset(

@@ -154,7 +154,7 @@ def read_validated(path: Path | str, schema: Schema, hint: str = "") -> pd.DataF
 
 
 def load_table(path: Path | str, schema: Schema, *, origin: str, hint: str = "", key: str = "",
-               source: str = "") -> pd.DataFrame:
+               source: str = "", retrieved: str = "") -> pd.DataFrame:
     """Read ``path`` as ``schema`` (validated once per version of the file), record it as read, and return a copy
     with ``attrs["provenance"]`` (path, origin, source, table, licence, sha256, rows, retrieved). ``source``
     overrides the schema's (a survey table's source is the package it came from)."""
@@ -166,6 +166,6 @@ def load_table(path: Path | str, schema: Schema, *, origin: str, hint: str = "",
     source = source or schema.source
     frame.attrs["provenance"] = {"path": str(path), "origin": origin, "source": source, "table": table,
                                  "licence": schema.licence, "sha256": checksum, "rows": len(frame),
-                                 "retrieved": datetime.fromtimestamp(stat.st_mtime, UTC).date().isoformat()}
-    record_read(str(path), checksum, origin, source, table, key=key)
+                                 "retrieved": retrieved or datetime.fromtimestamp(stat.st_mtime, UTC).date().isoformat()}
+    record_read(str(path), checksum, origin, source, table, key=key, retrieved=frame.attrs["provenance"]["retrieved"])
     return frame

@@ -1,0 +1,64 @@
+"""One build at a time on a reports/ folder. The lock is an flock on reports/.build.lock, so the operating system
+releases it when the build ends in any way (a SIGKILL too): a lock file left by a killed build is simply taken over.
+The file names the holder (PID, start time, command) for the message a second build prints."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..errors import KommunelabError
+from ..paths import REPORTS, TMP
+
+LOCK_FILE = ".build.lock"
+
+
+class BuildLocked(KommunelabError):
+    """Another build holds the lock on this reports/ folder."""
+
+
+def _holder(path: Path) -> str:
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        return f"PID {info['pid']}, started {info['started']} ({info['command']})"
+    except (OSError, ValueError, KeyError):
+        return "a build whose details could not be read"
+
+
+@contextmanager
+def build_lock(root: Path, wait: bool = False, started: str = "", poll: float = 0.5):
+    """Hold the build lock for ``root``/reports: wait for it, or refuse at once naming the running build."""
+    folder = root / REPORTS
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / LOCK_FILE
+    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the whole build)
+    try:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not wait:
+                    raise BuildLocked(f"another build is running on {folder}: {_holder(path)}; run again when it "
+                                      "has finished, or with --wait to wait for it") from None
+                time.sleep(poll)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(json.dumps({"pid": os.getpid(), "started": started, "command": " ".join(sys.argv[:4])}))
+        fh.flush()
+        remove_leftovers(root)  # no other build can be running now: whatever is in reports/.tmp was abandoned
+        yield
+    finally:
+        fh.close()  # closing releases the flock
+
+
+def remove_leftovers(root: Path) -> None:
+    shutil.rmtree(root / REPORTS / TMP, ignore_errors=True)
+    for stray in (root / REPORTS).rglob(".*.part"):
+        stray.unlink(missing_ok=True)

@@ -1,0 +1,62 @@
+"""Processes that do not outlive their parent: a build's workers, each worker's kernel and its Chromium.
+
+On Linux the kernel delivers a chosen signal to a process when its parent exits (prctl PR_SET_PDEATHSIG), however
+the parent ends, SIGKILL included. Elsewhere these are no-ops and the build's own clean-up on SIGINT/SIGTERM is
+what stops them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """Ask to be sent ``sig`` when the parent process exits (and exit now if it already has)."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os.kill(os.getpid(), sig)
+
+
+def children(pid: int | None = None) -> list[int]:
+    """The live child processes of ``pid`` (default: this process), from /proc."""
+    pid = os.getpid() if pid is None else pid
+    out = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return out
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(entry))
+    return out
+
+
+def kill_children(sig: int = signal.SIGKILL) -> list[int]:
+    """Send ``sig`` to every child of this process (the kernel, Chromium); returns their PIDs."""
+    killed = []
+    for child in children():
+        try:
+            os.kill(child, sig)
+            killed.append(child)
+        except ProcessLookupError:
+            pass
+    return killed

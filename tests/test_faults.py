@@ -1,0 +1,336 @@
+"""Faults, incomplete data and hostile text: nothing lost, nothing wrong published, nothing executed."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kommunelab import data
+from kommunelab.build import BuildOptions, build, failure_table
+from kommunelab.build.lock import BuildLocked, build_lock
+from kommunelab.cli import main
+from kommunelab.errors import DataError
+from kommunelab.provenance import sha256_file
+
+from .conftest import write_notebook
+
+HTML_ONLY = BuildOptions(formats=("html",))
+
+
+# ---- escaping ----------------------------------------------------------------------------------------------------
+def test_the_index_escapes_everything_it_shows():
+    from kommunelab.index import render_index
+
+    hostile = "<script>alert(1)</script><img src=http://example.org/x>"
+    state = {"generated": "now", "git_revision": "abc", "variants": [{
+        "report": "r", "variant": "v", "title": hostile, "params": {"data_dir": hostile}, "status": "failed",
+        "outputs": {}, "failure": {"stage": "execute", "exception": hostile, "cell": 1, "notebook": hostile}}]}
+    finding = {"report": "r", "variant": "v", "id": "x", "statement": hostile, "published_text": hostile,
+               "value_text": hostile, "status": "differs", "evidence": "microdata", "facts_id": hostile}
+    page = render_index(state, [finding])
+    assert "<script>" not in page and "<img src=http" not in page and "&lt;script&gt;" in page
+
+
+def test_report_tables_escape_their_cells_and_have_stable_ids():
+    from kommunelab.report import table
+
+    frame = pd.DataFrame({"Municipality": ["<script>alert(1)</script>", "Gribskov"], "<b>n</b>": [1, 2]})
+    page = table(frame).to_html()
+    assert "<script>" not in page and "&lt;script&gt;" in page and "<b>n</b>" not in page
+    assert page == table(frame.copy()).to_html()  # the same data give the same table id
+
+
+def test_notebooks_show_tables_only_through_the_escaping_helper():
+    for path in (Path(__file__).parents[1] / "notebooks").glob("*.ipynb"):
+        assert ".style" not in path.read_text(encoding="utf-8"), f"{path.name}: use kommunelab.report.table()"
+
+
+# ---- complete data or none ---------------------------------------------------------------------------------------
+def _scratch_mirror(mirror: Path, folder: Path, edit) -> Path:
+    import shutil
+
+    shutil.copytree(mirror, folder)
+    for path in folder.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    target = folder / "dk" / "population.csv"
+    edit(target)
+    sums = folder / "SHA256SUMS"
+    lines = [f"{sha256_file(target)}  dk/population.csv" if line.endswith("dk/population.csv") else line
+             for line in sums.read_text(encoding="utf-8").splitlines()]
+    sums.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_a_truncated_population_file_is_refused(project, mirror, tmp_path, monkeypatch):
+    def cut(path):  # cut at a line boundary, as a broken transfer would: checksums regenerated, the schema still holds
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        path.write_text("".join(lines[: len(lines) * 2 // 3]), encoding="utf-8")
+
+    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", str(_scratch_mirror(mirror, tmp_path / "cut", cut)))
+    with pytest.raises(DataError, match=r"population.csv.*incomplete: year \d{4} has \d+ of 98 municipalities"):
+        data.population()
+
+
+def test_a_population_file_that_does_not_add_up_is_refused(project, mirror, tmp_path, monkeypatch):
+    def double_copenhagen(path):
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text.replace("101,municipality,2016,591481", "101,municipality,2016,1182962"), encoding="utf-8")
+
+    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", str(_scratch_mirror(mirror, tmp_path / "odd", double_copenhagen)))
+    with pytest.raises(DataError, match="municipalities of 2016 sum to"):
+        data.population()
+
+
+def test_an_altered_copy_in_data_raw_is_detected_not_preferred(project, mirror):
+    raw = project / "data" / "raw" / "dk"
+    raw.mkdir(parents=True)
+    text = (mirror / "dk" / "population.csv").read_text(encoding="utf-8")
+    (raw / "population.csv").write_text(text.replace(",2016,41107", ",2016,41108"), encoding="utf-8")
+    with pytest.raises(DataError, match="differs from the verified copy in the mirror.*--refresh-data"):
+        data.population()
+    (raw / "population.csv").write_text(text, encoding="utf-8")  # an intact copy is used
+    assert data.population().attrs["provenance"]["origin"] == "cache"
+
+
+def test_an_old_copy_in_data_raw_is_not_used(project, mirror, monkeypatch):
+    raw = project / "data" / "raw" / "dk"
+    raw.mkdir(parents=True)
+    (raw / "population.csv").write_bytes((mirror / "dk" / "population.csv").read_bytes())
+    old = time.time() - 400 * 86400
+    os.utime(raw / "population.csv", (old, old))
+    assert data.population().attrs["provenance"]["origin"] == "mirror"  # too old: the verified mirror is read
+    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", "")
+    monkeypatch.setenv("KOMMUNELAB_STATBANK_URL", "http://127.0.0.1:9")  # nothing listens: the fetch fails at once
+    with pytest.raises(DataError, match="400 days old.*fetching it again failed"):
+        data.population()
+
+
+# ---- the lock ----------------------------------------------------------------------------------------------------
+def test_a_second_build_refuses_at_once_or_waits(tmp_path):
+    root = tmp_path
+    with build_lock(root, started="2026-01-01T00:00:00+00:00"):
+        with pytest.raises(BuildLocked, match=rf"PID {os.getpid()}, started 2026-01-01T00:00:00\+00:00"):
+            with build_lock(root):
+                pass
+    held = threading.Event()
+
+    def hold():
+        with build_lock(root, started="first"):
+            held.set()
+            time.sleep(1.5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(5)
+    start = time.monotonic()
+    with build_lock(root, wait=True, poll=0.1):
+        waited = time.monotonic() - start
+    thread.join()
+    assert waited > 0.5
+
+
+def test_a_stale_lock_left_by_a_killed_build_is_taken_over(tmp_path):
+    (tmp_path / "reports" / ".tmp" / "12345").mkdir(parents=True)
+    (tmp_path / "reports" / ".build.lock").write_text(json.dumps({"pid": 999999, "started": "x", "command": "y"}))
+    with build_lock(tmp_path, started="now"):
+        info = json.loads((tmp_path / "reports" / ".build.lock").read_text())
+        assert info["pid"] == os.getpid() and not (tmp_path / "reports" / ".tmp").exists()
+
+
+def test_the_cli_refuses_a_second_build_with_exit_2(toy_project, capsys):
+    with build_lock(toy_project, started="earlier"):
+        assert main(["build", "hello", "--formats", "html"]) == 2
+    assert "another build is running" in capsys.readouterr().err
+
+
+# ---- values that mean nothing ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("argv, message", [
+    (["--jobs", "0"], "--jobs must be a whole number of at least 1"),
+    (["--jobs", "-3"], "--jobs must be a whole number of at least 1"),
+    (["--timeout", "0"], "--timeout must be a positive number"),
+    (["--timeout", "-1"], "--timeout must be a positive number"),
+    (["--timeout", "nan"], "--timeout must be a positive number"),
+    (["--formats", ","], "--formats: name at least one format"),
+])
+def test_meaningless_options_are_refused(toy_project, capsys, argv, message):
+    assert main(["build", *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not (toy_project / "reports").exists()
+
+
+# ---- file-system errors ------------------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC])
+def test_a_file_system_error_fails_the_variant_cleanly(toy_project, monkeypatch, code):
+    from kommunelab.build import publish
+
+    assert build(["hello"], None, False, HTML_ONLY, out=io.StringIO())[0].status == "built"
+    good = (toy_project / "reports" / "hello" / "default.html").read_bytes()
+
+    real_replace = os.replace
+    folder = toy_project / "reports" / "hello"
+
+    def refuse(src, dst):  # the report's folder is read-only, or its disk is full
+        if Path(dst).parent == folder:
+            raise OSError(code, os.strerror(code), str(dst))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(publish.os, "replace", refuse)
+    (outcome,) = build(["hello"], None, False, BuildOptions(formats=("html",), force=True), out=io.StringIO())
+    assert outcome.status == "failed" and outcome.failure.stage == "publish"
+    assert os.strerror(code) in failure_table([outcome])
+    assert (toy_project / "reports" / "hello" / "default.html").read_bytes() == good
+    empty = [p for p in (toy_project / "reports").rglob("*") if p.is_file() and p.stat().st_size == 0]
+    assert not empty and not (toy_project / "reports" / ".tmp").exists()
+
+
+def test_an_atomic_write_that_fails_leaves_nothing(tmp_path, monkeypatch):
+    from kommunelab import paths
+
+    target = tmp_path / "build.json"
+    target.write_text("previous")
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(paths.os, "fsync", full)
+    with pytest.raises(OSError):
+        paths.write_atomic(target, "new")
+    assert target.read_text() == "previous" and [p.name for p in tmp_path.iterdir()] == ["build.json"]
+
+
+# ---- limits ------------------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_a_cell_that_prints_too_much_fails_its_variant(toy_project):
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "print('x' * 3_000_000)")
+    (outcome,) = build(["other"], None, False, BuildOptions(formats=("html",), max_output_mb=1), out=io.StringIO())
+    assert outcome.failure.stage == "limit" and outcome.failure.exception == "OutputTooLarge"
+    assert "at most 1 MB" in outcome.failure.message and not (toy_project / "reports" / "other" / "default.html").exists()
+
+
+@pytest.mark.slow
+def test_a_kernel_past_its_memory_cap_fails_its_variant(toy_project):
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False",
+                   "import numpy as np\nbig = np.ones(8 * 1024 ** 3 // 8)")
+    (outcome,) = build(["other"], None, False, BuildOptions(formats=("html",), kernel_memory_mb=2048),
+                       out=io.StringIO())
+    assert outcome.failure.stage == "limit" and outcome.failure.exception == "MemoryError"
+    assert outcome.failure.cell == 2 and "2048 MB" in outcome.failure.message
+
+
+# ---- a quiet browser ---------------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_printing_makes_no_network_request(tmp_path, monkeypatch):
+    from kommunelab.chromium import PROXY_ENV, ensure_chromium
+    from kommunelab.export import html_to_pdf
+
+    seen = []
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve():  # a proxy that logs every connection and answers none
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            conn.settimeout(1)
+            try:
+                seen.append(conn.recv(200))
+            except OSError:
+                seen.append(b"")
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    monkeypatch.setenv(PROXY_ENV, f"http://127.0.0.1:{listener.getsockname()[1]}")
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><h1>Æbler</h1><p>offline</p></body></html>", encoding="utf-8")
+    html_to_pdf(page, tmp_path / "page.pdf", ensure_chromium(install=False))
+    time.sleep(2)
+    stop.set()
+    thread.join(2)
+    listener.close()
+    assert (tmp_path / "page.pdf").stat().st_size > 0
+    assert seen == [], f"Chromium made {len(seen)} request(s) while printing: {seen[:3]}"
+
+
+# ---- clean stops -------------------------------------------------------------------------------------------------
+def _processes_matching(text: str) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if text in cmdline and state != "Z":
+                out.append(int(entry))
+    return out
+
+
+@pytest.mark.slow
+def test_sigint_while_printing_leaves_no_chromium_and_no_profile(toy_project):
+    text = (toy_project / "reports.toml").read_text(encoding="utf-8").replace('formats = ["html"]\n', "", 1)
+    (toy_project / "reports.toml").write_text(text, encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "kommunelab", "build", "hello"], env=os.environ.copy(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    marker = str(toy_project / "reports" / ".tmp")
+    deadline = time.time() + 90
+    while time.time() < deadline and not [p for p in _processes_matching("--print-to-pdf") if marker in
+                                          Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]:
+        time.sleep(0.02)
+    assert time.time() < deadline, "Chromium never started printing"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    time.sleep(2)
+    assert not _processes_matching(marker), "Chromium outlived the interrupted build"
+    assert not (toy_project / "reports" / ".tmp").exists()
+
+
+@pytest.mark.slow
+def test_after_sigkill_workers_stop_and_the_next_build_cleans_up(toy_project):
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "import time\ntime.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-m", "kommunelab", "build", "other", "--formats", "html"],
+                            env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and not _processes_matching("kommunelab.kernel"):
+        time.sleep(0.2)
+    kernels = _processes_matching("kommunelab.kernel")
+    assert kernels, "expected a running kernel"
+    time.sleep(1)
+    proc.kill()
+    proc.wait(10)
+    time.sleep(3)
+    assert not [pid for pid in kernels if pid in _processes_matching("kommunelab.kernel")], "the kernel outlived it"
+    assert not _processes_matching("multiprocessing.spawn"), "a worker outlived the killed build"
+    assert list((toy_project / "reports" / ".tmp").iterdir())  # the killed build's leftovers ...
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "x = 1")
+    outcomes = build(["other"], None, False, HTML_ONLY, out=io.StringIO())
+    assert outcomes[0].status == "built" and not (toy_project / "reports" / ".tmp").exists()  # ... are gone
+
+
+def test_incomplete_microdata_names_the_missing_category():
+    from kommunelab import stats
+
+    shares = stats.category_shares(pd.Series(["other", "operations and service delivery", None]))
+    with pytest.raises(DataError, match=r"kl_collaborations.csv, column 'main_purpose': no answer is 'innovation and "
+                                        r"development'.*found: operations and service delivery, other"):
+        stats.category(shares, "innovation and development", "kl_collaborations.csv, column 'main_purpose'")
