@@ -156,6 +156,15 @@ def test_the_cli_refuses_a_second_build_with_exit_2(toy_project, capsys):
 
 
 # ---- values that mean nothing ------------------------------------------------------------------------------------
+def test_a_municipal_input_that_is_not_one_is_refused_before_a_kernel_starts(project, tmp_path, capsys):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET_TOKEN=abc123\n", encoding="utf-8")
+    assert main(["build", "di_outsourcing_savings", "-p", f"municipal_input={secret}"]) == 2
+    assert "parameter 'municipal_input'" in capsys.readouterr().err  # told on the terminal, nothing published
+    assert not (project / "reports").exists()
+
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--jobs", "0"], "--jobs must be a whole number of at least 1"),
     (["--jobs", "-3"], "--jobs must be a whole number of at least 1"),

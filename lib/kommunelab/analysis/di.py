@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .. import data
-from ..data.schema import Column, Schema, load_table
+from ..data.schema import Column, Schema, load_table, read_validated
 from ..paths import project_root
 
 # A user-supplied file with municipality-level data (e.g. from noegletal.dk), one row per municipality and main
@@ -69,11 +69,23 @@ def population_share_benchmark(total: float, codes: list[int], year: int) -> pd.
                          "benchmark_dkk": [total * share[c] for c in codes]})
 
 
-def load_municipal_input(path: str | Path) -> pd.DataFrame:
+INPUT_HINT = "give a CSV with columns municipality_code, main_account, spending_dkk, iku_pct (README, DI calculator)"
+
+
+def _input_path(path: str | Path) -> Path:
     p = Path(path).expanduser()
-    p = p if p.is_absolute() else project_root() / p
-    return load_table(p, MUNICIPAL_INPUT, origin="user",
-                      hint="give a CSV with columns municipality_code, main_account, spending_dkk, iku_pct")
+    return p if p.is_absolute() else project_root() / p
+
+
+def load_municipal_input(path: str | Path) -> pd.DataFrame:
+    return load_table(_input_path(path), MUNICIPAL_INPUT, origin="user", hint=INPUT_HINT)
+
+
+def check_municipal_input(value: str) -> str:
+    """The manifest's validator for ``municipal_input``: the file is read and validated before a kernel starts."""
+    if value:
+        read_validated(_input_path(value), MUNICIPAL_INPUT, hint=INPUT_HINT)
+    return value
 
 
 def municipal_potentials(frame: pd.DataFrame, savings_rate: float, top_n: int = 10) -> pd.DataFrame:
