@@ -31,7 +31,7 @@ def checks(folder: Path) -> list[tuple[str, str, bool]]:
 
     w, u = load_survey("coi_workplaces", folder), load_survey("ks_units", folder)
     c, h, kc = (load_survey(n, folder) for n in ("kl_collaborations", "kora_heads", "kora_collaborations"))
-    for s in coi.SECTORS:
+    for s in ("all", *sorted(w["sector"].unique())):
         e = coi.workplaces_innovated(w, s)
         check("coi.workplaces_innovated", e.value, e.ci, scope=s)
         roles = coi.innovation_roles(w, s)
@@ -52,7 +52,7 @@ def checks(folder: Path) -> list[tuple[str, str, bool]]:
     check("ks.units_innovated", e.value, e.ci)
     g = ks.sector_gap(u)
     check("ks.sector_gap", g.estimate, g.ci, "pp")
-    for s in ks.SECTORS:
+    for s in ("all", *sorted(u["sector"].unique())):
         q = ks.value_forms(u, s).set_index("value_form").loc["better quality"]
         check("ks.quality_share", q["share"], (q["low"], q["high"]), scope=s)
         check("ks.quality_top_result", q["rank"], unit="rank", scope=s)

@@ -7,8 +7,6 @@ import pandas as pd
 
 from .. import stats
 
-SECTORS = ("all", "municipal", "regional", "state")
-
 
 def in_sector(coi: pd.DataFrame, sector: str) -> pd.DataFrame:
     """The workplaces of one sector ("all" for every one); the manifest has validated ``sector``."""
@@ -64,7 +62,7 @@ def democratic_value_ratio(coi: pd.DataFrame, sector: str = "all") -> tuple[stat
 
 def by_sector(coi: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for sector in SECTORS[1:]:
+    for sector in sorted(coi["sector"].unique()):
         e = workplaces_innovated(coi, sector)
         roles = innovation_roles(coi, sector)
         rows.append({"sector": sector, "innovated": e.value, "innovated_low": e.low, "innovated_high": e.high,

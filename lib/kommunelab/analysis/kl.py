@@ -6,8 +6,6 @@ import pandas as pd
 
 from .. import data, stats
 
-BREAKDOWNS = ("region", "size_class", "partner_type")
-
 
 def collaborations_per_municipality(kl: pd.DataFrame) -> stats.Estimate:
     """Mean number of collaborations per municipality over all 98 (a municipality with none counts as 0)."""

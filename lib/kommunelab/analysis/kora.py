@@ -11,8 +11,6 @@ import pandas as pd
 
 from .. import data, fmt, stats
 
-BREAKDOWNS = ("policy_area", "size_class", "region")
-
 
 def respondents(heads: pd.DataFrame) -> pd.DataFrame:
     return heads[heads["responded"] == 1]

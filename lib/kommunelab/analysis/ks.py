@@ -7,7 +7,6 @@ import pandas as pd
 from .. import stats
 from ..data import published_table, survey_base
 
-SECTORS = ("all", "education & childhood", "health & care")
 VALUE_FORMS = {"value_quality": "better quality", "value_employee_satisfaction": "employee satisfaction",
                "value_efficiency": "efficiency", "value_citizen_influence": "citizen influence"}
 
