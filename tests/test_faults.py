@@ -343,3 +343,14 @@ def test_incomplete_microdata_names_the_missing_category():
     with pytest.raises(DataError, match=r"kl_collaborations.csv, column 'main_purpose': no answer is 'innovation and "
                                         r"development'.*found: operations and service delivery, other"):
         stats.category(shares, "innovation and development", "kl_collaborations.csv, column 'main_purpose'")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_nan_and_infinities_are_refused_for_numbers(project, value):
+    from kommunelab.errors import ParameterError
+    from kommunelab.manifest import load_manifest, validate_parameters
+
+    report = load_manifest()["di_outsourcing_savings"]
+    for name in ("savings_rate", "target_iku"):
+        with pytest.raises(ParameterError, match=rf"'{name}': '{value}' is not a finite number"):
+            validate_parameters(report, {name: value})
