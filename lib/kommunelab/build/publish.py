@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 from ..errors import KommunelabError
-from ..manifest import Report, Variant, validate_parameters
+from ..manifest import Report, Variant
 from ..paths import FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_FILE, relative, write_atomic
 from ..provenance import git_revision
 from .cache import input_key
@@ -54,15 +54,16 @@ def promote(variant: Variant, result: TaskResult, root: Path, previous: Outcome 
 
 
 def still_declared(outcome: Outcome, manifest: dict[str, Report]) -> bool:
-    """Is this record's report still in the manifest, and do its parameters still make the same variant?"""
+    """Is this record's report still in the manifest, with the same parameters making the same variant?
+
+    The recorded values were validated when built; this checks the declaration only (names, fixed choices, the
+    variant id), so no table behind a `choices_from` is loaded for it."""
     report = manifest.get(outcome.report)
-    if report is None:
+    if report is None or set(outcome.params) != set(report.parameters):
         return False
-    try:
-        params = validate_parameters(report, outcome.params)
-    except KommunelabError:
+    if any(p.choices is not None and outcome.params[name] not in p.choices for name, p in report.parameters.items()):
         return False
-    return Variant(report, params).id == outcome.variant
+    return Variant(report, outcome.params).id == outcome.variant
 
 
 def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outcome], manifest: dict[str, Report],
