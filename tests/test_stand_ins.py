@@ -103,8 +103,9 @@ def test_real_tables_with_a_descriptor_are_microdata(project, tmp_path):
     table = pd.read_csv(folder / "ks_units.csv", dtype=str, keep_default_na=False)
     table.loc[0, "weight"] = "1.2345"  # no longer a copy of the stand-in
     table.to_csv(folder / "ks_units.csv", index=False)
-    with pytest.raises(DataError, match="FILL IN"):
-        main(["microdata", "init", str(folder)]) == 0 and open_package(folder)
+    assert main(["microdata", "init", str(folder)]) == 0
+    with pytest.raises(DataError, match="FILL IN"):  # the template must be filled in before use
+        open_package(folder)
     (folder / DESCRIPTOR).unlink()
     _describe(folder)
     package = open_package(folder)

@@ -97,11 +97,9 @@ def _cmd_microdata_init(args) -> int:
     return 0
 
 
-def default_jobs() -> int:
-    return max(1, os.cpu_count() or 1)
-
-
 def make_parser() -> argparse.ArgumentParser:
+    from .build.request import default_jobs
+
     parser = argparse.ArgumentParser(prog="kommunelab", description="Build the kommunelab reports.")
     parser.add_argument("--data-mirror", metavar="DIR", default=None,
                         help="offline mirror of the public statistics (overrides $KOMMUNELAB_DATA_MIRROR)")

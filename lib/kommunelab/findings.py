@@ -38,8 +38,6 @@ from .report import _display
 EVIDENCE = ("public-data", "published-tables", "synthetic", "microdata")
 UNITS = ("pct", "pp", "count", "dkk", "rank", "ratio", "yes/no")
 CHECKS = ("recomputation", "bounds", "arithmetic", "benchmark")
-STATUSES = ("reproduced", "differs", "consistent", "inconsistent", "arithmetic-check", "benchmark", "pipeline-check",
-            "not-computed")
 EVIDENCE_TEXT = {
     "public-data": "recomputed from public data",
     "published-tables": "computed from the report's own published figures",

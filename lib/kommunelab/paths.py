@@ -43,10 +43,6 @@ def library_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
-def reports_dir() -> Path:
-    return project_root() / REPORTS
-
-
 def data_dir() -> Path:
     return project_root() / "data"
 

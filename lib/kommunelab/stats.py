@@ -201,7 +201,7 @@ def largest_group_difference(indicator, groups, alpha: float = 0.05) -> GroupDif
 
     With two groups the first (in sorted order) is compared with the second at level ``alpha``.
     """
-    frame = pd.DataFrame({"y": pd.Series(indicator, dtype="Float64").to_numpy(dtype=float, na_value=np.nan),
+    frame = pd.DataFrame({"y": as_float(indicator),
                           "g": np.asarray(groups)}).dropna()
     labels = sorted(frame["g"].unique(), key=str)
     if len(labels) < 2:
@@ -228,6 +228,11 @@ def category(shares: pd.DataFrame, name: str, what: str) -> pd.Series:
         raise DataError(what, f"no answer is {name!r}, which this report needs (found: {found})",
                         hint="check the category's spelling in the survey table (data/synthetic/README.md)")
     return rows.loc[name]
+
+
+def as_float(values) -> np.ndarray:
+    """Answers as floats for the estimators: 0/1 (or counts) as numbers, a blank (item non-response) as NaN."""
+    return pd.Series(values).astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
 def answered(values) -> pd.Series:

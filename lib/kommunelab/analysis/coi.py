@@ -23,8 +23,7 @@ def workplaces_innovated(coi: pd.DataFrame, sector: str = "all") -> stats.Estima
 
 
 def _answers(frame: pd.DataFrame, column: str) -> np.ndarray:
-    """0/1 answers as floats, a blank (item non-response) as NaN."""
-    return frame[column].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    return stats.as_float(frame[column])
 
 
 def either(a: np.ndarray, b: np.ndarray) -> np.ndarray:

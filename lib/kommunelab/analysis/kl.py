@@ -42,6 +42,6 @@ def municipal_innovation_collaboration(coi: pd.DataFrame) -> dict[str, stats.Est
     """Weighted shares of municipal workplaces' latest innovations made with outside actors, another workplace
     in the same municipality, and at least one external party."""
     inn = coi[(coi["sector"] == "municipal") & (coi["innovated"] == 1)]
-    return {col: stats.weighted_proportion(inn[col].astype("Float64").to_numpy(dtype=float, na_value=float("nan")),
+    return {col: stats.weighted_proportion(stats.as_float(inn[col]),
                                            inn["weight"], inn["stratum"]).percent()
             for col in ("outside_actor", "same_municipality", "external_party")}

@@ -13,8 +13,7 @@ VALUE_FORMS = {"value_quality": "better quality", "value_employee_satisfaction":
 
 def _weighted(frame: pd.DataFrame, column: str) -> stats.Estimate:
     """Weighted share among the answers given; the design strata are the two sectors (units were sampled by sector)."""
-    values = frame[column].astype("Float64").to_numpy(dtype=float, na_value=float("nan"))
-    return stats.weighted_proportion(values, frame["weight"], frame["sector"]).percent()
+    return stats.weighted_proportion(stats.as_float(frame[column]), frame["weight"], frame["sector"]).percent()
 
 
 def units_innovated(ks: pd.DataFrame, sector: str = "all") -> stats.Estimate:

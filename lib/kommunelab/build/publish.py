@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import KommunelabError
@@ -43,7 +44,7 @@ def promote(variant: Variant, result: TaskResult, root: Path, previous: Outcome 
         executed = result.files.get("ipynb")
         if executed and Path(executed).is_file() and Path(executed).stat().st_size > 0:
             os.replace(executed, failed_copy)
-            failure = Failure(**{**failure.__dict__, "notebook": relative(failed_copy, root)})
+            failure = replace(failure, notebook=relative(failed_copy, root))
         else:
             failed_copy.unlink(missing_ok=True)  # it belongs to an earlier, different failure
     except OSError as exc:  # a read-only folder, a full disk: this variant fails, the build goes on

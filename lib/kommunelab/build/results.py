@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-STAGES = ("request", "execute", "export", "print", "limit", "worker", "publish")
-STATUSES = ("built", "current", "failed")  # built now | up to date | failed (the last good output is kept)
 PUBLISHED_FAILURE_FIELDS = ("stage", "exception", "cell", "notebook")
 
 
@@ -14,7 +12,7 @@ PUBLISHED_FAILURE_FIELDS = ("stage", "exception", "cell", "notebook")
 class Failure:
     """Where and how a variant failed, modelled on papermill's PapermillExecutionError."""
 
-    stage: str
+    stage: str  # request | execute | export | print | limit | worker | publish
     exception: str
     message: str
     cell: int | None = None  # index in the *source* notebook (papermill's injected and marker cells not counted)
@@ -35,7 +33,7 @@ class Outcome:
     variant: str
     title: str
     params: dict[str, Any]
-    status: str
+    status: str  # built (now) | current (up to date) | failed (the last good output is kept)
     is_default: bool = False
     key: str = ""
     inputs: dict[str, Any] = field(default_factory=dict)
