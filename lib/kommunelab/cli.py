@@ -47,7 +47,8 @@ def _cmd_build(args) -> int:
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     options = BuildOptions(formats=formats, jobs=args.jobs, force=args.force, show_code=args.show_code,
                            data_mirror=args.data_mirror, timeout=args.timeout, max_output_mb=args.max_output_mb,
-                           kernel_memory_mb=args.kernel_memory_mb, wait=args.wait, refresh_data=args.refresh_data)
+                           kernel_memory_mb=args.kernel_memory_mb, wait=args.wait, refresh_data=args.refresh_data,
+                           fork_kernels=not args.fresh_kernels)
     outcomes = build(args.reports or None, parse_assignments(args.param), args.all_variants, options)
     table = failure_table(outcomes)
     if table:
@@ -133,6 +134,9 @@ def make_parser() -> argparse.ArgumentParser:
                    help="wait for a build already running on the same reports/ folder instead of refusing at once")
     p.add_argument("--refresh-data", action="store_true",
                    help="fetch the reference data again instead of using the copies in data/raw/")
+    p.add_argument("--fresh-kernels", action="store_true",
+                   help="start every kernel as a new Python (slower) instead of forking it from a worker's template "
+                        "that has the libraries imported")
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser("prune", help="list (and with --yes remove) outputs of variants reports.toml no longer declares",

@@ -18,6 +18,8 @@ import papermill
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from papermill.exceptions import PapermillExecutionError, strip_color
 
+from .kernel import QUIET
+
 KERNEL_NAME = "kommunelab"
 INJECTED = "injected-parameters"
 ERROR_MARKER = "papermill-error-cell-tag"
@@ -32,9 +34,6 @@ class ExecutionFailure:
     cell: int | None = None
     cell_source: str = ""
     traceback: str = ""
-
-
-QUIET = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up warnings are noise in cron logs
 
 
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
@@ -59,12 +58,13 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
 
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path, timeout: float = 900,
-                     env: dict[str, str] | None = None, record_paths: tuple[str, str] | None = None
-                     ) -> ExecutionFailure | None:
+                     env: dict[str, str] | None = None, record_paths: tuple[str, str] | None = None,
+                     kernel_manager_class: type | None = None) -> ExecutionFailure | None:
     """Run ``notebook`` with ``parameters`` and write the executed copy to ``output`` (written on failure too).
 
     ``record_paths`` (input, output) replaces the paths papermill records in the notebook's metadata, so the
-    executed copy names where it will be kept rather than a temporary folder. Returns None on success.
+    executed copy names where it will be kept rather than a temporary folder. ``kernel_manager_class`` (handed to
+    nbclient through papermill) starts the kernel another way, e.g. kommunelab.forking. Returns None on success.
     """
     kernel = ensure_kernel()
     old_env = dict(os.environ)
@@ -75,6 +75,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
             str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(cwd),
             progress_bar=False, log_output=False, request_save_on_cell_execute=True,  # kept if the kernel dies
             execution_timeout=timeout, shutdown_kernel="immediate",
+            **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}),
         )
     except PapermillExecutionError as exc:
         failure = ExecutionFailure(exc.ename, exc.evalue, _source_index(output, exc.cell_index), exc.source,

@@ -1,15 +1,17 @@
 """Export an executed notebook to HTML (nbconvert, house template) and print that HTML to PDF (Chromium).
 
 nbconvert's own webpdf exporter downloads a browser at run time, which fails offline, so the PDF is printed by
-a headless Chromium from the very HTML the reader gets.
+the system's headless Chromium (driven by Playwright, which downloads nothing when given its executable) from the very
+HTML the reader gets.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
-import subprocess
-import tempfile
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -17,7 +19,6 @@ from nbconvert import HTMLExporter
 
 from .chromium import browser_command
 from .errors import KommunelabError
-from .lifetime import die_with_parent
 from .paths import library_dir
 
 
@@ -29,7 +30,15 @@ def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None 
         # Cells tagged "remove-cell" (imports, setup) and papermill's injected parameters stay out of the report.
         hidden = {"remove-cell", "injected-parameters"}
         nb.cells = [c for c in nb.cells if not hidden & set(c.metadata.get("tags", []))]
-    exporter = HTMLExporter(
+    body, _ = _exporter(show_code).from_notebook_node(
+        nb, resources={"language_code": nb.metadata.get("language_code", "en")})
+    return body
+
+
+@cache
+def _exporter(show_code: bool) -> HTMLExporter:
+    """One exporter per process and setting: its templates are compiled once."""
+    return HTMLExporter(
         template_name="kommunelab",
         extra_template_basedirs=[str(library_dir() / "templates")],
         exclude_input=not show_code,
@@ -37,30 +46,98 @@ def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None 
         exclude_output_prompt=True,
         embed_images=True,
     )
-    body, _ = exporter.from_notebook_node(nb, resources={"language_code": nb.metadata.get("language_code", "en")})
-    return body
 
 
-def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 180, created: str | None = None) -> None:
-    """Print ``html`` to ``pdf`` (A4, no browser header/footer) with headless Chromium.
+class Printer:
+    """One headless Chromium, driven by Playwright over its DevTools pipe, that prints every PDF of a worker: a PDF
+    costs a page load and a print, not a browser start. Print settings: A4 from the page's CSS (@page), backgrounds,
+    no browser header or footer, and a document outline (PDF bookmarks) from the headings."""
+
+    def __init__(self, chromium: str, scratch: Path | None = None):
+        from playwright.sync_api import sync_playwright
+
+        self.chromium = chromium
+        # The browser's profile goes where Playwright's driver makes temporary folders: into ``scratch`` (the build's
+        # temporary folder, removed even after a killed build) rather than /tmp.
+        saved = os.environ.get("TMPDIR")
+        if scratch is not None:
+            scratch.mkdir(parents=True, exist_ok=True)
+            os.environ["TMPDIR"] = str(scratch)
+        try:
+            self._playwright = sync_playwright().start()
+        finally:
+            if saved is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = saved
+        flags = [f for f in browser_command(chromium, "")[1:] if f != "--headless" and not f.startswith("--user-data-dir")]
+        try:
+            # The browser itself gets this process's environment (its TMPDIR): Chromium puts a socket in a temporary
+            # folder, and a socket's path may not be long.
+            self._browser = self._playwright.chromium.launch(executable_path=chromium, args=flags, headless=True,
+                                                             env=dict(os.environ))
+        except Exception:
+            self._playwright.stop()
+            raise
+
+    def alive(self) -> bool:
+        return self._browser.is_connected()
+
+    def print_pdf(self, html: Path, pdf: Path, timeout: float = 180) -> None:
+        page = self._browser.new_page()
+        try:
+            page.goto(html.resolve().as_uri(), wait_until="load", timeout=timeout * 1000)
+            pdf.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True))
+        finally:
+            page.close()
+
+    def close(self) -> None:
+        try:
+            self._browser.close()
+        finally:
+            self._playwright.stop()
+
+
+_printer: Printer | None = None
+
+
+def printer(chromium: str, scratch: Path | None = None) -> Printer:
+    """This process's Printer for ``chromium``, started on first use and again if its browser went away."""
+    global _printer
+    if _printer is not None and (_printer.chromium != chromium or not _printer.alive()):
+        close_printer()
+    if _printer is None:
+        _printer = Printer(chromium, scratch)
+        atexit.register(close_printer)  # a worker leaving its pool closes the browser before the build cleans up
+    return _printer
+
+
+def close_printer() -> None:
+    global _printer
+    if _printer is not None:
+        try:
+            _printer.close()
+        except Exception:  # a browser killed by the watchdog: nothing left to close
+            pass
+        _printer = None
+
+
+def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 180, created: str | None = None,
+                scratch: Path | None = None) -> None:
+    """Print ``html`` to ``pdf`` with this process's Chromium (see Printer; ``scratch`` holds its profile).
 
     ``created`` (ISO 8601) replaces the print time Chromium writes as the PDF's CreationDate and ModDate, so two
     prints of the same page are byte-identical: the dates are the only bytes that differ.
     """
-    # The profile lives beside the output, in the build's temporary folder, which the build removes even when a
-    # worker is killed; Chromium dies with the worker that started it.
-    with tempfile.TemporaryDirectory(prefix=".chromium-", dir=pdf.parent) as profile:
-        cmd = browser_command(chromium, profile) + [
-            "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw", "--virtual-time-budget=10000",
-            f"--print-to-pdf={pdf}", html.resolve().as_uri(),
-        ]
-        try:
-            result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, preexec_fn=die_with_parent)
-        except subprocess.TimeoutExpired:
-            raise KommunelabError(f"Chromium did not finish printing {html} within {timeout} s") from None
-    if result.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
-        tail = "\n".join((result.stderr or "").strip().splitlines()[-5:])
-        raise KommunelabError(f"Chromium failed to print {html} to PDF (exit {result.returncode}): {tail}")
+    try:
+        printer(chromium, scratch).print_pdf(html, pdf, timeout)
+    except Exception as exc:
+        close_printer()  # the next PDF starts a new browser
+        lines = str(exc).strip().splitlines()
+        raise KommunelabError(f"Chromium failed to print {html} to PDF: {lines[0] if lines else type(exc).__name__}"
+                              ) from None
+    if not pdf.is_file() or pdf.stat().st_size == 0:
+        raise KommunelabError(f"Chromium printed an empty PDF for {html}")
     if created:
         pdf.write_bytes(set_pdf_dates(pdf.read_bytes(), created))
 

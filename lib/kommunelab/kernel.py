@@ -1,28 +1,110 @@
-"""The kommunelab kernel: IPython's kernel, started so that it dies with the worker that started it and, when
+"""The kommunelab kernel: IPython's kernel, started so that it dies with the process that started it and, when
 $KOMMUNELAB_KERNEL_MEMORY_MB is set, cannot grow past that much memory (a cell that tries fails with MemoryError).
 
-Registered as the `kommunelab` kernel by kommunelab.execute.ensure_kernel: ``python -m kommunelab.kernel -f FILE``.
+Two ways to start one:
+- fresh: ``python -m kommunelab.kernel -f FILE`` (registered as the `kommunelab` kernel by
+  kommunelab.execute.ensure_kernel; what JupyterLab and a plain papermill run use);
+- forked: ``python -m kommunelab.kernel --template`` starts a *template* process that imports the notebooks'
+  libraries once and then, for each line ``{"connection_file", "cwd", "env"}`` on its stdin, forks a child that
+  becomes a fresh kernel and answers ``{"pid": N}``. A build's workers use it (kommunelab.forking) so that a variant
+  does not pay for starting Python and importing pandas, seaborn and statsmodels again. Every child starts from the
+  template's state, which has imported modules but run no notebook code: nothing one variant does is seen by the next.
 """
 
 from __future__ import annotations
 
+import gc
+import importlib
+import json
 import os
 import resource
+import signal
+import sys
 
 from .lifetime import die_with_parent
 
 MEMORY_ENV = "KOMMUNELAB_KERNEL_MEMORY_MB"
+QUIET = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up warnings are noise in cron logs
+INLINE = "module://matplotlib_inline.backend_inline"
+# What the notebooks import (and what importing them costs most): imported once by the template, never run.
+PRELOAD = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pyplot", "seaborn", "babel.numbers",
+           "IPython.display", "ipykernel.kernelapp", "kommunelab.report", "kommunelab.findings", "kommunelab.plots",
+           "kommunelab.stats", "kommunelab.survey", "kommunelab.profile", "kommunelab.analysis.coi",
+           "kommunelab.analysis.di", "kommunelab.analysis.kl", "kommunelab.analysis.kora", "kommunelab.analysis.ks")
 
 
-def main() -> None:
-    die_with_parent()
+def limit_memory() -> None:
     limit = os.environ.get(MEMORY_ENV, "").strip()
     if limit.isdigit() and int(limit) > 0:
         cap = int(limit) * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--template"]:
+        serve_template()
+        return
+    die_with_parent()
+    limit_memory()
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
+
+
+def serve_template() -> None:
+    """Import the notebooks' libraries, then fork one kernel per request read from stdin (see the module text)."""
+    die_with_parent()
+    os.environ.setdefault("MPLBACKEND", INLINE)  # as ipykernel sets it, before pyplot is imported
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a kernel that needs it will fail as a fresh one would, in the notebook's own cell
+            pass
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the template's children (kernels) are reaped automatically
+    gc.freeze()  # the imported objects stay in pages the children share with the template
+    answers = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    answers.write('{"ready": true}\n')
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            answers.close()
+            _become_kernel(request)  # never returns
+        answers.write(json.dumps({"pid": pid}) + "\n")
+
+
+def _become_kernel(request: dict) -> None:
+    code = 1
+    try:
+        os.setsid()  # its own process group, as a freshly launched kernel has
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # subprocesses started by notebook code are waited for
+        die_with_parent()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.path[0] = request["cwd"]
+        limit_memory()
+        from ipykernel.kernelapp import IPKernelApp
+        from IPython.core.pylabtools import activate_matplotlib
+        from matplotlib import get_backend
+        from matplotlib_inline.backend_inline import configure_inline_support
+
+        app = IPKernelApp.instance()
+        app.initialize(["-f", request["connection_file"], QUIET])
+        if get_backend() == INLINE:
+            # What importing the inline backend does in a fresh kernel once the shell exists (here it was imported
+            # by the template, before there was a shell).
+            activate_matplotlib(INLINE)
+            configure_inline_support(app.shell, INLINE)
+        app.start()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    finally:
+        os._exit(code)
 
 
 if __name__ == "__main__":

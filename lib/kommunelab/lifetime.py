@@ -50,10 +50,20 @@ def children(pid: int | None = None) -> list[int]:
     return out
 
 
-def kill_children(sig: int = signal.SIGKILL) -> list[int]:
-    """Send ``sig`` to every child of this process (the kernel, Chromium); returns their PIDs."""
+def descendants(pid: int | None = None) -> list[int]:
+    """Children of ``pid`` (default: this process), their children, and so on."""
+    found, todo = [], [os.getpid() if pid is None else pid]
+    while todo:
+        kids = children(todo.pop())
+        found.extend(kids)
+        todo.extend(kids)
+    return found
+
+
+def kill_descendants(sig: int = signal.SIGKILL) -> list[int]:
+    """Send ``sig`` to every process below this one (kernels, Chromium); returns their PIDs."""
     killed = []
-    for child in children():
+    for child in descendants():
         try:
             os.kill(child, sig)
             killed.append(child)

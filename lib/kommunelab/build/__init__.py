@@ -77,7 +77,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
 
     ensure_kernel()  # once, here: workers installing it at the same time would race
     chromium = ensure_chromium(install=False) if any("pdf" in _formats(v, options) for v in todo) else None
-    _log(out, f"building {len(todo)} of {len(selected)} report variant(s) with {options.jobs} worker(s)"
+    jobs = min(options.jobs, len(todo))  # a worker with nothing to build would only start a kernel template
+    _log(out, f"building {len(todo)} of {len(selected)} report variant(s) with {jobs} worker(s)"
               + (f"; {len(current)} up to date" if current else ""))
     tmp_root = root / REPORTS / TMP / str(os.getpid())
     env = {"KOMMUNELAB_ROOT": str(root), "PYDEVD_DISABLE_FILE_VALIDATION": "1", BUILD_TIME_ENV: when}
@@ -93,11 +94,11 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
         task = Task(v.report.id, v.id, v.report.title, str(v.report.notebook), v.params, _formats(v, options),
                     options.show_code, chromium, str(tmp_root / v.report.id / v.id), env, options.timeout_for(v.report),
                     options.max_output_mb, options.kernel_memory_mb,
-                    (relative(v.report.notebook, root), relative(executed, root)), when)
+                    (relative(v.report.notebook, root), relative(executed, root)), when, options.fork_kernels)
         by_task[task] = v
     progress = runner.Progress(len(todo), out)
     try:
-        for task, result in runner.run(list(by_task), options.jobs):
+        for task, result in runner.run(list(by_task), jobs, options.fork_kernels):
             v = by_task[task]
             outcome = publish.promote(v, result, root, previous.get(f"{v.report.id}/{v.id}"), when,
                                       task.formats, options.show_code)

@@ -24,6 +24,7 @@ class BuildOptions:
     kernel_memory_mb: int = 4096  # what one kernel may allocate
     wait: bool = False  # wait for another build on the same reports/ to finish instead of refusing
     refresh_data: bool = False  # refetch reference data instead of using data/raw copies
+    fork_kernels: bool = True  # fork kernels from a worker's template with the libraries imported (kommunelab.forking)
 
     def __post_init__(self) -> None:
         if not self.formats:

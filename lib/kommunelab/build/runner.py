@@ -19,11 +19,11 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run(tasks: list[Task], jobs: int) -> Iterator[tuple[Task, TaskResult]]:
+def run(tasks: list[Task], jobs: int, fork_kernels: bool = True) -> Iterator[tuple[Task, TaskResult]]:
     """Yield each task with its result as it finishes. On Ctrl-C or SIGTERM the workers (and so their kernels) are
     terminated and KeyboardInterrupt propagates; what finished before has already been yielded."""
     ctx = multiprocessing.get_context("spawn")
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=start_worker)
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=start_worker, initargs=(fork_kernels,))
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)  # cron's kill: stop as cleanly as Ctrl-C
     try:
         futures = {pool.submit(run_task, t): t for t in tasks}

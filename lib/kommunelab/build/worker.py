@@ -1,6 +1,9 @@
 """Stage 3a: build one variant in a worker process: execute (papermill), export HTML (nbconvert), print the PDF
 (Chromium), all into a private temporary folder. Never raises: a failure comes back as data naming its stage.
 
+A worker builds many variants and keeps what is costly to start between them: a kernel template with the libraries
+imported (each variant's kernel is a fresh fork of it), one Chromium, one HTML exporter.
+
 Limits: a wall-clock budget for the whole variant (execution and printing; a watchdog kills the kernel and Chromium
 when it runs out), a cap on what one cell may output, and a memory cap on the kernel (kommunelab.kernel).
 """
@@ -37,6 +40,7 @@ class Task:
     kernel_memory_mb: int
     record_paths: tuple[str, str]  # (notebook, executed notebook) as they will be named once published
     build_time: str
+    fork_kernels: bool = True  # kernels forked from this worker's template (kommunelab.forking) or started fresh
 
 
 @dataclass(frozen=True)
@@ -48,11 +52,16 @@ class TaskResult:
     seconds: float = 0.0
 
 
-def start_worker() -> None:
-    """Pool initializer: a worker dies with the build that started it, even when the build is killed."""
+def start_worker(fork_kernels: bool = True) -> None:
+    """Pool initializer: a worker dies with the build that started it, even when the build is killed. Its kernel
+    template starts importing now, while the worker imports papermill and nbconvert."""
     from ..lifetime import die_with_parent
 
     die_with_parent()
+    if fork_kernels:
+        from ..forking import start_template
+
+        start_template()
 
 
 class Watchdog:
@@ -64,10 +73,10 @@ class Watchdog:
         self.timer.daemon = True
 
     def _expire(self) -> None:
-        from ..lifetime import kill_children
+        from ..lifetime import kill_descendants
 
         self.expired = True
-        kill_children()
+        kill_descendants()  # the kernel template and its kernel, Chromium and Playwright's driver
 
     def __enter__(self) -> Watchdog:
         self.timer.start()
@@ -113,8 +122,12 @@ def _run(task: Task, start: float) -> TaskResult:
     files = {"ipynb": str(executed)}
     env = {**task.env, MEMORY_ENV: str(task.kernel_memory_mb)}
     # The watchdog enforces the variant's budget; papermill's per-cell timeout is only a backstop behind it.
+    manager = None
+    if task.fork_kernels:
+        from ..forking import ForkingKernelManager as manager
     failed = execute_notebook(Path(task.notebook), executed, task.params, cwd=Path(task.notebook).parent,
-                              timeout=task.timeout + 30, env=env, record_paths=task.record_paths)
+                              timeout=task.timeout + 30, env=env, record_paths=task.record_paths,
+                              kernel_manager_class=manager)
     if failed is not None:
         failure = Failure("execute", failed.exception, failed.message, failed.cell, failed.cell_source,
                           failed.traceback)
@@ -139,7 +152,8 @@ def _run(task: Task, start: float) -> TaskResult:
                 stage = "print"
                 pdf = work / f"{task.variant}.pdf"
                 remaining = max(1.0, task.timeout - (time.perf_counter() - start))
-                html_to_pdf(html, pdf, task.chromium, timeout=remaining, created=task.build_time)
+                html_to_pdf(html, pdf, task.chromium, timeout=remaining, created=task.build_time,
+                            scratch=work.parents[1])
                 files["pdf"] = str(pdf)
     except Exception as exc:  # an export or print failure fails this variant, not the build
         return TaskResult("failed", {"ipynb": str(executed)}, failure=Failure(stage, type(exc).__name__, str(exc)))

@@ -1,0 +1,138 @@
+"""Kernels forked from a template that has already imported the notebooks' libraries (see kommunelab.kernel).
+
+Papermill stays the executor: ``kernel_manager_class=ForkingKernelManager`` is handed through papermill to nbclient,
+and the manager's provisioner asks this worker's template for a child instead of starting a new Python. Connection
+files, ports, messaging, interrupts and shutdown are jupyter_client's own; only the launch differs.
+
+The template belongs to the worker process (one per worker, started on first use, restarted if it died) and dies
+with it. Its kernels are the template's children, not the worker's, so the provisioner follows them by PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+from jupyter_client import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+
+from .lifetime import die_with_parent
+
+_template: subprocess.Popen | None = None
+_ready = False
+
+
+class TemplateFailed(RuntimeError):
+    """The kernel template could not be started or did not answer."""
+
+
+def start_template() -> None:
+    """Start this worker's kernel template (if it is not running) without waiting for its imports."""
+    global _template, _ready
+    if _template is None or _template.poll() is not None:
+        _template = subprocess.Popen([sys.executable, "-m", "kommunelab.kernel", "--template"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1, preexec_fn=die_with_parent)
+        _ready = False
+
+
+def template() -> subprocess.Popen:
+    """This worker's kernel template, started if it is not running, once its imports are done."""
+    global _ready
+    start_template()
+    if not _ready:
+        if json.loads(_template.stdout.readline() or "{}").get("ready") is not True:
+            raise TemplateFailed(f"the kernel template exited with {_template.wait()} before it was ready")
+        _ready = True
+    return _template
+
+
+def stop_template() -> None:
+    global _template
+    if _template is not None:
+        _template.kill()
+        _template.wait()
+        _template = None
+
+
+def fork_kernel(connection_file: str, cwd: str, env: dict[str, str]) -> int:
+    """PID of a new kernel forked from the template, listening as ``connection_file`` says."""
+    server = template()
+    try:
+        server.stdin.write(json.dumps({"connection_file": connection_file, "cwd": cwd, "env": env}) + "\n")
+        answer = server.stdout.readline()
+    except (BrokenPipeError, OSError) as exc:
+        raise TemplateFailed(f"the kernel template stopped answering: {exc}") from None
+    if not answer:
+        raise TemplateFailed(f"the kernel template exited with {server.wait()} while forking a kernel")
+    return int(json.loads(answer)["pid"])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+class ForkedKernel:
+    """The part of subprocess.Popen that LocalProvisioner uses, for a kernel that is not this process's child."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        self._signal: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not _alive(self.pid):
+            self.returncode = -self._signal if self._signal else 0  # the template reaps it; its real status is lost
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def send_signal(self, sig: int) -> None:
+        if self.poll() is None:
+            if sig in (signal.SIGKILL, signal.SIGTERM):
+                self._signal = sig
+            os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+class ForkingProvisioner(LocalProvisioner):
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        connection_file = cmd[cmd.index("-f") + 1]
+        cwd = str(kwargs.get("cwd") or os.getcwd())
+        env = dict(kwargs.get("env") or os.environ)
+        self.process = ForkedKernel(fork_kernel(connection_file, cwd, env))
+        self.pid = self.pgid = self.process.pid  # the child called setsid(): its PID is its process group
+        self.cwd = cwd
+        return self.connection_info
+
+
+class ForkingKernelManager(AsyncKernelManager):
+    """An AsyncKernelManager whose kernels are forked from the worker's template."""
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
+            self.provisioner = ForkingProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)
