@@ -62,27 +62,53 @@ def _touch_data(root):
     path.write_text(text.replace("270,municipality,2016,41107", "270,municipality,2016,41108"), encoding="utf-8")
 
 
-def _touch_lock(root):
-    (root / "requirements.lock").write_text("pandas==1\n")
+def _touch_lock(root):  # a development tool's bump: no output depends on it
+    (root / "requirements.lock").write_text("pandas==1\nruff==99\n")
 
 
-def _touch_library(monkeypatch):
-    cache.library_digest.cache_clear()
-    monkeypatch.setattr(cache, "library_digest", lambda: "edited library")
+def _edit_library_file(monkeypatch, suffix):
+    """As if the library file ending in ``suffix`` had been edited (the library is the real one, not a copy)."""
+    real = cache.sha256_file
+    monkeypatch.setattr(cache, "sha256_file", lambda p: "edited" if str(p).endswith(suffix) else real(p))
 
 
-# The notebook, its parameters and the data it read belong to one report; the lock and the library to all.
-@pytest.mark.parametrize("touch, other", [(_touch_notebook, "current"), (_touch_parameters, "current"),
-                                          (_touch_data, "current"), (_touch_lock, "built"), ("library", "built")])
-def test_changing_an_input_rebuilds_what_depends_on_it(toy_project, monkeypatch, touch, other):
+def _bump_package(monkeypatch):
+    cache.runtime_packages.cache_clear()
+    monkeypatch.setattr(cache, "runtime_packages", lambda: {"pandas": "99.0"})
+
+
+# The notebook, its parameters and the data it read belong to one report; a library module to the reports whose
+# notebooks import it (hello imports kommunelab.data and .report; other imports nothing of ours); the renderer and
+# the runtime packages to all; the lock file and modules no notebook imports to none.
+@pytest.mark.parametrize("touch, expected", [
+    (_touch_notebook, ("built", "current")), (_touch_parameters, ("built", "current")),
+    (_touch_data, ("built", "current")), (_touch_lock, ("current", "current")),
+    ("data/schema.py", ("built", "current")), ("index.py", ("current", "current")),
+    ("export.py", ("built", "built")), ("templates/kommunelab/report.css", ("built", "built")),
+    ("packages", ("built", "built"))])
+def test_changing_an_input_rebuilds_what_depends_on_it(toy_project, monkeypatch, touch, expected):
     assert run()[0] == 0
-    if touch == "library":
-        _touch_library(monkeypatch)
+    if touch == "packages":
+        _bump_package(monkeypatch)
+    elif isinstance(touch, str):
+        _edit_library_file(monkeypatch, touch)
     else:
         touch(toy_project)
     code, statuses, log = run()
     assert code == 0, log
-    assert statuses == {"hello/default": "built", "other/default": other}
+    assert (statuses["hello/default"], statuses["other/default"]) == expected
+
+
+def test_library_inputs_follow_the_notebooks_imports():
+    from kommunelab.paths import project_root
+
+    notebooks = project_root() / "notebooks"
+    profile = cache.library_inputs(notebooks / "municipality_profile.ipynb")
+    coi = cache.library_inputs(notebooks / "coi_citizens_volunteers.ipynb")
+    assert "profile.py" in profile and "analysis/coi.py" not in profile and "analysis/coi.py" in coi
+    assert "stats.py" in coi and "data/schema.py" in profile  # reached through other modules' imports
+    assert "index.py" not in profile and "cli.py" not in coi  # the build's own bookkeeping shapes no output
+    assert {"export.py", "execute.py", "templates/kommunelab/report.css"} <= set(profile) & set(coi)
 
 
 def test_force_rebuilds(toy_project):
@@ -305,3 +331,22 @@ def test_two_builds_of_the_same_inputs_are_byte_identical(toy_project, monkeypat
     third = (toy_project / "reports" / "hello" / "default.html").read_bytes()
     marked = re.compile(rb'<span class="kl-build-field">[^<]*</span>')
     assert third != outputs[0]["html"] and marked.sub(b"", third) == marked.sub(b"", outputs[0]["html"])
+
+
+def test_no_state_survives_from_one_variant_to_the_next(toy_project):
+    """Three variants in one worker, each kernel forked from the same template: none sees what an earlier one left
+    in its namespace, in an imported module or in the environment; and the kernels really are forked ones."""
+    write_notebook(toy_project / "notebooks" / "leak.ipynb", "mark = 1",
+                   "import os\nimport kommunelab\n"
+                   "assert 'leftover' not in globals(), 'a variable survived'\n"
+                   "assert not hasattr(kommunelab, 'left_behind'), 'module state survived'\n"
+                   "assert 'KOMMUNELAB_LEFT_BEHIND' not in os.environ, 'the environment survived'\n"
+                   "parent = open(f'/proc/{os.getppid()}/cmdline', 'rb').read()\n"
+                   "assert b'--template' in parent, parent\n"
+                   "leftover = kommunelab.left_behind = os.environ['KOMMUNELAB_LEFT_BEHIND'] = str(mark)")
+    (toy_project / "reports.toml").write_text(
+        (toy_project / "reports.toml").read_text(encoding="utf-8") + '\n[reports.leak]\ntitle = "Leak"\n'
+        'notebook = "notebooks/leak.ipynb"\nformats = ["html"]\ngrid = { mark = [1, 2, 3] }\n'
+        '[reports.leak.parameters.mark]\ntype = "int"\ndefault = 1\n', encoding="utf-8")
+    outcomes = build(["leak"], None, True, BuildOptions(formats=("html",), jobs=1), out=io.StringIO())
+    assert [o.status for o in outcomes] == ["built"] * 3, failure_table(outcomes)

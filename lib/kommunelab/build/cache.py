@@ -1,14 +1,20 @@
 """Stage 2: what is already built. Input keys over everything a variant's output depends on, and the state of the
 last build (reports/build.json), with paths relative to the project so a clone elsewhere finds its builds current.
 
+What a variant depends on: its notebook, parameters and manifest entry; the library modules its notebook imports
+(found by reading the import statements, transitively) and the renderer; the versions of the runtime packages
+(not the whole lock: a development tool's update rebuilds nothing); the Chromium that prints it; the data it read.
+
 The data part of a key follows the file that would be read *now* for each file the variant read last time: the
 same reference dataset in another mirror, or in data/raw/, is hashed where it lies today.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
+import re
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
@@ -16,21 +22,127 @@ from typing import Any
 
 from ..manifest import Report, Variant
 from ..mirror import where_now
-from ..paths import LOCK_NAME, REPORTS, STATE_FILE, library_dir, relative
+from ..paths import REPORTS, STATE_FILE, library_dir, relative
 from ..provenance import sha256_file
 from .results import Outcome
 
+# What turns a notebook into its outputs (execution, kernels, HTML export, printing): part of every variant's key.
+RENDERER = ("kommunelab.execute", "kommunelab.kernel", "kommunelab.forking", "kommunelab.export")
+
+
+def _module_file(name: str) -> Path | None:
+    """The source file of a kommunelab module (``kommunelab.analysis.coi`` -> .../analysis/coi.py)."""
+    parts = name.split(".")[1:]
+    base = library_dir().joinpath(*parts)
+    for path in (base.with_suffix(".py") if parts else None, base / "__init__.py"):
+        if path is not None and path.is_file():
+            return path
+    return None
+
+
+def _imported_names(tree: ast.AST, package: str) -> set[str]:
+    """kommunelab modules an AST imports, anywhere in it (inside functions too), with relative imports resolved."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{alias.name}" for alias in node.names)  # `from pkg import module`
+    return {name for name in found if name.split(".")[0] == "kommunelab" and _module_file(name)}
+
 
 @cache
-def library_digest() -> str:
-    """One digest over the library's source and templates (any edit to lib/kommunelab rebuilds every report)."""
-    h = hashlib.sha256()
+def _module_imports(name: str, mtime_ns: int) -> frozenset[str]:
+    path = _module_file(name)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    return frozenset(_imported_names(ast.parse(path.read_text(encoding="utf-8")), package))
+
+
+def _closure(roots: set[str]) -> set[str]:
+    """The modules ``roots`` import, directly or not, with the packages that contain them."""
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        parts = name.split(".")
+        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # importing a.b.c runs a and a.b
+        todo.extend(_module_imports(name, _module_file(name).stat().st_mtime_ns))
+    return seen
+
+
+def notebook_imports(notebook: Path) -> set[str] | None:
+    """The kommunelab modules a notebook's code cells import (None when a cell cannot be parsed)."""
+    found: set[str] = set()
+    for cell in json.loads(notebook.read_text(encoding="utf-8")).get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+        try:
+            found |= _imported_names(ast.parse(code), "kommunelab")
+        except SyntaxError:
+            return None
+    return found
+
+
+def library_inputs(notebook: Path) -> dict[str, str]:
+    """SHA-256 of each library file a variant's output depends on: the modules its notebook imports (directly or
+    not; all of them when a cell cannot be parsed), the renderer's modules and the HTML templates. An edit elsewhere
+    in lib/ rebuilds nothing."""
     root = library_dir()
-    for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            h.update(path.relative_to(root).as_posix().encode())
-            h.update(sha256_file(path).encode())
-    return h.hexdigest()
+    imported = notebook_imports(notebook)
+    if imported is None:
+        files = [p for p in root.rglob("*.py") if "__pycache__" not in p.parts]
+    else:
+        files = [_module_file(name) for name in _closure(imported | set(RENDERER))]
+    files += [p for p in (root / "templates" / "kommunelab").rglob("*") if p.is_file()]
+    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(set(files))}
+
+
+@cache
+def runtime_packages() -> dict[str, str]:
+    """Versions of Python and of the packages the library declares (pyproject dependencies): what a kernel, the
+    exporter and the printer run on. Development tools (pytest, ruff, jupyterlab) are not part of any output."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, requires, version
+
+    versions = {"python": platform.python_version()}
+    for requirement in requires("kommunelab") or ():
+        if "extra ==" in requirement:
+            continue
+        name = re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0]
+        try:
+            versions[name.lower()] = version(name)
+        except PackageNotFoundError:
+            versions[name.lower()] = "missing"
+    return versions
+
+
+@cache
+def chromium_identity() -> str:
+    """Which Chromium prints the PDFs (its version line): an upgrade reprints them."""
+    import subprocess
+
+    from ..chromium import find_chromium
+
+    path = find_chromium()
+    if not path:
+        return "none"
+    try:
+        result = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return f"{path}: no version"
+    return result.stdout.strip() or f"{path}: no version"
 
 
 def current_digest(key: str, root: Path) -> str:
@@ -57,17 +169,18 @@ def input_key(variant: Variant, data_keys: list[str], root: Path, formats: tuple
               show_code: bool) -> tuple[str, dict[str, Any]]:
     """Digest of everything the variant's output depends on, and the inputs themselves (for build.json)."""
     report = variant.report
-    lock = root / LOCK_NAME
     inputs = {
         "notebook": {relative(report.notebook, root): sha256_file(report.notebook)},
         "params": variant.params,
         "manifest": manifest_entry_digest(report),
-        "library": library_digest(),
-        "lock": sha256_file(lock) if lock.is_file() else "",
+        "library": library_inputs(report.notebook),
+        "packages": runtime_packages(),
         "data": {key: current_digest(key, root) for key in sorted(data_keys)},
         "formats": sorted(formats),
         "show_code": show_code,
     }
+    if "pdf" in formats:
+        inputs["chromium"] = chromium_identity()
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest(), inputs
 
 

@@ -225,14 +225,11 @@ def municipality_choices() -> dict[str, str]:
     """Every accepted spelling of a municipality -> its canonical code as a string ("270").
 
     Accepts the code (270, "270"), the Danish and English names, and case- and accent-folded forms.
-    Used by the manifest to validate the ``municipality`` parameter before any kernel starts.
+    The validated twin of kommunelab.choices.municipality_choices (which the manifest uses, without pandas).
     """
-    table: dict[str, str] = {}
-    for row in municipalities().itertuples():
-        code = str(row.municipality_code)
-        for spelling in names.spellings(code, row.name_da, row.name_en):
-            table[spelling] = code
-    return table
+    from ..choices import spellings_table
+
+    return spellings_table(municipalities()[["municipality_code", "name_da", "name_en"]].itertuples(index=False))
 
 
 def municipality_code(value: str | int) -> int:

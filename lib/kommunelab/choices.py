@@ -1,0 +1,58 @@
+"""Allowed values of report parameters, read without pandas.
+
+The build validates a request and lists a grid's variants before any kernel starts, and a no-op build should not
+pay for importing the notebook stack to do so. The municipality list is read with the csv module from the file a
+loader would read now (data/raw/, or the mirror's copy verified against its SHA256SUMS); when there is none yet, or
+it cannot be read plainly, the full loader (kommunelab.data, which downloads and validates) answers instead.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+
+from . import names
+from .errors import DataError
+from .mirror import mirror_checksums, mirror_dir, where_now
+from .provenance import sha256_file
+
+MUNICIPALITIES = "dk/municipalities.csv"
+
+
+def spellings_table(rows: Iterable[tuple[object, str, str]]) -> dict[str, str]:
+    """Every accepted spelling -> canonical code ("270"), from (code, Danish name, English name) rows."""
+    table: dict[str, str] = {}
+    for code, name_da, name_en in rows:
+        for spelling in names.spellings(str(code), name_da, name_en):
+            table[spelling] = str(code)
+    return table
+
+
+def municipality_choices() -> dict[str, str]:
+    """Every accepted spelling of a Danish municipality -> its code as a string ("270")."""
+    rows = _plain_rows(MUNICIPALITIES, ("municipality_code", "name_da", "name_en"))
+    if rows is None:
+        from .data import municipality_choices as validated
+
+        return validated()
+    return spellings_table(rows)
+
+
+def _plain_rows(relpath: str, columns: tuple[str, ...]) -> list[tuple[str, ...]] | None:
+    path = where_now(relpath)
+    if path is None:
+        return None
+    try:
+        mirror = mirror_dir()
+        if mirror is not None and path.is_relative_to(mirror) and mirror_checksums(mirror).get(relpath) != sha256_file(path):
+            return None  # unlisted or damaged: the full loader says which
+    except DataError:
+        return None
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = [tuple(row[c].strip() for c in columns) for row in csv.DictReader(fh)]
+    except (OSError, KeyError, AttributeError, UnicodeDecodeError):
+        return None
+    if not rows or any(not all(r) or not r[0].isdigit() for r in rows):
+        return None
+    return rows
