@@ -9,7 +9,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-JOBS   ?= 2
+# JOBS=N sets the number of worker processes (default: one per core)
+JOBS   ?=
+JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 # The offline data mirror is set in reports.toml ([data] mirror); KOMMUNELAB_DATA_MIRROR overrides it.
 
 .PHONY: help setup chromium reports reports-all test test-fast lab bench lock synthetic clean
@@ -36,10 +38,10 @@ chromium: $(STAMP)
 	@$(BIN)/python -m kommunelab.chromium --ensure
 
 reports: setup
-	$(BIN)/kommunelab build --jobs $(JOBS)
+	$(BIN)/kommunelab build $(JOBS_FLAG)
 
 reports-all: setup
-	$(BIN)/kommunelab build --all-variants --jobs $(JOBS)
+	$(BIN)/kommunelab build --all-variants $(JOBS_FLAG)
 
 test: setup
 	$(BIN)/ruff check lib tests bench

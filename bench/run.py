@@ -1,69 +1,243 @@
-"""Benchmarks (not tests): cold build of every report, incremental no-op, and the batch of 98 profiles.
+"""Benchmarks (not tests): the build against the naive loop and against the floor, side by side in one run.
 
-Runs in a scratch copy of the project so reports/ is not disturbed. Results: bench/results/<timestamp>.json.
-    make bench                      # cold + no-op
-    .venv/bin/python bench/run.py --batch   # also the 98 municipality profiles (HTML + PDF, several minutes)
+Runs in a scratch copy of the project (and of the data mirror, so that one file can be changed), so reports/ and
+the mirror are not disturbed. Prints one table; the numbers go to bench/results/<timestamp>.json.
+
+    make bench                                  # everything (about 8 minutes on 2 cores)
+    .venv/bin/python bench/run.py --naive 3     # fewer naive profiles (the naive loop is the slow part)
+
+Rows:
+  naive       per variant, one after another: the papermill CLI, `jupyter nbconvert --to html --no-input`, one
+              `chromium --print-to-pdf`; measured on the default variants and on --naive profiles; the naive time for
+              the 98 profiles is the measured median per profile x 98 (marked "est.")
+  cold        `kommunelab build` of every default variant into an empty reports/
+  no-op       the same again (nothing to do), and `--all-variants` once every variant is built
+  one change  one reference file in the mirror revised (published/iku_national.csv): what is rebuilt must be exactly
+              the variants whose recorded inputs name that file
+  98 profiles `kommunelab build municipality_profile --all-variants --force`, HTML and PDF
+  floor       each profile's code as a plain script in an interpreter with the libraries imported, its figures
+              rendered, plus the HTML export, divided by the workers (bench/floor.py)
+Peak memory is the largest sum of resident memory over the build's process tree, sampled every 0.1 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 KOMMUNELAB = [sys.executable, "-m", "kommunelab"]
+CHANGED_FILE = "published/iku_national.csv"
 
 
-def mirror_of_this_checkout() -> str:
+def mirror_of_this_checkout() -> Path:
     """The data mirror this checkout uses (its setting is relative to it, so the scratch copy needs it spelt out)."""
     os.environ.setdefault("KOMMUNELAB_ROOT", str(REPO))
-    from kommunelab.data.sources import mirror_dir
+    from kommunelab.mirror import mirror_dir
 
-    return str(mirror_dir() or "")
+    mirror = mirror_dir()
+    if mirror is None:
+        sys.exit("bench: no data mirror is set ([data] mirror in reports.toml or $KOMMUNELAB_DATA_MIRROR)")
+    return mirror
 
 
-def timed(args: list[str], env: dict[str, str]) -> float:
+def _rss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None, check: bool = True) -> tuple[float, float]:
+    """(seconds, peak MB of the process tree) of one command."""
+    from kommunelab.lifetime import descendants
+
     start = time.perf_counter()
-    result = subprocess.run(KOMMUNELAB + args, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample():
+        while proc.poll() is None:
+            peak[0] = max(peak[0], sum(_rss_kb(p) for p in [proc.pid, *descendants(proc.pid)]))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
     seconds = time.perf_counter() - start
-    if result.returncode != 0:
-        sys.exit(f"kommunelab {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    return round(seconds, 2)
+    sampler.join()
+    if check and proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{(out + err)[-3000:]}")
+    return seconds, peak[0] / 1024
+
+
+def build(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    return timed(KOMMUNELAB + ["build", *args], env)
+
+
+def naive_variant(root: Path, notebook: Path, params: dict, out: Path, env: dict[str, str]) -> float:
+    """The loop a user would write by hand, for one variant."""
+    out.mkdir(parents=True, exist_ok=True)
+    executed = out / "executed.ipynb"
+    raw = [a for k, v in params.items() for a in ("-r", k, str(v))]
+    total = timed([str(BIN / "papermill"), str(notebook), str(executed), "-k", "kommunelab", "--cwd",
+                   str(notebook.parent), "--no-progress-bar", *raw], env)[0]
+    total += timed([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(executed)], env)[0]
+    html = executed.with_suffix(".html")
+    total += timed([env["CHROMIUM"], "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                    f"--user-data-dir={out / 'profile'}", f"--print-to-pdf={out / 'executed.pdf'}",
+                    html.as_uri()], env)[0]
+    return total
+
+
+def state(root: Path) -> dict:
+    return json.loads((root / "reports" / "build.json").read_text(encoding="utf-8"))
+
+
+def change_one_file(mirror: Path) -> None:
+    """Revise one figure in the scratch mirror's copy of CHANGED_FILE and list its new checksum."""
+    path = mirror / CHANGED_FILE
+    lines = path.read_text(encoding="utf-8").splitlines()
+    header, first = lines[0].split(","), lines[1].split(",")
+    col = header.index("iku_all_municipalities_pct")
+    first[col] = f"{float(first[col]) + 0.1:.1f}"
+    lines[1] = ",".join(first)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sums = mirror / "SHA256SUMS"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    sums.write_text("\n".join(f"{digest}  {CHANGED_FILE}" if line.endswith(f"  {CHANGED_FILE}") else line
+                              for line in sums.read_text(encoding="utf-8").splitlines()) + "\n", encoding="utf-8")
+
+
+def sizes(root: Path, report: str, kind: str) -> float:
+    files = list((root / "reports" / report).glob(f"*.{kind}"))
+    return statistics.median(f.stat().st_size for f in files) / 1024 if files else 0.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batch", action="store_true", help="also build the 98 municipality profiles")
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--naive", type=int, default=4, help="profiles to run through the naive loop (default 4)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
+    from kommunelab.chromium import ensure_chromium
+
+    rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="kommunelab-bench-") as tmp:
-        root = Path(tmp)
+        root, mirror = Path(tmp) / "project", Path(tmp) / "mirror"
+        root.mkdir()
         for name in ("reports.toml", "requirements.lock"):
             shutil.copy(REPO / name, root / name)
         for folder in ("notebooks", "data/published", "data/synthetic"):
             shutil.copytree(REPO / folder, root / folder)
-        env = {**os.environ, "KOMMUNELAB_ROOT": str(root), "KOMMUNELAB_DATA_MIRROR": mirror_of_this_checkout()}
+        shutil.copytree(mirror_of_this_checkout(), mirror, symlinks=True)
+        env = {**os.environ, "KOMMUNELAB_ROOT": str(root), "KOMMUNELAB_DATA_MIRROR": str(mirror),
+               "CHROMIUM": ensure_chromium(install=False)}
         jobs = ["--jobs", str(args.jobs)]
-        results = {"cold_build_all_defaults_s": timed(["build", *jobs], env),
-                   "noop_build_s": timed(["build", *jobs], env)}
-        if args.batch:
-            results["batch_98_profiles_s"] = timed(["build", "municipality_profile", "--all-variants", *jobs], env)
-    results.update(when=datetime.now(UTC).isoformat(timespec="seconds"), cpus=os.cpu_count(),
-                   python=platform.python_version(), jobs=args.jobs)
+        sys.path.insert(0, str(REPO / "lib"))
+        os.environ.update(KOMMUNELAB_ROOT=str(root), KOMMUNELAB_DATA_MIRROR=str(mirror))
+        from kommunelab.manifest import load_manifest, variants
+
+        manifest = load_manifest()
+        defaults = [v for r in manifest.values() for v in variants(r)]
+        profiles = variants(manifest["municipality_profile"], all_variants=True)
+
+        print(f"naive loop: {len(defaults)} defaults and {args.naive} profiles ...", file=sys.stderr)
+        naive_defaults = [naive_variant(root, v.report.notebook, v.params, Path(tmp) / "naive" / v.report.id, env)
+                          for v in defaults]
+        naive_profiles = [naive_variant(root, v.report.notebook, v.params, Path(tmp) / "naive" / v.id, env)
+                          for v in profiles[1:1 + args.naive]]
+        naive_profile = statistics.median(naive_profiles)
+        rows["naive, defaults"] = {"s": sum(naive_defaults), "n": len(defaults)}
+        rows["naive, 98 profiles (est.)"] = {"s": naive_profile * len(profiles), "n": len(profiles), "estimated": True}
+
+        print("cold and no-op builds ...", file=sys.stderr)
+        s, mb = build(jobs, env)
+        rows["cold, defaults"] = {"s": s, "n": len(defaults), "peak_mb": mb, "naive": "naive, defaults"}
+        s, mb = build(jobs, env)
+        rows["no-op, defaults"] = {"s": s, "n": len(defaults), "peak_mb": mb}
+
+        print("98 profiles ...", file=sys.stderr)
+        s, mb = build(["municipality_profile", "--all-variants", "--force", *jobs], env)
+        rows["98 profiles, cold"] = {"s": s, "n": len(profiles), "peak_mb": mb, "naive": "naive, 98 profiles (est.)",
+                                     "floor": "floor, 98 profiles"}
+        s, mb = build(["--all-variants", *jobs], env)
+        everything = len(state(root)["variants"])
+        rows["rest of the grids"] = {"s": s, "n": everything - len(profiles) - len(defaults) + 1, "peak_mb": mb}
+        s, mb = build(["--all-variants", *jobs], env)
+        rows["no-op, all variants"] = {"s": s, "n": everything, "peak_mb": mb}
+
+        print("one change ...", file=sys.stderr)
+        before = {v["report"] + "/" + v["variant"]: v for v in state(root)["variants"]}
+        readers = {name for name, v in before.items() if f"dataset:{CHANGED_FILE}" in v["inputs"]["data"]}
+        change_one_file(mirror)
+        s, mb = build(["--all-variants", *jobs], env)
+        rebuilt = {v["report"] + "/" + v["variant"] for v in state(root)["variants"] if v["status"] == "built"}
+        rows["one change"] = {"s": s, "n": len(rebuilt), "peak_mb": mb, "rebuilt": sorted(rebuilt),
+                              "readers": sorted(readers), "exact": rebuilt == readers}
+
+        print("floor ...", file=sys.stderr)
+        spec = [{"notebook": str(v.report.notebook), "params": v.params, "title": v.report.title,
+                 "executed": str(root / "reports" / v.report.id / f"{v.id}.ipynb")} for v in profiles]
+        (Path(tmp) / "floor.json").write_text(json.dumps(spec), encoding="utf-8")
+        result = subprocess.run([sys.executable, str(REPO / "bench" / "floor.py"), str(Path(tmp) / "floor.json")],
+                                env=env, capture_output=True, text=True, check=True)
+        floor = json.loads(result.stdout.strip().splitlines()[-1])
+        serial = sum(floor["execute_s"]) + sum(floor["export_s"])
+        rows["floor, 98 profiles"] = {"s": serial / args.jobs, "n": len(profiles), "serial_s": serial,
+                                      "execute_median_s": statistics.median(floor["execute_s"]),
+                                      "export_median_s": statistics.median(floor["export_s"])}
+        size = {f"{report} {kind} KB (median)": round(sizes(root, report, kind), 1)
+                for report in ("municipality_profile", "coi_citizens_volunteers", "ks_innovation_barometer")
+                for kind in ("html", "pdf")}
+
+    for row in rows.values():
+        row["per_variant_s"] = row["s"] / row["n"] if row["n"] else 0.0
+        if "naive" in row:
+            row["x_faster_than_naive"] = rows[row["naive"]]["s"] / row["s"]
+        if "floor" in row:
+            row["x_floor"] = row["s"] / rows[row["floor"]]["s"]
+            row["s_per_variant_over_floor"] = row["per_variant_s"] - rows[row["floor"]]["per_variant_s"]
+    print_table(rows, size, args.jobs)
+    results = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(), "jobs": args.jobs,
+               "python": platform.python_version(), "rows": rows, "sizes": size}
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
-    path = out / f"{results['when'].replace(':', '')}.json"
-    path.write_text(json.dumps(results, indent=1))
-    print(json.dumps(results, indent=1))
+    (out / f"{results['when'].replace(':', '')}.json").write_text(json.dumps(results, indent=1))
+
+
+def print_table(rows: dict[str, dict], size: dict[str, float], jobs: int) -> None:
+    print(f"\n{'':28} {'seconds':>9} {'variants':>8} {'s/variant':>9} {'x naive':>8} {'x floor':>8} {'peak MB':>8}")
+    for name, r in rows.items():
+        x_naive = f"{r['x_faster_than_naive']:.1f}" if "x_faster_than_naive" in r else ""
+        x_floor = f"{r['x_floor']:.2f}" if "x_floor" in r else ""
+        peak = f"{r['peak_mb']:.0f}" if "peak_mb" in r else ""
+        print(f"{name:28} {r['s']:9.2f} {r['n']:8d} {r['per_variant_s']:9.2f} {x_naive:>8} {x_floor:>8} {peak:>8}")
+    change = rows["one change"]
+    print(f"\none change: rebuilt {len(change['rebuilt'])} variant(s); {len(change['readers'])} read the changed file; "
+          f"exactly those: {'yes' if change['exact'] else 'NO'}")
+    floor = rows["floor, 98 profiles"]
+    print(f"floor per profile (serial): execute {floor['execute_median_s']:.2f} s + export {floor['export_median_s']:.2f} s "
+          f"(median); divided by {jobs} worker(s)")
+    profiles = rows["98 profiles, cold"]
+    print(f"98 profiles: {profiles['x_faster_than_naive']:.1f}x faster than the naive loop; "
+          f"{profiles['s_per_variant_over_floor']:+.2f} s per variant over the floor")
+    print("sizes: " + "; ".join(f"{k} {v}" for k, v in size.items()))
 
 
 if __name__ == "__main__":

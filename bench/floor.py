@@ -1,0 +1,59 @@
+"""The floor for a batch of variants: each notebook's code run as a plain script in one interpreter that has already
+imported the libraries (no kernel, no messaging, no saving), its figures rendered as the inline backend would render
+them, plus the HTML export of the executed notebook the build wrote. Called by bench/run.py:
+
+    python bench/floor.py VARIANTS.json   # [{"notebook": ..., "params": {...}, "executed": ...}, ...]
+
+Prints {"execute_s": [...], "export_s": [...]} (seconds per variant, in order).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("MPLBACKEND", "agg")
+
+
+def main() -> None:
+    import importlib
+
+    from kommunelab.kernel import PRELOAD
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    import matplotlib.pyplot as plt
+    import nbformat
+    from papermill.parameterize import parameterize_notebook
+
+    from kommunelab.export import notebook_to_html
+
+    variants = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    execute_s, export_s = [], []
+    for v in variants:
+        notebook = Path(v["notebook"])
+        nb = parameterize_notebook(nbformat.read(notebook, as_version=4), v["params"])
+        cells = [c.source for c in nb.cells if c.cell_type == "code"]
+        os.chdir(notebook.parent)
+        start = time.perf_counter()
+        namespace: dict = {"__name__": "__main__"}
+        with contextlib.redirect_stdout(io.StringIO()):
+            for source in cells:
+                exec(compile(source, str(notebook), "exec"), namespace)
+                for number in plt.get_fignums():  # what the inline backend does at the end of a cell
+                    plt.figure(number).savefig(io.BytesIO(), format="svg", bbox_inches="tight")
+                plt.close("all")
+        execute_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        notebook_to_html(Path(v["executed"]), title=v.get("title"))
+        export_s.append(time.perf_counter() - start)
+    print(json.dumps({"execute_s": execute_s, "export_s": export_s}))
+
+
+if __name__ == "__main__":
+    main()
