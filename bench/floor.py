@@ -28,7 +28,7 @@ def main() -> None:
     for name in PRELOAD:
         importlib.import_module(name)
     import matplotlib.pyplot as plt
-    import nbformat
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     from kommunelab.export import notebook_to_html
@@ -37,7 +37,7 @@ def main() -> None:
     execute_s, export_s = [], []
     for v in variants:
         notebook = Path(v["notebook"])
-        nb = parameterize_notebook(nbformat.read(notebook, as_version=4), v["params"])
+        nb = parameterize_notebook(load_notebook_node(str(notebook)), v["params"])
         cells = [c.source for c in nb.cells if c.cell_type == "code"]
         os.chdir(notebook.parent)
         start = time.perf_counter()

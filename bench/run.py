@@ -196,7 +196,9 @@ def main() -> None:
                  "executed": str(root / "reports" / v.report.id / f"{v.id}.ipynb")} for v in profiles]
         (Path(tmp) / "floor.json").write_text(json.dumps(spec), encoding="utf-8")
         result = subprocess.run([sys.executable, str(REPO / "bench" / "floor.py"), str(Path(tmp) / "floor.json")],
-                                env=env, capture_output=True, text=True, check=True)
+                                env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit(f"bench/floor.py failed:\n{result.stderr[-3000:]}")
         floor = json.loads(result.stdout.strip().splitlines()[-1])
         serial = sum(floor["execute_s"]) + sum(floor["export_s"])
         rows["floor, 98 profiles"] = {"s": serial / args.jobs, "n": len(profiles), "serial_s": serial,
@@ -208,6 +210,7 @@ def main() -> None:
 
     for row in rows.values():
         row["per_variant_s"] = row["s"] / row["n"] if row["n"] else 0.0
+    for row in rows.values():
         if "naive" in row:
             row["x_faster_than_naive"] = rows[row["naive"]]["s"] / row["s"]
         if "floor" in row:

@@ -69,6 +69,7 @@ def _touch_lock(root):  # a development tool's bump: no output depends on it
 def _edit_library_file(monkeypatch, suffix):
     """As if the library file ending in ``suffix`` had been edited (the library is the real one, not a copy)."""
     real = cache.sha256_file
+    cache._library_inputs.cache_clear()  # computed once per notebook version in a process
     monkeypatch.setattr(cache, "sha256_file", lambda p: "edited" if str(p).endswith(suffix) else real(p))
 
 
@@ -350,3 +351,27 @@ def test_no_state_survives_from_one_variant_to_the_next(toy_project):
         '[reports.leak.parameters.mark]\ntype = "int"\ndefault = 1\n', encoding="utf-8")
     outcomes = build(["leak"], None, True, BuildOptions(formats=("html",), jobs=1), out=io.StringIO())
     assert [o.status for o in outcomes] == ["built"] * 3, failure_table(outcomes)
+
+
+HEAVY = ("pandas", "numpy", "matplotlib", "papermill", "nbconvert", "nbclient", "playwright")
+
+
+def _heavy_modules_after(code: str) -> list[str]:
+    import subprocess
+    import sys
+
+    probe = f"import sys\n{code}\nprint(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r}))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+def test_a_no_op_build_imports_no_notebook_stack(toy_project):
+    assert run()[0] == 0
+    assert _heavy_modules_after("from kommunelab.cli import main\nassert main(['build']) == 0") == []
+
+
+def test_listing_the_98_profiles_needs_no_pandas(mirror):
+    code = ("from kommunelab.build import select_variants\n"
+            "assert len(select_variants(['municipality_profile'], None, True)) == 98")
+    assert _heavy_modules_after(code) == []

@@ -28,9 +28,15 @@ QUIET = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up warnings are no
 INLINE = "module://matplotlib_inline.backend_inline"
 # What the notebooks import (and what importing them costs most): imported once by the template, never run.
 PRELOAD = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pyplot", "seaborn", "babel.numbers",
-           "IPython.display", "ipykernel.kernelapp", "kommunelab.report", "kommunelab.findings", "kommunelab.plots",
+           "IPython.display", "kommunelab.report", "kommunelab.findings", "kommunelab.plots",
            "kommunelab.stats", "kommunelab.survey", "kommunelab.profile", "kommunelab.analysis.coi",
-           "kommunelab.analysis.di", "kommunelab.analysis.kl", "kommunelab.analysis.kora", "kommunelab.analysis.ks")
+           "kommunelab.analysis.di", "kommunelab.analysis.kl", "kommunelab.analysis.kora", "kommunelab.analysis.ks",
+           # what IPKernelApp.initialize imports (imported here, it costs a kernel 0.1 s to start instead of 0.26 s)
+           "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "ipykernel.comm",
+           "ipykernel.eventloops", "ipykernel.iostream", "ipykernel.heartbeat", "ipykernel.parentpoller",
+           "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.oinspect",
+           "IPython.extensions.storemagic", "IPython.utils.wildcard", "sqlite3", "pdb", "psutil",
+           "tornado.platform.asyncio")
 
 
 def limit_memory() -> None:
@@ -55,6 +61,7 @@ def serve_template() -> None:
     """Import the notebooks' libraries, then fork one kernel per request read from stdin (see the module text)."""
     die_with_parent()
     os.environ.setdefault("MPLBACKEND", INLINE)  # as ipykernel sets it, before pyplot is imported
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # debugpy's import-time warning is noise in logs
     for name in PRELOAD:
         try:
             importlib.import_module(name)
@@ -103,6 +110,10 @@ def _become_kernel(request: dict) -> None:
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0
+    except BaseException:  # say why on stderr (the build's log), as a kernel that fails to start does
+        import traceback
+
+        traceback.print_exc()
     finally:
         os._exit(code)
 

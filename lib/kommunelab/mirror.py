@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from functools import lru_cache
 from pathlib import Path
 
 from .errors import DataError
@@ -24,8 +25,19 @@ DEFAULT_MAX_AGE_DAYS = 90.0
 
 
 def _data_settings() -> dict:
+    path = project_root() / MANIFEST_NAME
     try:
-        return tomllib.loads((project_root() / MANIFEST_NAME).read_text(encoding="utf-8")).get("data", {})
+        stat = path.stat()
+    except OSError:
+        return {}
+    return _parsed_data_settings(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _parsed_data_settings(path: str, mtime_ns: int, size: int) -> dict:
+    """`[data]` of reports.toml, parsed once per version of the file."""
+    try:
+        return tomllib.loads(Path(path).read_text(encoding="utf-8")).get("data", {})
     except (OSError, tomllib.TOMLDecodeError):
         return {}
 

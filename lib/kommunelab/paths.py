@@ -7,6 +7,7 @@ from the current directory, else from the installed package's location (lib/komm
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 from .errors import KommunelabError
@@ -39,6 +40,7 @@ def project_root() -> Path:
     )
 
 
+@cache
 def library_dir() -> Path:
     return Path(__file__).resolve().parent
 

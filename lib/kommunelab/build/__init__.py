@@ -62,16 +62,17 @@ def build(report_ids: list[str] | None = None, overrides: dict[str, str] | None 
 
 def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions, out) -> list[Outcome]:
     previous = cache.load_state(root)
-    current, todo = [], []
+    current, todo, memo = [], [], {}
     for v in selected:
         prev = previous.get(f"{v.report.id}/{v.id}")
-        fresh = not options.force and cache.is_current(v, prev, root, _formats(v, options), options.show_code)
+        fresh = not options.force and cache.is_current(v, prev, root, _formats(v, options), options.show_code, memo)
         (current if fresh else todo).append(v)
     outcomes = [previous[f"{v.report.id}/{v.id}"].but(status="current", title=v.report.title) for v in current]
     manifest = load_manifest()
     if not todo:
         _log(out, f"nothing to do: all {len(selected)} report variant(s) are up to date (use --force to rebuild)")
-        publish.write_outputs(root, outcomes, previous, manifest, when)
+        if not publish.unchanged(root, previous, manifest):
+            publish.write_outputs(root, outcomes, previous, manifest, when)
         return outcomes
     from ..execute import ensure_kernel
 

@@ -11,12 +11,11 @@ same reference dataset in another mirror, or in data/raw/, is hashed where it li
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
 import re
 from dataclasses import asdict
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from .results import Outcome
 RENDERER = ("kommunelab.execute", "kommunelab.kernel", "kommunelab.forking", "kommunelab.export")
 
 
+@cache
 def _module_file(name: str) -> Path | None:
     """The source file of a kommunelab module (``kommunelab.analysis.coi`` -> .../analysis/coi.py)."""
     parts = name.split(".")[1:]
@@ -40,20 +40,26 @@ def _module_file(name: str) -> Path | None:
     return None
 
 
-def _imported_names(tree: ast.AST, package: str) -> set[str]:
-    """kommunelab modules an AST imports, anywhere in it (inside functions too), with relative imports resolved."""
+# An import statement at the start of a line: `import a.b, c` or `from .a import (b, c)` (parentheses may span lines).
+# Read as text, not parsed: a line in a docstring that looks like an import only widens the key, never narrows it.
+IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)|import[ \t]+([^\n#;]+))", re.M)
+
+
+def _imported_names(source: str, package: str) -> set[str]:
+    """kommunelab modules a source text imports, anywhere in it (inside functions too), relative imports resolved."""
     found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                module = ".".join(base + ([node.module] if node.module else []))
-            else:
-                module = node.module or ""
-            found.add(module)
-            found.update(f"{module}.{alias.name}" for alias in node.names)  # `from pkg import module`
+    for module, names, plain in IMPORT.findall(source):
+        if plain:
+            found.update(part.split()[0] for part in plain.split(",") if part.strip())
+            continue
+        if module.startswith("."):
+            level = len(module) - len(module.lstrip("."))
+            base = package.split(".")[: len(package.split(".")) - level + 1]
+            module = ".".join(base + ([module.lstrip(".")] if module.lstrip(".") else []))
+        found.add(module)
+        for part in names.strip("()").replace("\\", " ").split(","):
+            if part.split():
+                found.add(f"{module}.{part.split()[0]}")  # `from package import module`
     return {name for name in found if name.split(".")[0] == "kommunelab" and _module_file(name)}
 
 
@@ -61,7 +67,7 @@ def _imported_names(tree: ast.AST, package: str) -> set[str]:
 def _module_imports(name: str, mtime_ns: int) -> frozenset[str]:
     path = _module_file(name)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    return frozenset(_imported_names(ast.parse(path.read_text(encoding="utf-8")), package))
+    return frozenset(_imported_names(path.read_text(encoding="utf-8"), package))
 
 
 def _closure(roots: set[str]) -> set[str]:
@@ -80,25 +86,31 @@ def _closure(roots: set[str]) -> set[str]:
 
 
 def notebook_imports(notebook: Path) -> set[str] | None:
-    """The kommunelab modules a notebook's code cells import (None when a cell cannot be parsed)."""
+    """The kommunelab modules a notebook's code cells import (None when the notebook cannot be read)."""
     found: set[str] = set()
-    for cell in json.loads(notebook.read_text(encoding="utf-8")).get("cells", []):
+    try:
+        cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError, AttributeError):
+        return None
+    for cell in cells:
         if cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
-        code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
-        try:
-            found |= _imported_names(ast.parse(code), "kommunelab")
-        except SyntaxError:
-            return None
+        found |= _imported_names(source, "kommunelab")
     return found
 
 
 def library_inputs(notebook: Path) -> dict[str, str]:
     """SHA-256 of each library file a variant's output depends on: the modules its notebook imports (directly or
-    not; all of them when a cell cannot be parsed), the renderer's modules and the HTML templates. An edit elsewhere
+    not; all of them when the notebook cannot be read), the renderer's modules and the HTML templates. An edit elsewhere
     in lib/ rebuilds nothing."""
+    stat = notebook.stat()
+    return dict(_library_inputs(notebook, stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=64)
+def _library_inputs(notebook: Path, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]:
     root = library_dir()
     imported = notebook_imports(notebook)
     if imported is None:
@@ -106,7 +118,7 @@ def library_inputs(notebook: Path) -> dict[str, str]:
     else:
         files = [_module_file(name) for name in _closure(imported | set(RENDERER))]
     files += [p for p in (root / "templates" / "kommunelab").rglob("*") if p.is_file()]
-    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(set(files))}
+    return tuple((p.relative_to(root).as_posix(), sha256_file(p)) for p in sorted(set(files)))
 
 
 @cache
@@ -130,19 +142,16 @@ def runtime_packages() -> dict[str, str]:
 
 @cache
 def chromium_identity() -> str:
-    """Which Chromium prints the PDFs (its version line): an upgrade reprints them."""
-    import subprocess
-
+    """Which Chromium prints the PDFs: its executable's path, size and modification time (an upgrade replaces the
+    file, and so reprints every PDF). Read without starting it."""
     from ..chromium import find_chromium
 
     path = find_chromium()
     if not path:
         return "none"
-    try:
-        result = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return f"{path}: no version"
-    return result.stdout.strip() or f"{path}: no version"
+    real = Path(path).resolve()
+    stat = real.stat()
+    return f"{real} {stat.st_size} {stat.st_mtime_ns}"
 
 
 def current_digest(key: str, root: Path) -> str:
@@ -166,16 +175,26 @@ def manifest_entry_digest(report: Report) -> str:
 
 
 def input_key(variant: Variant, data_keys: list[str], root: Path, formats: tuple[str, ...],
-              show_code: bool) -> tuple[str, dict[str, Any]]:
-    """Digest of everything the variant's output depends on, and the inputs themselves (for build.json)."""
+              show_code: bool, memo: dict | None = None) -> tuple[str, dict[str, Any]]:
+    """Digest of everything the variant's output depends on, and the inputs themselves (for build.json).
+
+    ``memo`` (one dict for one build's checks) keeps what many variants share: a report's manifest digest, the
+    digest of each data file."""
+    memo = {} if memo is None else memo
     report = variant.report
+
+    def shared(kind: str, name: str, compute):
+        if (kind, name) not in memo:
+            memo[kind, name] = compute()
+        return memo[kind, name]
+
     inputs = {
         "notebook": {relative(report.notebook, root): sha256_file(report.notebook)},
         "params": variant.params,
-        "manifest": manifest_entry_digest(report),
+        "manifest": shared("manifest", report.id, lambda: manifest_entry_digest(report)),
         "library": library_inputs(report.notebook),
         "packages": runtime_packages(),
-        "data": {key: current_digest(key, root) for key in sorted(data_keys)},
+        "data": {key: shared("data", key, lambda k=key: current_digest(k, root)) for key in sorted(data_keys)},
         "formats": sorted(formats),
         "show_code": show_code,
     }
@@ -198,10 +217,10 @@ def load_state(root: Path) -> dict[str, Outcome]:
 
 
 def is_current(variant: Variant, previous: Outcome | None, root: Path, formats: tuple[str, ...],
-               show_code: bool) -> bool:
+               show_code: bool, memo: dict | None = None) -> bool:
     if previous is None or previous.status == "failed" or not previous.key:
         return False
     if any(not (root / REPORTS / rel).is_file() for rel in previous.outputs.values()):
         return False
-    key, _ = input_key(variant, list(previous.inputs.get("data", {})), root, formats, show_code)
+    key, _ = input_key(variant, list(previous.inputs.get("data", {})), root, formats, show_code, memo)
     return key == previous.key

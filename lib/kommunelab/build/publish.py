@@ -67,6 +67,14 @@ def still_declared(outcome: Outcome, manifest: dict[str, Report]) -> bool:
     return Variant(report, outcome.params).id == outcome.variant
 
 
+def unchanged(root: Path, previous: dict[str, Outcome], manifest: dict[str, Report]) -> bool:
+    """Whether a build that built nothing would write what is already there: build.json, findings.json and the index
+    exist and every recorded variant is still declared (a no-op then writes nothing and keeps its time)."""
+    folder = root / REPORTS
+    return (all((folder / name).is_file() for name in (STATE_FILE, FINDINGS_FILE, INDEX_FILE))
+            and all(still_declared(o, manifest) for o in previous.values()))
+
+
 def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outcome], manifest: dict[str, Report],
                   generated: str) -> list[Outcome]:
     """build.json, findings.json and index.html. Records of variants not built this time are kept while the
