@@ -1,6 +1,7 @@
-"""The floor for a batch of variants: each notebook's code run as a plain script in one interpreter that has already
-imported the libraries (no kernel, no messaging, no saving), its figures rendered as the inline backend would render
-them, plus the HTML export of the executed notebook the build wrote. Called by bench/run.py:
+"""The floor for a batch of variants: each notebook's code run as a plain script in an interpreter that has already
+imported the libraries (a fresh fork per variant; no kernel, no messaging, no saving), its figures rendered as the
+inline backend would render them, plus the HTML export of the executed notebook the build wrote. Called by
+bench/run.py:
 
     python bench/floor.py VARIANTS.json   # [{"notebook": ..., "params": {...}, "executed": ...}, ...]
 
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "agg")
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
 def main() -> None:
@@ -40,14 +42,28 @@ def main() -> None:
         nb = parameterize_notebook(load_notebook_node(str(notebook)), v["params"])
         cells = [c.source for c in nb.cells if c.cell_type == "code"]
         os.chdir(notebook.parent)
+        # Each variant in a fresh fork of this interpreter: the libraries are imported, but nothing a previous
+        # variant loaded or cached is there (as for the build's kernels), so data are read and checked every time.
+        read, write = os.pipe()
         start = time.perf_counter()
-        namespace: dict = {"__name__": "__main__"}
-        with contextlib.redirect_stdout(io.StringIO()):
-            for source in cells:
-                exec(compile(source, str(notebook), "exec"), namespace)
-                for number in plt.get_fignums():  # what the inline backend does at the end of a cell
-                    plt.figure(number).savefig(io.BytesIO(), format="svg", bbox_inches="tight")
-                plt.close("all")
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            namespace: dict = {"__name__": "__main__"}
+            with contextlib.redirect_stdout(io.StringIO()):
+                for source in cells:
+                    exec(compile(source, str(notebook), "exec"), namespace)
+                    for number in plt.get_fignums():  # what the inline backend does at the end of a cell
+                        plt.figure(number).savefig(io.BytesIO(), format="svg", bbox_inches="tight")
+                    plt.close("all")
+            os.write(write, b"ok")
+            os._exit(0)
+        os.close(write)
+        ok = os.read(read, 2) == b"ok"
+        os.close(read)
+        os.waitpid(pid, 0)
+        if not ok:
+            sys.exit(f"floor: {notebook} with {v['params']} failed")
         execute_s.append(time.perf_counter() - start)
         start = time.perf_counter()
         notebook_to_html(Path(v["executed"]), title=v.get("title"))

@@ -22,7 +22,7 @@ from typing import Any
 from jupyter_client import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
-from .lifetime import die_with_parent
+from .lifetime import alive, die_with_parent
 
 _template: subprocess.Popen | None = None
 _ready = False
@@ -73,14 +73,6 @@ def fork_kernel(connection_file: str, cwd: str, env: dict[str, str]) -> int:
     return int(json.loads(answer)["pid"])
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
-
-
 class ForkedKernel:
     """The part of subprocess.Popen that LocalProvisioner uses, for a kernel that is not this process's child."""
 
@@ -92,7 +84,7 @@ class ForkedKernel:
         self._signal: int | None = None
 
     def poll(self) -> int | None:
-        if self.returncode is None and not _alive(self.pid):
+        if self.returncode is None and not alive(self.pid):
             self.returncode = -self._signal if self._signal else 0  # the template reaps it; its real status is lost
         return self.returncode
 

@@ -50,6 +50,15 @@ def children(pid: int | None = None) -> list[int]:
     return out
 
 
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not exited (a zombie has)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
 def descendants(pid: int | None = None) -> list[int]:
     """Children of ``pid`` (default: this process), their children, and so on."""
     found, todo = [], [os.getpid() if pid is None else pid]

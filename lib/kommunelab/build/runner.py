@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
@@ -36,12 +38,31 @@ def run(tasks: list[Task], jobs: int, fork_kernels: bool = True) -> Iterator[tup
             yield task, result
     except (KeyboardInterrupt, GeneratorExit):
         pool.shutdown(wait=False, cancel_futures=True)
-        for child in multiprocessing.active_children():  # running workers; their kernels exit with them
-            child.terminate()
+        _stop_workers()
         raise
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
     pool.shutdown(wait=True)
+
+
+def _stop_workers(grace: float = 5.0) -> None:
+    """Kill the running workers and everything below them (kernel templates, kernels, Chromium and its driver), and
+    wait until they are gone, so that removing the build's temporary folder cannot race a browser still writing its
+    profile there."""
+    from ..lifetime import alive, descendants
+
+    workers = [c.pid for c in multiprocessing.active_children() if c.pid is not None]
+    pids = workers + [p for w in workers for p in descendants(w)]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(alive(pid) for pid in pids):
+        time.sleep(0.02)
+    for child in multiprocessing.active_children():
+        child.join(0.1)
 
 
 def timestamp() -> str:
