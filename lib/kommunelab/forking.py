@@ -52,14 +52,6 @@ def template() -> subprocess.Popen:
     return _template
 
 
-def stop_template() -> None:
-    global _template
-    if _template is not None:
-        _template.kill()
-        _template.wait()
-        _template = None
-
-
 def fork_kernel(connection_file: str, cwd: str, env: dict[str, str]) -> int:
     """PID of a new kernel forked from the template, listening as ``connection_file`` says."""
     server = template()
