@@ -69,7 +69,6 @@ def _touch_lock(root):  # a development tool's bump: no output depends on it
 def _edit_library_file(monkeypatch, suffix):
     """As if the library file ending in ``suffix`` had been edited (the library is the real one, not a copy)."""
     real = cache.sha256_file
-    cache._library_inputs.cache_clear()  # computed once per notebook version in a process
     monkeypatch.setattr(cache, "sha256_file", lambda p: "edited" if str(p).endswith(suffix) else real(p))
 
 

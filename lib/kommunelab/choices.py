@@ -13,8 +13,7 @@ from collections.abc import Iterable
 
 from . import names
 from .errors import DataError
-from .mirror import mirror_checksums, mirror_dir, where_now
-from .provenance import sha256_file
+from .mirror import raw_dir, verified_mirror_copy, where_now
 
 MUNICIPALITIES = "dk/municipalities.csv"
 
@@ -43,11 +42,11 @@ def _plain_rows(relpath: str, columns: tuple[str, ...]) -> list[tuple[str, ...]]
     if path is None:
         return None
     try:
-        mirror = mirror_dir()
-        if mirror is not None and path.is_relative_to(mirror) and mirror_checksums(mirror).get(relpath) != sha256_file(path):
-            return None  # unlisted or damaged: the full loader says which
+        mirrored, _ = verified_mirror_copy(relpath)
     except DataError:
-        return None
+        mirrored = None
+    if path != raw_dir() / relpath and path != mirrored:
+        return None  # a mirror copy that is unlisted or damaged: the full loader says which
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             rows = [tuple(row[c].strip() for c in columns) for row in csv.DictReader(fh)]

@@ -83,6 +83,25 @@ def mirror_checksums(mirror: Path) -> dict[str, str]:
     return out
 
 
+def verified_mirror_copy(relpath: str) -> tuple[Path | None, str | None]:
+    """The mirror's copy of ``relpath`` checked against SHA256SUMS, and the checksum listed (None, None if absent);
+    an unlisted or altered copy raises DataError."""
+    from .provenance import sha256_file
+
+    mirror = mirror_dir()
+    if mirror is None or not (mirror / relpath).is_file():
+        return None, None
+    path = mirror / relpath
+    expected = mirror_checksums(mirror).get(relpath)
+    if expected is None:
+        raise DataError(str(path), "not listed in the mirror's SHA256SUMS", hint="add its checksum there")
+    actual = sha256_file(path)
+    if actual != expected:
+        raise DataError(str(path), f"checksum mismatch: SHA256SUMS says {expected[:12]}…, the file is "
+                        f"{actual[:12]}…", hint="the mirror copy is damaged or changed; restore it")
+    return path, expected
+
+
 def where_now(relpath: str) -> Path | None:
     """The file a loader would read for ``relpath`` now without downloading: the cache, else the mirror, else None."""
     cached = raw_dir() / relpath

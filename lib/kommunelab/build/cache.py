@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -105,12 +105,6 @@ def library_inputs(notebook: Path) -> dict[str, str]:
     """SHA-256 of each library file a variant's output depends on: the modules its notebook imports (directly or
     not; all of them when the notebook cannot be read), the renderer's modules and the HTML templates. An edit elsewhere
     in lib/ rebuilds nothing."""
-    stat = notebook.stat()
-    return dict(_library_inputs(notebook, stat.st_mtime_ns, stat.st_size))
-
-
-@lru_cache(maxsize=64)
-def _library_inputs(notebook: Path, mtime_ns: int, size: int) -> tuple[tuple[str, str], ...]:
     root = library_dir()
     imported = notebook_imports(notebook)
     if imported is None:
@@ -118,7 +112,7 @@ def _library_inputs(notebook: Path, mtime_ns: int, size: int) -> tuple[tuple[str
     else:
         files = [_module_file(name) for name in _closure(imported | set(RENDERER))]
     files += [p for p in (root / "templates" / "kommunelab").rglob("*") if p.is_file()]
-    return tuple((p.relative_to(root).as_posix(), sha256_file(p)) for p in sorted(set(files)))
+    return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(set(files))}
 
 
 @cache
@@ -140,7 +134,6 @@ def runtime_packages() -> dict[str, str]:
     return versions
 
 
-@cache
 def chromium_identity() -> str:
     """Which Chromium prints the PDFs: its executable's path, size and modification time (an upgrade replaces the
     file, and so reprints every PDF). Read without starting it."""
@@ -178,8 +171,8 @@ def input_key(variant: Variant, data_keys: list[str], root: Path, formats: tuple
               show_code: bool, memo: dict | None = None) -> tuple[str, dict[str, Any]]:
     """Digest of everything the variant's output depends on, and the inputs themselves (for build.json).
 
-    ``memo`` (one dict for one build's checks) keeps what many variants share: a report's manifest digest, the
-    digest of each data file."""
+    ``memo`` (one dict for one build's checks) keeps what many variants share: a report's manifest digest and
+    library inputs, the digest of each data file, the Chromium."""
     memo = {} if memo is None else memo
     report = variant.report
 
@@ -192,14 +185,14 @@ def input_key(variant: Variant, data_keys: list[str], root: Path, formats: tuple
         "notebook": {relative(report.notebook, root): sha256_file(report.notebook)},
         "params": variant.params,
         "manifest": shared("manifest", report.id, lambda: manifest_entry_digest(report)),
-        "library": library_inputs(report.notebook),
+        "library": shared("library", report.id, lambda: library_inputs(report.notebook)),
         "packages": runtime_packages(),
         "data": {key: shared("data", key, lambda k=key: current_digest(k, root)) for key in sorted(data_keys)},
         "formats": sorted(formats),
         "show_code": show_code,
     }
     if "pdf" in formats:
-        inputs["chromium"] = chromium_identity()
+        inputs["chromium"] = shared("chromium", "", chromium_identity)
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest(), inputs
 
 

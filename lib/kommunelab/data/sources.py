@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, DownloadError
-from ..mirror import MIRROR_ENV, max_age_days, mirror_checksums, mirror_dir, raw_dir
+from ..mirror import MIRROR_ENV, max_age_days, mirror_dir, raw_dir, verified_mirror_copy
 from ..paths import write_atomic
 from ..provenance import sha256_file
 from .schema import Schema, load_table, validate_frame
@@ -42,22 +42,6 @@ class Dataset:
 REFRESH_ENV = "KOMMUNELAB_REFRESH_DATA"  # set by `kommunelab build --refresh-data`: fetch again, ignore data/raw/
 
 
-def _verified_mirror_copy(dataset: Dataset) -> tuple[Path | None, str | None]:
-    """The mirror's copy of ``dataset`` checked against SHA256SUMS, and the checksum listed (None, None if absent)."""
-    mirror = mirror_dir()
-    if mirror is None or not (mirror / dataset.path).is_file():
-        return None, None
-    path = mirror / dataset.path
-    expected = mirror_checksums(mirror).get(dataset.path)
-    if expected is None:
-        raise DataError(str(path), "not listed in the mirror's SHA256SUMS", hint="add its checksum there")
-    actual = sha256_file(path)
-    if actual != expected:
-        raise DataError(str(path), f"checksum mismatch: SHA256SUMS says {expected[:12]}…, the file is "
-                        f"{actual[:12]}…", hint="the mirror copy is damaged or changed; restore it")
-    return path, expected
-
-
 def _age_days(path: Path) -> float:
     return (datetime.now(UTC).timestamp() - path.stat().st_mtime) / 86400
 
@@ -71,7 +55,7 @@ def locate(dataset: Dataset) -> tuple[Path, str]:
     when there is no download route).
     """
     cached = raw_dir() / dataset.path
-    mirrored, expected = _verified_mirror_copy(dataset)
+    mirrored, expected = verified_mirror_copy(dataset.path)
     refresh = bool(os.environ.get(REFRESH_ENV))
     stale = None
     if cached.is_file() and not refresh:
