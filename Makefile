@@ -44,7 +44,7 @@ reports-all: setup
 	$(BIN)/kommunelab build --all-variants $(JOBS_FLAG)
 
 test: setup
-	$(BIN)/ruff check lib tests bench
+	$(BIN)/ruff check lib tests bench notebooks
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)

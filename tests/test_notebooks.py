@@ -75,7 +75,7 @@ def test_every_caption_drawn_from_the_stand_in_says_so(built_defaults):
     root, variants = built_defaults
     for report in ("kl_collaborations", "ks_innovation_barometer", "kora_civil_society", "coi_citizens_volunteers"):
         html = (root / "reports" / report / f"{variants[report]}.html").read_text(encoding="utf-8")
-        captions = re.findall(r'<p class="(kl-caption[^"]*)">(.*?)</p>', html, flags=re.S)
+        captions = re.findall(r'<figcaption class="(kl-caption[^"]*)">(.*?)</figcaption>', html, flags=re.S)
         assert captions, report
         for css, text in captions:
             # A caption either carries the stand-in note or describes published figures only.
@@ -206,3 +206,66 @@ def test_forked_kernels_give_the_same_outputs_as_fresh_ones(built_defaults, monk
     assert outputs[True]["findings"] and outputs[True]["findings"] == outputs[False]["findings"]
     for name in outputs[True]:
         assert outputs[True][name] == outputs[False][name], f"{name} differs between forked and fresh kernels"
+
+
+def _reader_text(html: str) -> str:
+    """What a reader sees: the page without styles, scripts, tags and attributes."""
+    import re
+
+    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_figures_and_tables_are_numbered_captioned_and_described(built_defaults):
+    import re
+
+    root, variants = built_defaults
+    for report, variant in variants.items():
+        html = (root / "reports" / report / f"{variant}.html").read_text(encoding="utf-8")
+        assert "No description has been provided" not in html, report
+        for kind in ("Figure", "Table"):
+            numbers = [int(n) for n in re.findall(rf'<span class="kl-caption-number">{kind} (\d+)\.</span>', html)]
+            assert numbers == list(range(1, len(numbers) + 1)), (report, kind, numbers)
+        for svg in re.findall(r"<svg\s[^>]*>", html):
+            assert 'role="img"' in svg and re.search(r'aria-label="(Figure \d+\. [^"]{10,})"', svg), (report, svg[:200])
+        # Every cross-reference is numbered as its target is.
+        targets = {}
+        for tag in re.findall(r"<figure\s[^>]*>", html):
+            attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+            targets[attrs["id"]] = attrs["data-kl-number"]
+        for target, text in re.findall(r'<a class="kl-ref" href="#([^"]+)">([^<]*)</a>', html):
+            assert targets[target] == text, (report, target, text)
+        sections = re.findall(r"<h2[^>]*>", html)
+        if len(sections) >= 2:
+            assert '<nav class="kl-toc"' in html, report
+
+
+def test_reader_text_carries_no_internal_ids_minus_zero_or_zero_p_values(built_defaults):
+    import re
+
+    root, variants = built_defaults
+    ids = published_ids_all()
+    for report, variant in variants.items():
+        html = (root / "reports" / report / f"{variant}.html").read_text(encoding="utf-8")
+        text = _reader_text(html.split('<div class="kl-provenance">')[0])
+        for word in ("FACTS.md", "the seed", "seed's", "; id "):
+            assert word not in text, (report, word)
+        assert not [i for i in ids if i in text], report
+        assert not re.search(r"(?<![\w.,])-0(?![\d.,])|-0[.,]0+(?!\d*[1-9])\b", text), (report, "minus zero")
+        assert not re.search(r"(?<![\d,.])0[.,]000(?!\d)", text), (report, "a p-value printed as 0.000")
+        assert not re.search(r"/(work|home|tmp)/", text), report
+
+
+def published_ids_all() -> set[str]:
+    with open(REPO / "data" / "published" / "findings.csv", encoding="utf-8") as fh:
+        return {r["id"] for r in csv.DictReader(fh)}
+
+
+def test_table_columns_align_text_left_and_numbers_right(built_defaults):
+    root, variants = built_defaults
+    html = (root / "reports" / "municipality_profile" / f"{variants['municipality_profile']}.html").read_text(
+        encoding="utf-8")
+    import re
+
+    rules = dict(re.findall(r"td\.(col\d) \{\s*text-align: (\w+);", html))
+    assert rules == {"col0": "left", "col1": "right", "col2": "right", "col3": "right"}, rules

@@ -37,6 +37,18 @@ def municipality_choices() -> dict[str, str]:
     return spellings_table(rows)
 
 
+def municipality_labels() -> dict[str, tuple[str, str]]:
+    """Code -> (name, region) of each Danish municipality, for titles and the index: "270" -> ("Gribskov",
+    "Region Hovedstaden")."""
+    rows = _plain_rows(MUNICIPALITIES, ("municipality_code", "name_da", "region_name"))
+    if rows is None:
+        from .data import municipalities
+
+        frame = municipalities()
+        rows = zip(frame["municipality_code"], frame["name_da"], frame["region_name"], strict=True)
+    return {str(code): (name, region) for code, name, region in rows}
+
+
 def _plain_rows(relpath: str, columns: tuple[str, ...]) -> list[tuple[str, ...]] | None:
     path = where_now(relpath)
     if path is None:

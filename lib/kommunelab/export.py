@@ -12,6 +12,7 @@ import os
 import re
 from datetime import datetime
 from functools import cache
+from html import escape
 from pathlib import Path
 
 import nbformat
@@ -32,6 +33,59 @@ def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None 
         nb.cells = [c for c in nb.cells if not hidden & set(c.metadata.get("tags", []))]
     body, _ = _exporter(show_code).from_notebook_node(
         nb, resources={"language_code": nb.metadata.get("language_code", "en")})
+    return finish_html(body)
+
+
+HEADING = re.compile(r"<h([12])(\s[^>]*)?>(.*?)</h\1>", re.S)
+REF = re.compile(r'<a href="#(kl-[a-z0-9_-]+)">[^<]*</a>')
+FIGURE_TAG = re.compile(r"<figure\s[^>]*>")
+ATTRIBUTE = re.compile(r'([\w-]+)="([^"]*)"')
+
+
+def _text(markup: str) -> str:
+    return re.sub(r"<[^>]+>", "", re.sub(r'<a class="anchor-link".*?</a>', "", markup, flags=re.S)).strip()
+
+
+def finish_html(body: str) -> str:
+    """What the reader's page needs beyond nbconvert: cross-references numbered as their figures and tables are (a
+    reference may come before what it names), an id on every section heading, and a table of contents after the
+    title when there are two sections or more."""
+    numbers = {}
+    for tag in FIGURE_TAG.findall(body):
+        attrs = dict(ATTRIBUTE.findall(tag))
+        if "data-kl-number" in attrs and "id" in attrs:
+            numbers[attrs["id"]] = attrs["data-kl-number"]
+    body = REF.sub(lambda m: (f'<a class="kl-ref" href="#{m.group(1)}">{numbers[m.group(1)]}</a>'
+                              if m.group(1) in numbers else m.group(0)), body)
+    missing = sorted(set(REF.findall(body)) - set(numbers))
+    if missing:
+        raise KommunelabError(f"the report refers to {', '.join(missing)}, which no figure or table is labelled as; "
+                              "give figure()/show_table() that label or correct the ref()")
+    sections, used = [], set(re.findall(r'\sid="([^"]+)"', body))
+
+    def heading(m: re.Match) -> str:
+        level, attrs, inner = m.group(1), m.group(2) or "", m.group(3)
+        if level != "2":
+            return m.group(0)
+        found = re.search(r'\sid="([^"]+)"', attrs)
+        if found:
+            ident = found.group(1)
+        else:
+            base = re.sub(r"[^a-z0-9]+", "-", _text(inner).lower()).strip("-") or "section"
+            ident, k = base, 2
+            while ident in used:
+                ident, k = f"{base}-{k}", k + 1
+            used.add(ident)
+            attrs = f'{attrs} id="{ident}"'
+        sections.append((ident, _text(inner)))
+        return f"<h2{attrs}>{inner}</h2>"
+
+    body = HEADING.sub(heading, body)
+    if len(sections) >= 2:
+        items = "".join(f'<li><a href="#{ident}">{text}</a></li>' for ident, text in sections)
+        toc = f'<nav class="kl-toc" aria-label="Contents"><p>Contents</p><ol>{items}</ol></nav>'
+        end = body.find("</h1>")
+        body = body[:end + 5] + toc + body[end + 5:] if end >= 0 else body
     return body
 
 
@@ -83,11 +137,13 @@ class Printer:
     def alive(self) -> bool:
         return self._browser.is_connected()
 
-    def print_pdf(self, html: Path, pdf: Path, timeout: float = 180) -> None:
+    def print_pdf(self, html: Path, pdf: Path, timeout: float = 180, footer: str = "") -> None:
         page = self._browser.new_page()
         try:
             page.goto(html.resolve().as_uri(), wait_until="load", timeout=timeout * 1000)
-            pdf.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True))
+            pdf.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True,
+                                     display_header_footer=True, header_template="<span></span>",
+                                     footer_template=FOOTER.format(footer=escape(footer))))
         finally:
             page.close()
 
@@ -97,6 +153,14 @@ class Printer:
         finally:
             self._playwright.stop()
 
+
+# The running footer of every page: the report's title (the page's <title>), what ``footer`` says (the build date)
+# and the page number. Chromium fills the elements of class title, pageNumber and totalPages.
+FOOTER = ('<div style="font-family: \'DejaVu Sans\', sans-serif; font-size: 7.5pt; color: #52606d; width: 100%; '
+          'margin: 0 14mm; display: flex; justify-content: space-between; gap: 1em;">'
+          '<span><span class="title"></span>{footer}</span>'
+          '<span style="white-space: nowrap">page <span class="pageNumber"></span> of <span class="totalPages"></span>'
+          "</span></div>")
 
 _printer: Printer | None = None
 
@@ -129,8 +193,9 @@ def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 180, crea
     ``created`` (ISO 8601) replaces the print time Chromium writes as the PDF's CreationDate and ModDate, so two
     prints of the same page are byte-identical: the dates are the only bytes that differ.
     """
+    footer = f" · built {created[:10]}" if created else ""
     try:
-        printer(chromium, scratch).print_pdf(html, pdf, timeout)
+        printer(chromium, scratch).print_pdf(html, pdf, timeout, footer)
     except Exception as exc:
         close_printer()  # the next PDF starts a new browser
         lines = str(exc).strip().splitlines()

@@ -231,6 +231,21 @@ def evidence_text(evidence: str, check: str) -> str:
     return EVIDENCE_TEXT[evidence]
 
 
+PUBLISHERS = {"co-pi.dk": "Center for Offentlig Innovation (COI)", "coi.dk": "Center for Offentlig Innovation (COI)",
+              "ks.no": "KS", "kora.dk": "KORA", "kl.dk": "KL", "danskindustri.dk": "DI", "di.dk": "DI"}
+
+
+def publisher(url: str) -> str:
+    """Who published the page at ``url``, from its domain ("https://www.ks.no/..." -> "KS"); the domain if unknown."""
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or url
+    for domain, name in PUBLISHERS.items():
+        if host == domain or host.endswith("." + domain):
+            return name
+    return host.removeprefix("www.")
+
+
 def card_html(record: dict[str, Any], row: dict[str, Any]) -> str:
     e = html.escape
     synthetic = record["evidence"] == "synthetic"
@@ -244,10 +259,11 @@ def card_html(record: dict[str, Any], row: dict[str, Any]) -> str:
     note = f"<div class='kl-meta'>{e(record['note'])}</div>" if record["note"] else ""
     status = _status_class(record)
     source = record["source"]
-    link = f"<a href='{e(source)}'>{e(source)}</a>" if source.startswith("http") else e(source)
+    link = (f"{e(publisher(source))}, <a href='{e(source)}'>{e(source)}</a>" if source.startswith("http")
+            else e(source))
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
     return (
-        f"<div class='kl-card kl-status-{e(status)}' data-finding='{e(record['id'])}'>"
+        f"<div class='kl-card kl-status-{e(status)}' data-finding='{e(record['id'])}' data-facts='{e(record['facts_id'])}'>"
         f"<div class='kl-statement'>{e(record['statement'])}</div>"
         f"<table>{body}"
         f"<tr><th>status</th><td><span class='kl-pill kl-pill-status'>{e(record['label'])}</span> "
@@ -255,6 +271,6 @@ def card_html(record: dict[str, Any], row: dict[str, Any]) -> str:
         "</table>"
         f"<div class='kl-meta'>{'Evidence' if record['status'] != 'not-computed' else 'Evidence when computed'}: "
         f"{e(evidence_text(record['evidence'], record['check']))}.</div>"
-        f"<div class='kl-meta'>“{e(row['quote'])}” — {link} ({e(record['facts_id'])}; id {e(record['id'])})</div>"
+        f"<div class='kl-meta'>“{e(row['quote'])}” — {link}</div>"
         f"{note}</div>"
     )

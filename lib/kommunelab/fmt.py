@@ -19,9 +19,30 @@ def _babel(locale: str) -> str:
 
 
 def number(value: float, decimals: int = 0, locale: str = "en") -> str:
-    """1234.5 -> '1,234.5' (en) / '1.234,5' (da)."""
+    """1234.5 -> '1,234.5' (en) / '1.234,5' (da). A value that rounds to zero prints without a sign (never "-0")."""
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-    return format_decimal(value, format=pattern, locale=_babel(locale))
+    text = format_decimal(value, format=pattern, locale=_babel(locale), decimal_quantization=True)
+    if not any(ch in "123456789" for ch in text):
+        text = text.lstrip("-\u2212")
+    return text
+
+
+def p_value(p: float, locale: str = "en", bare: bool = False) -> str:
+    """A p-value as a reader expects it: 'p < 0.001' below 0.001, else three decimals ('p = 0.042'); ``bare`` leaves
+    out the 'p' for a table's p column ('< 0.001', '0.042')."""
+    text = f"< {number(0.001, 3, locale)}" if p < 0.001 else number(p, 3, locale)
+    if bare:
+        return text
+    return f"p {text}" if p < 0.001 else f"p = {text}"
+
+
+def decimals_for(values, least: int = 0, most: int = 6) -> int:
+    """The fewest decimals (at least ``least``) that print every value exactly: tick positions 1.0, 1.25, 1.5 need 2,
+    100, 102.5, 105 need 1. Values that need more than ``most`` get ``most``."""
+    for d in range(least, most + 1):
+        if all(abs(v - round(v, d)) <= 1e-9 * max(1.0, abs(v)) for v in values):
+            return d
+    return most
 
 
 def percent(value: float, decimals: int = 0, locale: str = "en") -> str:

@@ -4,6 +4,10 @@ A report declares its parameters with a type, a default and what is allowed (``c
 ``choices_from``, the import path of a function returning {accepted spelling: canonical value}). A grid names
 parameters whose every allowed value gives one output ("variant"). Parameters are validated here, before any
 kernel starts.
+
+What a reader sees of a variant: ``variant_title`` (e.g. "{municipality} — municipality profile {year}") with each
+parameter written by its label: from ``labels_from`` (import path of a function returning {value: (label, detail)},
+e.g. "270" -> ("Gribskov", "Region Hovedstaden")), else the value with underscores as spaces.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class Parameter:
     min: float | None = None
     max: float | None = None
     check: str | None = None  # import path of a validator called with the value; raises KommunelabError to refuse
+    labels_from: str | None = None  # import path of a function returning {value: (label, detail)} for readers
 
     def allowed(self) -> str:
         if self.choices is not None:
@@ -59,6 +64,7 @@ class Report:
     formats: tuple[str, ...] = FORMATS
     description: str = ""
     timeout: float | None = None  # seconds one variant may take, execution and printing (build --timeout overrides)
+    variant_title: str = ""  # e.g. "{municipality} — municipality profile {year}": the title of a non-default variant
 
     def defaults(self) -> dict[str, Any]:
         return {name: p.default for name, p in self.parameters.items()}
@@ -78,6 +84,44 @@ class Variant:
         if not keys:
             return "default"
         return "_".join(f"{k}-{_slug(self.params[k])}" for k in keys)
+
+    def _shown(self) -> list[str]:
+        defaults = self.report.defaults()
+        return [k for k in self.report.parameters if k in self.report.grid or self.params[k] != defaults[k]]
+
+    @property
+    def label(self) -> str:
+        """What tells this variant apart from the report's default, for readers: "Gribskov, 2021", "by region"."""
+        return ", ".join(value_label(self.report.parameters[k], self.params[k])[0] for k in self._shown())
+
+    @property
+    def detail(self) -> str:
+        """More about the label where a parameter has it (a municipality's region)."""
+        return ", ".join(d for k in self._shown() if (d := value_label(self.report.parameters[k], self.params[k])[1]))
+
+    @property
+    def title(self) -> str:
+        """The report's title, or for a variant that is not the default, ``variant_title`` filled in with labels
+        ("Gribskov — municipality profile 2021"); without one, the title followed by the label."""
+        if not self._shown():
+            return self.report.title
+        if self.report.variant_title:
+            labels = {k: value_label(p, self.params[k])[0] for k, p in self.report.parameters.items()}
+            return self.report.variant_title.format(**labels)
+        return f"{self.report.title} — {self.label}"
+
+
+def value_label(p: Parameter, value: Any) -> tuple[str, str]:
+    """(label, detail) of one parameter value for readers: from the parameter's ``labels_from`` when it has one and
+    knows the value, else the value itself with underscores written as spaces."""
+    if p.labels_from is not None:
+        try:
+            found = labels_table(p.labels_from).get(str(value))
+        except KommunelabError:
+            found = None  # no data to label from: the value itself still identifies the variant
+        if found:
+            return found[0], found[1]
+    return str(value).replace("_", " "), ""
 
 
 SLUG_LENGTH = 32
@@ -129,7 +173,7 @@ def _parse_report(path: Path, rid: str, spec: dict) -> Report:
             raise ManifestError(f"{where}.parameters.{name}: no default")
         choices = tuple(p["choices"]) if "choices" in p else None
         params[name] = Parameter(name, ptype, p["default"], p.get("help", ""), choices, p.get("choices_from"),
-                                 p.get("min"), p.get("max"), p.get("check"))
+                                 p.get("min"), p.get("max"), p.get("check"), p.get("labels_from"))
     grid = dict(spec.get("grid", {}))
     for name in grid:
         if name not in params:
@@ -141,10 +185,19 @@ def _parse_report(path: Path, rid: str, spec: dict) -> Report:
     timeout = spec.get("timeout")
     if timeout is not None and not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
         raise ManifestError(f"{where}: timeout must be a positive number of seconds, got {timeout!r}")
-    report = Report(rid, spec["title"], notebook, params, grid, formats, spec.get("description", ""), timeout)
-    # Defaults must themselves be valid, or every build of this report would fail.
+    report = Report(rid, spec["title"], notebook, params, grid, formats, spec.get("description", ""), timeout,
+                    spec.get("variant_title", ""))
+    if report.variant_title:
+        try:
+            report.variant_title.format(**{name: "" for name in params})
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ManifestError(f"{where}: variant_title {report.variant_title!r} names no parameter {exc}; "
+                                f"its parameters: {', '.join(params) or 'none'}") from None
+    # Defaults must themselves be valid, or every build of this report would fail. A default checked against a
+    # table of data (choices_from) is checked when a variant is built: listing reports needs no data.
     for p in params.values():
-        _validate_value(report, p, p.default)
+        if p.choices_from is None:
+            _validate_value(report, p, p.default)
     return report
 
 
@@ -159,6 +212,11 @@ def _function(import_path: str, key: str):
 @cache
 def choices_table(import_path: str) -> dict[str, Any]:
     return dict(_function(import_path, "choices_from")())
+
+
+@cache
+def labels_table(import_path: str) -> dict[str, tuple[str, str]]:
+    return {str(k): tuple(v) for k, v in _function(import_path, "labels_from")().items()}
 
 
 def _coerce(report: Report, p: Parameter, value: Any) -> Any:

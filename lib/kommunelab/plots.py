@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import matplotlib as mpl
 import seaborn as sns
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
 from . import fmt
 
@@ -34,11 +34,38 @@ def use_house_style() -> None:
         pass
 
 
+class LocaleFormatter(Formatter):
+    """Tick labels in the locale's number format with as many decimals as the tick positions need (at least
+    ``decimals``): ticks at 1.0, 1.25, 1.5 print "1.00, 1.25, 1.50", never "1.2, 1.2"; a target at 37.5 prints "37.5"."""
+
+    def __init__(self, locale: str = "en", decimals: int = 0, percent: bool = False):
+        self.locale, self.decimals, self.percent = locale, decimals, percent
+        self._places = decimals
+
+    def set_locs(self, locs):
+        super().set_locs(locs)
+        lo, hi = self.axis.get_view_interval() if self.axis is not None else (min(locs, default=0), max(locs, default=0))
+        visible = [v for v in locs if min(lo, hi) - 1e-9 <= v <= max(lo, hi) + 1e-9] or list(locs)
+        self._places = fmt.decimals_for(visible, self.decimals)
+
+    def __call__(self, x, pos=None):
+        places = self._places if pos is not None else max(self._places, self.decimals)
+        return fmt.percent(x, places, self.locale) if self.percent else fmt.number(x, places, self.locale)
+
+
 def number_axis(ax, axis: str = "y", locale: str = "en", decimals: int = 0, percent: bool = False) -> None:
-    """Format an axis's tick labels with the locale's separators (and a % / pct. suffix)."""
-    def label(x, _pos):
-        return fmt.percent(x, decimals, locale) if percent else fmt.number(x, decimals, locale)
-
+    """Format an axis's tick labels with the locale's separators (and a % / pct. suffix), with at least ``decimals``
+    decimals and as many more as the tick positions need."""
     target = ax.yaxis if axis == "y" else ax.xaxis
-    target.set_major_formatter(FuncFormatter(label))
+    target.set_major_formatter(LocaleFormatter(locale, decimals, percent))
 
+
+def tick_labels(ax, axis: str = "y") -> list[tuple[float, str]]:
+    """The (position, label) of each major tick inside the axis's view: what a reader sees, from the axis's own
+    locator and formatter (as drawing would, without rendering the figure)."""
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    ax.autoscale_view()
+    locs = list(target.get_majorticklocs())
+    labels = target.get_major_formatter().format_ticks(locs)
+    lo, hi = sorted(target.get_view_interval())
+    return [(loc, label) for loc, label in zip(locs, labels, strict=True) if lo - 1e-9 <= loc <= hi + 1e-9]

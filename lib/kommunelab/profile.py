@@ -109,3 +109,23 @@ def size_class_counts(year: int) -> pd.DataFrame:
     order = [label for _, _, label in data.SIZE_CLASSES]
     counts = classes.value_counts().reindex(order, fill_value=0)
     return pd.DataFrame({"size_class": order, "municipalities": counts.to_numpy()})
+
+
+def trend_figure(frame: pd.DataFrame, column: str, p: Profile, locale: str, *, ylabel: str, title: str,
+                 decimals: int = 0, baseline: float | None = None):
+    """A line per area (municipality, region, country) of ``column`` by year, the profiled year dashed, the y axis
+    labelled in the locale's format; returns (figure, axes)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from . import plots
+
+    fig, ax = plt.subplots()
+    sns.lineplot(data=frame, x="year", y=column, hue="area", marker="o", ax=ax)
+    if baseline is not None:
+        ax.axhline(baseline, color=plots.CONTEXT, lw=0.8)
+    ax.axvline(p.year, color=plots.CONTEXT, lw=0.8, ls="--")
+    ax.set(xlabel="", ylabel=ylabel, title=title)
+    ax.legend(title=None)
+    plots.number_axis(ax, "y", locale, decimals)
+    return fig, ax

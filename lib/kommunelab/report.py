@@ -1,5 +1,5 @@
-"""Pieces every report shows: its validated parameters, the synthetic-data banner, figure captions, tables, and the
-provenance block.
+"""Pieces every report shows: its validated parameters, the synthetic-data banner, numbered figures and tables with
+their captions, cross-references, and the provenance block.
 
 Findings and provenance are displayed twice over in one output: as HTML for the reader and as JSON under a
 kommunelab MIME type (kommunelab.contract), which the build reads back from the executed notebook.
@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import html
+import io
 import json
 import os
 import platform
+import re
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +25,9 @@ PACKAGES = ("kommunelab", "pandas", "numpy", "scipy", "statsmodels", "seaborn", 
             "nbconvert", "babel")
 BUILD_TIME_ENV = "KOMMUNELAB_BUILD_TIME"  # set by the build: one recorded time for every field that shows it
 _PARAMETERS: dict[str, Any] = {}
+_NUMBERS: dict[str, tuple[str, int]] = {}  # label -> (kind, number) in order of first appearance; parameters() resets
+KINDS = {"figure": "Figure", "table": "Table"}
+LABEL = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 def _display(bundle: dict[str, Any]) -> None:
@@ -54,6 +59,7 @@ def parameters(report: str, namespace: dict[str, Any]) -> dict[str, Any]:
     given = {name: namespace[name] for name in spec.parameters if name in namespace}
     params = validate_parameters(spec, given)
     namespace.update(params)
+    _NUMBERS.clear()
     _PARAMETERS.clear()
     _PARAMETERS.update(params)
     return dict(params)
@@ -77,19 +83,90 @@ def banner_synthetic(what: str, data_dir: str | Path | None = None) -> None:
 STAND_IN_NOTE = "Synthetic stand-in data, not survey results."
 
 
-def caption(text: str, *, stand_in: bool = False) -> None:
-    """A figure or table caption. ``stand_in=True`` when it is drawn from the synthetic stand-in: the caption says so."""
-    prefix = f"<strong>{STAND_IN_NOTE}</strong> " if stand_in else ""
+def _number(kind: str, label: str) -> int:
+    """The figure's or table's number: the next of its kind, or the one it already has (a cell run again in
+    JupyterLab keeps its number)."""
+    if not isinstance(label, str) or not LABEL.fullmatch(label):
+        raise ValueError(f"label must be lower-case letters, digits, '-' or '_' (e.g. 'population'), got {label!r}")
+    if label in _NUMBERS:
+        known, n = _NUMBERS[label]
+        if known != kind:
+            raise ValueError(f"label {label!r} already names {KINDS[known].lower()} {n}; give this {kind} its own label")
+        return n
+    n = 1 + sum(1 for k, _ in _NUMBERS.values() if k == kind)
+    _NUMBERS[label] = (kind, n)
+    return n
+
+
+def ref(label: str) -> str:
+    """A Markdown link to a numbered figure or table, for text: ``f"see {ref('unemployment')}"`` -> "see Figure 2".
+    A label captioned further down is numbered when the report is exported (in JupyterLab it reads "below")."""
+    if label in _NUMBERS:
+        kind, n = _NUMBERS[label]
+        text = f"{KINDS[kind]} {n}"
+    else:
+        text = "below"
+    return f"[{text}](#kl-{label})"
+
+
+def _caption(kind: str, label: str, text: str, stand_in: bool) -> tuple[str, str]:
+    """(plain text, HTML figcaption): "Figure 2. [Synthetic stand-in data, not survey results.] <text>"."""
+    name = f"{KINDS[kind]} {_number(kind, label)}."
+    note = f"{STAND_IN_NOTE} " if stand_in else ""
     css = "kl-caption kl-caption-stand-in" if stand_in else "kl-caption"
-    show_html(f'<p class="{css}">{prefix}{html.escape(text)}</p>')
+    markup = (f'<figcaption class="{css}"><span class="kl-caption-number">{name}</span> '
+              + (f"<strong>{STAND_IN_NOTE}</strong> " if stand_in else "") + f"{html.escape(text)}</figcaption>")
+    return f"{name} {note}{text}", markup
+
+
+def figure(fig, caption: str, *, label: str, stand_in: bool = False) -> None:
+    """Show a matplotlib figure as a numbered figure: vector (SVG, text kept as text), its caption below and the
+    caption as its alt text. ``stand_in=True`` when it is drawn from the synthetic stand-in: the caption says so.
+    The figure is closed (nothing else shows it)."""
+    import matplotlib.pyplot as plt
+
+    plain, markup = _caption("figure", label, caption, stand_in)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    opening = svg.index(">") + 1
+    svg = (svg[:opening - 1] + ' role="img" aria-label="' + html.escape(plain) + '">'
+           + f"<title>{html.escape(plain)}</title>" + svg[opening:])
+    _display({"text/html": f'<figure class="kl-figure" id="kl-{label}" data-kl-number="{KINDS["figure"]} '
+                           f'{_NUMBERS[label][1]}">{svg}{markup}</figure>',
+              "text/plain": plain})
+
+
+def show_table(frame, caption: str, *, label: str, stand_in: bool = False, index: bool = False) -> None:
+    """Show a table (a DataFrame of display strings, or a Styler from :func:`table`) as a numbered table with its
+    caption above. Text columns are left-aligned, number columns right-aligned."""
+    styler = frame if hasattr(frame, "to_html") and hasattr(frame, "data") else table(frame, index=index)
+    plain, markup = _caption("table", label, caption, stand_in)
+    _display({"text/html": f'<figure class="kl-table" id="kl-{label}" data-kl-number="{KINDS["table"]} '
+                           f'{_NUMBERS[label][1]}">{markup}{styler.to_html()}</figure>',
+              "text/plain": f"{plain}\n{styler.data.to_string(index=False)}"})
+
+
+NUMERIC = re.compile(r"^(DKK |[-\u2212+]|[<>] ?)?\d")
+
+
+def _numeric(column) -> bool:
+    values = [v for v in column if not (isinstance(v, str) and not v.strip())]
+    return bool(values) and all(not isinstance(v, str) or NUMERIC.match(v.strip()) for v in values)
 
 
 def table(frame, *, index: bool = False):
-    """A pandas Styler for a report table: every cell escaped as HTML, and a table id derived from the content, so
-    two builds of the same data give the same page (pandas otherwise draws a random id)."""
+    """A pandas Styler for a report table: every cell escaped as HTML, numbers (also numbers already formatted as
+    text: "1.234", "56%", "DKK 3.8 billion", "3 of 98") right-aligned and text left-aligned, and a table id derived
+    from the content, so two builds of the same data give the same page (pandas otherwise draws a random id)."""
     digest = hashlib.sha256(frame.to_json(default_handler=str).encode()).hexdigest()[:10]
     styler = frame.style.format(escape="html").set_uuid(f"kl{digest}")
     styler = styler.format_index(escape="html", axis=1)
+    align = {col: [{"selector": "th, td", "props": "text-align: right; white-space: nowrap" if _numeric(frame[col])
+                    else "text-align: left"}] for col in frame.columns}
+    styler = styler.set_table_styles(align, overwrite=False)
     return styler if index else styler.hide(axis="index")
 
 

@@ -110,3 +110,20 @@ def municipal_potentials(frame: pd.DataFrame, savings_rate: float, top_n: int = 
     per = detail.groupby("municipality_code")[["spending_dkk", "exposed_dkk", "potential_dkk", "realised_dkk"]].sum()
     per["iku_pct"] = 100 * per["exposed_dkk"] / per["spending_dkk"]
     return per.reset_index()
+
+
+def iku_figure(iku: pd.DataFrame, iku_2012: float, target_iku: float, locale: str):
+    """The national IKU as published, DI's 2012 figure, and the target of the calculation; returns (figure, axes)."""
+    import matplotlib.pyplot as plt
+
+    from .. import plots
+
+    fig, ax = plt.subplots(figsize=(7.2, 2.6))
+    ax.plot(iku["year"], iku["iku_all_municipalities_pct"], marker="o", color=plots.HIGHLIGHT,
+            label="national IKU (published)")
+    ax.scatter([2012], [iku_2012], color=plots.PALETTE[1], zorder=3, label="DI kommunefakta, 2012")
+    ax.axhline(target_iku, color=plots.CONTEXT, ls="--", lw=1, label="target in this calculation")
+    ax.set(xlabel="", ylabel="IKU, percent", title="Share of municipal tasks exposed to competition")
+    ax.legend(loc="upper left", fontsize=9)
+    plots.number_axis(ax, "y", locale)
+    return fig, ax

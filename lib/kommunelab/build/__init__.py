@@ -67,7 +67,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
         prev = previous.get(f"{v.report.id}/{v.id}")
         fresh = not options.force and cache.is_current(v, prev, root, _formats(v, options), options.show_code, memo)
         (current if fresh else todo).append(v)
-    outcomes = [previous[f"{v.report.id}/{v.id}"].but(status="current", title=v.report.title) for v in current]
+    outcomes = [previous[f"{v.report.id}/{v.id}"].but(status="current", title=v.title, label=v.label,
+                                                                 detail=v.detail) for v in current]
     manifest = load_manifest()
     if not todo:
         _log(out, f"nothing to do: all {len(selected)} report variant(s) are up to date (use --force to rebuild)")
@@ -92,7 +93,7 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     by_task = {}
     for v in todo:
         executed = root / REPORTS / v.report.id / f"{v.id}.ipynb"
-        task = Task(v.report.id, v.id, v.report.title, str(v.report.notebook), v.params, _formats(v, options),
+        task = Task(v.report.id, v.id, v.title, str(v.report.notebook), v.params, _formats(v, options),
                     options.show_code, chromium, str(tmp_root / v.report.id / v.id), env, options.timeout_for(v.report),
                     options.max_output_mb, options.kernel_memory_mb,
                     (relative(v.report.notebook, root), relative(executed, root)), when, options.fork_kernels)

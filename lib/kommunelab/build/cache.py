@@ -162,8 +162,9 @@ def current_digest(key: str, root: Path) -> str:
 
 
 def manifest_entry_digest(report: Report) -> str:
-    spec = {"title": report.title, "params": {k: asdict(p) for k, p in report.parameters.items()},
-            "grid": report.grid, "formats": report.formats}
+    spec = {"title": report.title, "variant_title": report.variant_title,
+            "params": {k: asdict(p) for k, p in report.parameters.items()}, "grid": report.grid,
+            "formats": report.formats}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
 

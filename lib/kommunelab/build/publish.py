@@ -24,9 +24,9 @@ def promote(variant: Variant, result: TaskResult, root: Path, previous: Outcome 
             formats: tuple[str, ...], show_code: bool) -> Outcome:
     """Move a finished variant's files into place and describe it."""
     dest = root / REPORTS / variant.report.id
-    base = Outcome(variant.report.id, variant.id, variant.report.title, dict(variant.params), result.status,
+    base = Outcome(variant.report.id, variant.id, variant.title, dict(variant.params), result.status,
                    is_default=variant.params == variant.report.defaults(), seconds=round(result.seconds, 2),
-                   built_at=built_at)
+                   built_at=built_at, label=variant.label, detail=variant.detail)
     failed_copy = dest / f"{variant.id}.failed.ipynb"
     try:
         dest.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,8 @@ class Outcome:
     seconds: float = 0.0
     built_at: str = ""
     failure: Failure | None = None
+    label: str = ""  # what tells the variant apart, for readers ("Gribskov, 2021"); empty for the default
+    detail: str = ""  # more about the label ("Region Hovedstaden")
 
     @property
     def name(self) -> str:
