@@ -263,7 +263,8 @@ def card_html(record: dict[str, Any], row: dict[str, Any]) -> str:
             else e(source))
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
     return (
-        f"<div class='kl-card kl-status-{e(status)}' data-finding='{e(record['id'])}' data-facts='{e(record['facts_id'])}'>"
+        f"<div class='kl-card kl-status-{e(status)}' id='finding-{e(record['id'])}' data-finding='{e(record['id'])}' "
+        f"data-facts='{e(record['facts_id'])}'>"
         f"<div class='kl-statement'>{e(record['statement'])}</div>"
         f"<table>{body}"
         f"<tr><th>status</th><td><span class='kl-pill kl-pill-status'>{e(record['label'])}</span> "

@@ -28,13 +28,27 @@ def evidence_by_status(scorecard: list[dict[str, Any]]) -> dict[str, Any]:
             "total": sum(counts.values())}
 
 
-def render_index(state: dict[str, Any], findings: list[dict[str, Any]]) -> str:
+def render_index(state: dict[str, Any], findings: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> str:
+    """The index page: each report with its description and its grid variants listed by label (with a filter box
+    when there are many), the findings scorecard linking each finding to the card that records it, and the build
+    details. ``manifest`` (reports.toml) gives the reports' order, titles and descriptions."""
     env = Environment(loader=FileSystemLoader(library_dir() / "templates"), autoescape=True)
-    reports: dict[str, dict[str, Any]] = {}
+    manifest = manifest or {}
+    reports: dict[str, dict[str, Any]] = {
+        rid: {"title": r.title, "description": r.description, "variants": [], "grid_names": " and ".join(r.grid)}
+        for rid, r in manifest.items()}
     for record in state["variants"]:
         entry = reports.setdefault(record["report"], {"title": record.get("title") or record["report"],
-                                                      "variants": []})
+                                                      "description": "", "variants": [], "grid_names": ""})
         entry["variants"].append(record)
+    reports = {rid: e for rid, e in reports.items() if e["variants"]}
+    for rid, entry in reports.items():
+        records = entry["variants"]
+        main = [r for r in records if r.get("is_default")] or (records if len(records) == 1 else [])
+        entry["main"] = main[0] if main else None
+        # Variants told apart by a label (grid members, one-off parameter sets), listed by it.
+        entry["grid"] = sorted((r for r in records if r.get("label")), key=lambda r: str(r["label"]).lower())
+        entry["pages"] = {r["variant"]: r["outputs"]["html"] for r in records if r.get("outputs", {}).get("html")}
     # The scorecard shows each finding once per report: from the default-parameter variant when built, else the first.
     seen, scorecard = set(), []
     defaults = {(r["report"], r["variant"]) for r in state["variants"] if r.get("is_default")}

@@ -91,8 +91,13 @@ class Variant:
 
     @property
     def label(self) -> str:
-        """What tells this variant apart from the report's default, for readers: "Gribskov, 2021", "by region"."""
-        return ", ".join(value_label(self.report.parameters[k], self.params[k])[0] for k in self._shown())
+        """What tells this variant apart from the report's default, for readers: a grid parameter by its value's
+        label ("Gribskov", "size class"), any other by name and value ("year 2016")."""
+        def one(k: str) -> str:
+            text = value_label(self.report.parameters[k], self.params[k])[0]
+            return text if k in self.report.grid else f"{k.replace('_', ' ')} {text}"
+
+        return ", ".join(one(k) for k in self._shown())
 
     @property
     def detail(self) -> str:

@@ -93,7 +93,7 @@ def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outco
         folder.mkdir(exist_ok=True)
         write_atomic(folder / STATE_FILE, json.dumps(state, indent=1, ensure_ascii=False, default=str))
         write_atomic(folder / FINDINGS_FILE, json.dumps(findings, indent=1, ensure_ascii=False, default=str))
-        write_atomic(folder / INDEX_FILE, render_index(state, findings))
+        write_atomic(folder / INDEX_FILE, render_index(state, findings, manifest))
     except OSError as exc:
         raise KommunelabError(f"cannot write the build's record in {folder}: {exc.strerror or exc}; the reports built "
                               "are in place, but build.json, findings.json or index.html is the previous one") from None
