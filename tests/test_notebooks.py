@@ -269,3 +269,83 @@ def test_table_columns_align_text_left_and_numbers_right(built_defaults):
 
     rules = dict(re.findall(r"td\.(col\d) \{\s*text-align: (\w+);", html))
     assert rules == {"col0": "left", "col1": "right", "col2": "right", "col3": "right"}, rules
+
+
+# ---- in a browser: the index and one report of each kind at desktop and phone width ------------------------------
+LAYOUT = """() => {
+  const width = document.documentElement.clientWidth, wide = [];
+  for (const e of document.querySelectorAll("body *")) {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || (r.right <= width + 1 && r.left >= -1)) continue;
+    // A table may scroll inside its own scroller; nothing else may stick out of the page.
+    if (e.closest("figure.kl-table, .scroll")) continue;
+    wide.push(e.tagName.toLowerCase() + "." + (e.getAttribute("class") || "") + " " + Math.round(r.right));
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, width: width, wide: wide.slice(0, 8)};
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from kommunelab.chromium import browser_command, find_chromium
+
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium on this machine (make setup installs one as root)")
+    flags = [f for f in browser_command(chromium, "")[1:] if f != "--headless" and not f.startswith("--user-data-dir")]
+    with sync_playwright() as pw:
+        # The system Chromium: Playwright downloads nothing when given an executable.
+        yield pw.chromium.launch(executable_path=chromium, args=flags, headless=True)
+
+
+def look_at(browser, page_file: Path, width: int, shot: Path, action=None) -> dict:
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    errors, requests = [], []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    try:
+        page.goto(page_file.resolve().as_uri(), wait_until="load")
+        if action:
+            action(page)
+        layout = page.evaluate(LAYOUT)
+        page.screenshot(path=str(shot), full_page=True)
+    finally:
+        page.close()
+    assert not errors, (page_file.name, width, errors)
+    outside = [u for u in requests if not u.startswith(("file:", "data:"))]
+    assert not outside, (page_file.name, outside)
+    assert layout["scrollWidth"] <= layout["width"] and not layout["wide"], (page_file.name, width, layout)
+    assert shot.stat().st_size > 10_000
+    return layout
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_index_and_reports_in_a_browser(built_defaults, browser, width, tmp_path):
+    root, variants = built_defaults
+    look_at(browser, root / "reports" / "index.html", width, tmp_path / f"index-{width}.png")
+    for report, variant in variants.items():
+        look_at(browser, root / "reports" / report / f"{variant}.html", width, tmp_path / f"{report}-{width}.png")
+
+
+def test_the_index_filter_finds_a_municipality_offline(browser, tmp_path):
+    from kommunelab.index import render_index
+
+    names = [("Gribskov", "Region Hovedstaden"), ("Aarhus", "Region Midtjylland"), ("Odense", "Region Syddanmark")]
+    records = [{"report": "municipality_profile", "variant": f"municipality-{i}", "title": f"{n} profile",
+                "label": n, "detail": region, "params": {"municipality": str(i)}, "status": "built",
+                "outputs": {"html": f"municipality_profile/municipality-{i}.html"}}
+               for i, (n, region) in enumerate(names * 6)]
+    page_file = tmp_path / "index.html"
+    page_file.write_text(render_index({"generated": "now", "git_revision": "abc", "variants": records}, []),
+                         encoding="utf-8")
+    visible = {}
+
+    def type_region(page):
+        page.fill("#filter-municipality_profile", "midtjyl")
+        visible["items"] = page.locator("#list-municipality_profile li:visible").all_inner_texts()
+
+    look_at(browser, page_file, 390, tmp_path / "filtered.png", type_region)
+    assert len(visible["items"]) == 6 and all("Aarhus" in t for t in visible["items"]), visible
