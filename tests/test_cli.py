@@ -12,7 +12,7 @@ import pytest
 
 from kommunelab.cli import main
 
-from .conftest import write_notebook
+from .conftest import REPO, write_notebook
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["list", "--help"], ["params", "--help"], ["build", "--help"],
@@ -94,3 +94,32 @@ def _alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_without_a_mirror_listing_needs_no_data_and_a_report_without_reference_data_builds(tmp_path):
+    """A clone with no ../shared beside it: list and params work, the COI report (survey stand-in only) builds, and
+    the profile fails naming the missing file, where to get it and where to put it."""
+    import shutil
+
+    root = tmp_path / "clone"
+    root.mkdir()
+    for name in ("reports.toml", "requirements.lock"):
+        shutil.copy(REPO / name, root / name)
+    for folder in ("notebooks", "data/published", "data/synthetic"):
+        shutil.copytree(REPO / folder, root / folder)
+    env = {**os.environ, "KOMMUNELAB_ROOT": str(root), "KOMMUNELAB_DATA_MIRROR": ""}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "kommunelab", *args], env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    listed = run("list")
+    assert listed.returncode == 0 and "municipality_profile" in listed.stdout, listed.stderr
+    params = run("params", "municipality_profile")
+    assert params.returncode == 0 and "data they come from is missing here" in params.stdout, params.stderr
+    coi = run("build", "coi_citizens_volunteers", "--formats", "html", "--jobs", "1")
+    assert coi.returncode == 0, coi.stderr
+    profile = run("build", "municipality_profile", "--formats", "html", "--jobs", "1")
+    assert profile.returncode != 0
+    text = " ".join(profile.stderr.split())
+    assert "dk/municipalities.csv" in text and "https://www.dst.dk" in text and str(root / "data" / "raw") in text

@@ -28,7 +28,7 @@ def findings_of(root: Path, report: str, variant: str) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def built_defaults(tmp_path_factory):
+def built_defaults(tmp_path_factory, mirror):
     """All six reports with their defaults, built once into a scratch project."""
     import shutil
 
@@ -287,7 +287,10 @@ LAYOUT = """() => {
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
+    """A function that runs ``look_at`` in one headless Chromium (the system's: Playwright downloads nothing when
+    given an executable). Playwright's sync API runs in its own thread: a notebook run earlier in this process may
+    have left an asyncio loop running in the main one."""
+    from concurrent.futures import ThreadPoolExecutor
 
     from kommunelab.chromium import browser_command, find_chromium
 
@@ -295,9 +298,18 @@ def browser():
     if chromium is None:
         pytest.skip("no Chromium on this machine (make setup installs one as root)")
     flags = [f for f in browser_command(chromium, "")[1:] if f != "--headless" and not f.startswith("--user-data-dir")]
-    with sync_playwright() as pw:
-        # The system Chromium: Playwright downloads nothing when given an executable.
-        yield pw.chromium.launch(executable_path=chromium, args=flags, headless=True)
+    thread = ThreadPoolExecutor(max_workers=1)
+
+    def start():
+        from playwright.sync_api import sync_playwright
+
+        pw = sync_playwright().start()
+        return pw, pw.chromium.launch(executable_path=chromium, args=flags, headless=True)
+
+    pw, chrome = thread.submit(start).result()
+    yield lambda *args: thread.submit(look_at, chrome, *args).result()
+    thread.submit(lambda: (chrome.close(), pw.stop())).result()
+    thread.shutdown()
 
 
 def look_at(browser, page_file: Path, width: int, shot: Path, action=None) -> dict:
@@ -325,9 +337,9 @@ def look_at(browser, page_file: Path, width: int, shot: Path, action=None) -> di
 @pytest.mark.parametrize("width", [1280, 390])
 def test_index_and_reports_in_a_browser(built_defaults, browser, width, tmp_path):
     root, variants = built_defaults
-    look_at(browser, root / "reports" / "index.html", width, tmp_path / f"index-{width}.png")
+    browser(root / "reports" / "index.html", width, tmp_path / f"index-{width}.png")
     for report, variant in variants.items():
-        look_at(browser, root / "reports" / report / f"{variant}.html", width, tmp_path / f"{report}-{width}.png")
+        browser(root / "reports" / report / f"{variant}.html", width, tmp_path / f"{report}-{width}.png")
 
 
 def test_the_index_filter_finds_a_municipality_offline(browser, tmp_path):
@@ -347,5 +359,5 @@ def test_the_index_filter_finds_a_municipality_offline(browser, tmp_path):
         page.fill("#filter-municipality_profile", "midtjyl")
         visible["items"] = page.locator("#list-municipality_profile li:visible").all_inner_texts()
 
-    look_at(browser, page_file, 390, tmp_path / "filtered.png", type_region)
+    browser(page_file, 390, tmp_path / "filtered.png", type_region)
     assert len(visible["items"]) == 6 and all("Aarhus" in t for t in visible["items"]), visible

@@ -42,7 +42,7 @@ def render_index(state: dict[str, Any], findings: list[dict[str, Any]], manifest
                                                       "description": "", "variants": [], "grid_names": ""})
         entry["variants"].append(record)
     reports = {rid: e for rid, e in reports.items() if e["variants"]}
-    for rid, entry in reports.items():
+    for entry in reports.values():
         records = entry["variants"]
         main = [r for r in records if r.get("is_default")] or (records if len(records) == 1 else [])
         entry["main"] = main[0] if main else None

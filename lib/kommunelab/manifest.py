@@ -5,9 +5,7 @@ A report declares its parameters with a type, a default and what is allowed (``c
 parameters whose every allowed value gives one output ("variant"). Parameters are validated here, before any
 kernel starts.
 
-What a reader sees of a variant: ``variant_title`` (e.g. "{municipality} — municipality profile {year}") with each
-parameter written by its label: from ``labels_from`` (import path of a function returning {value: (label, detail)},
-e.g. "270" -> ("Gribskov", "Region Hovedstaden")), else the value with underscores as spaces.
+What a reader sees of a variant (its title and label) is in kommunelab.labels.
 """
 
 from __future__ import annotations
@@ -85,48 +83,27 @@ class Variant:
             return "default"
         return "_".join(f"{k}-{_slug(self.params[k])}" for k in keys)
 
-    def _shown(self) -> list[str]:
-        defaults = self.report.defaults()
-        return [k for k in self.report.parameters if k in self.report.grid or self.params[k] != defaults[k]]
-
     @property
     def label(self) -> str:
-        """What tells this variant apart from the report's default, for readers: a grid parameter by its value's
-        label ("Gribskov", "size class"), any other by name and value ("year 2016")."""
-        def one(k: str) -> str:
-            text = value_label(self.report.parameters[k], self.params[k])[0]
-            return text if k in self.report.grid else f"{k.replace('_', ' ')} {text}"
+        """What tells this variant apart from the report's default, for readers (see kommunelab.labels)."""
+        from .labels import variant_label
 
-        return ", ".join(one(k) for k in self._shown())
+        return variant_label(self)
 
     @property
     def detail(self) -> str:
         """More about the label where a parameter has it (a municipality's region)."""
-        return ", ".join(d for k in self._shown() if (d := value_label(self.report.parameters[k], self.params[k])[1]))
+        from .labels import variant_detail
+
+        return variant_detail(self)
 
     @property
     def title(self) -> str:
-        """The report's title, or for a variant that is not the default, ``variant_title`` filled in with labels
-        ("Gribskov — municipality profile 2021"); without one, the title followed by the label."""
-        if not self._shown():
-            return self.report.title
-        if self.report.variant_title:
-            labels = {k: value_label(p, self.params[k])[0] for k, p in self.report.parameters.items()}
-            return self.report.variant_title.format(**labels)
-        return f"{self.report.title} — {self.label}"
+        """The report's title, or for a variant that is not the default its own ("Gribskov — municipality profile
+        2021"; see kommunelab.labels)."""
+        from .labels import variant_title
 
-
-def value_label(p: Parameter, value: Any) -> tuple[str, str]:
-    """(label, detail) of one parameter value for readers: from the parameter's ``labels_from`` when it has one and
-    knows the value, else the value itself with underscores written as spaces."""
-    if p.labels_from is not None:
-        try:
-            found = labels_table(p.labels_from).get(str(value))
-        except KommunelabError:
-            found = None  # no data to label from: the value itself still identifies the variant
-        if found:
-            return found[0], found[1]
-    return str(value).replace("_", " "), ""
+        return variant_title(self)
 
 
 SLUG_LENGTH = 32
@@ -217,11 +194,6 @@ def _function(import_path: str, key: str):
 @cache
 def choices_table(import_path: str) -> dict[str, Any]:
     return dict(_function(import_path, "choices_from")())
-
-
-@cache
-def labels_table(import_path: str) -> dict[str, tuple[str, str]]:
-    return {str(k): tuple(v) for k, v in _function(import_path, "labels_from")().items()}
 
 
 def _coerce(report: Report, p: Parameter, value: Any) -> Any:

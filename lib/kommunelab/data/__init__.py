@@ -108,7 +108,10 @@ MUNICIPALITIES = Dataset(
         Column("area_km2", "float", description="area in km² (Danish Wikipedia list, about 2023)"),
     ), key=("municipality_code",), checks=(_regions_are_known, _all_municipalities),
         source="geodata of Danish municipalities (FOT 2014) with current names; areas from Danish Wikipedia",
-        licence="codes and names: public; areas: CC BY-SA (Wikipedia)"))
+        licence="codes and names: public; areas: CC BY-SA (Wikipedia)"),
+    where="Statistics Denmark's list of municipalities and regions "
+          "(https://www.dst.dk/da/Statistik/dokumentation/nomenklaturer/kommuner) with areas from StatBank ARE207 "
+          "(https://www.statbank.dk/ARE207)")
 
 POPULATION = Dataset(
     "dk/population.csv",
@@ -136,7 +139,8 @@ INCOME = Dataset(
         Column("capital_income", "int", source_name="formueindkomst"),
         Column("other_personal_income", "int", source_name="anden_personlig_indkomst"),
     ), key=("area_code", "year"), checks=(_every_year_complete("area_code", MUNICIPALITY_COUNT, extra=(0,)),),
-        source_table="INDKP101", **STATISTICS_DENMARK))
+        source_table="INDKP101", **STATISTICS_DENMARK),
+    where='Statistics Denmark, StatBank INDKP101 (https://www.statbank.dk/INDKP101), unit 116, by municipality and year')
 
 NO_MUNICIPALITIES = Dataset(
     "no/municipalities_2017_2019.csv",
@@ -155,7 +159,9 @@ IKU_NATIONAL = Dataset(
         Column("year", "int"), Column("iku_all_municipalities_pct", "float"), Column("source_url", "str"),
         Column("note", "str", nullable=True),
     ), key=("year",), source="KL, ministry and udbudsportalen news pages", source_table="IKU (national)",
-        licence="figures quoted with their addresses"))
+        licence="figures quoted with their addresses"),
+    where="the KL, ministry and udbudsportalen pages whose addresses are in the file (a copy is in the project's "
+          "data mirror, ../shared/data/published/)")
 
 BAROMETER_AGGREGATES = Dataset(
     "published/innovation_barometer_aggregates.csv",
@@ -164,7 +170,9 @@ BAROMETER_AGGREGATES = Dataset(
         Column("indicator", "str"), Column("value_pct", "float"), Column("n", "int", nullable=True),
         Column("period_or_wave", "str"), Column("note", "str", nullable=True),
     ), source="COI, KS and SKL innovation barometer web pages", source_table="published aggregates",
-        licence="figures quoted with their addresses"))
+        licence="figures quoted with their addresses"),
+    where="the COI, KS and SKL barometer pages whose addresses are in the file (a copy is in the project's data "
+          "mirror, ../shared/data/published/)")
 
 
 def municipalities() -> pd.DataFrame:

@@ -29,6 +29,7 @@ class Dataset:
     path: str  # relative path, the same in data/raw/ and in the mirror
     schema: Schema  # columns, source, licence
     download: Callable[[], pd.DataFrame] | None = None
+    where: str = ""  # without a download client: where a person gets the file (publisher and address)
 
     @property
     def source(self) -> str:
@@ -72,9 +73,12 @@ def locate(dataset: Dataset) -> tuple[Path, str]:
     if dataset.download is None:
         where = f"in the mirror {mirror_dir()}" if mirror_dir() else (
             f"in a mirror (${MIRROR_ENV} is unset and the [data] mirror of reports.toml does not exist)")
+        columns = ", ".join(c.name for c in dataset.schema.columns)
         raise DataError(dataset.path, f"not in {raw_dir()} nor {where}, and there is no download client for it "
                         f"(source: {dataset.source})" + (f"; {stale}" if stale else ""),
-                        hint=f"set {MIRROR_ENV} to a folder holding {dataset.path}, e.g. ../shared/data")
+                        hint=f"set {MIRROR_ENV} (or [data] mirror in reports.toml) to a folder holding "
+                             f"{dataset.path}, e.g. ../shared/data; or get it from {dataset.where or dataset.source} "
+                             f"and save it as {raw_dir() / dataset.path} with the columns {columns}")
     try:
         return download_to_cache(dataset), "download"
     except DownloadError as exc:
