@@ -30,6 +30,9 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	$(BIN)/python -c "from kommunelab.execute import ensure_kernel; ensure_kernel()"
+	@# Notebooks are committed without outputs: a git filter (nbstripout) strips them on `git add`.
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  $(BIN)/nbstripout --install --attributes .gitattributes; fi
 	@touch $(STAMP)
 
 setup: $(STAMP) chromium
@@ -50,8 +53,9 @@ test: setup
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
+# JupyterLab on this machine only (127.0.0.1); as root (a container) it needs --allow-root.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1 $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: setup
 	$(BIN)/python bench/run.py

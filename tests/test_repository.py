@@ -93,3 +93,46 @@ def test_manifest_errors_name_the_problem(tmp_path):
     path.write_text('[reports.x]\ntitle = "X"\nnotebook = "x.ipynb"\n[reports.x.parameters.n]\ntype = "number"\ndefault = 1\n')
     with pytest.raises(ManifestError, match="parameters.n: type must be one of str, int, float, bool"):
         load_manifest(path)
+
+
+def test_notebooks_are_stripped_on_commit_by_a_git_filter(tmp_path):
+    """`make setup` installs nbstripout as the notebooks' git filter: a run notebook added with its outputs is
+    stored without them."""
+    import shutil
+    import subprocess
+    import sys
+
+    attributes = (REPO / ".gitattributes").read_text(encoding="utf-8")
+    assert "*.ipynb filter=nbstripout" in attributes
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    shutil.copy(REPO / ".gitattributes", repo / ".gitattributes")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([sys.executable, "-m", "nbstripout", "--install"], cwd=repo, check=True)
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(1)", execution_count=3)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb.cells = [cell]
+    nbformat.write(nb, repo / "run.ipynb")
+    subprocess.run([*git, "add", "run.ipynb"], check=True)
+    stored = json.loads(subprocess.run([*git, "show", ":run.ipynb"], check=True, capture_output=True).stdout)
+    assert stored["cells"][0]["outputs"] == [] and stored["cells"][0]["execution_count"] is None
+
+
+def test_make_lab_allows_root_and_the_kernel_installs_for_any_jupyter(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    dry = subprocess.run(["make", "-n", "-W", ".venv/.installed", "lab"], cwd=REPO, capture_output=True, text=True)
+    line = [x for x in dry.stdout.splitlines() if "jupyter lab" in x]
+    assert line and ("--allow-root" in line[0]) == (os.getuid() == 0), dry.stdout
+    from kommunelab.execute import install_kernel
+
+    folder = install_kernel(prefix=str(tmp_path))
+    spec = json.loads((folder / "kernel.json").read_text(encoding="utf-8"))
+    assert folder == tmp_path / "share" / "jupyter" / "kernels" / "kommunelab"
+    assert spec["argv"][:3] == [sys.executable, "-m", "kommunelab.kernel"]

@@ -94,6 +94,15 @@ def _cmd_synthetic(args) -> int:
     return 0
 
 
+def _cmd_kernel_install(args) -> int:
+    from .execute import KERNEL_NAME, install_kernel
+
+    folder = install_kernel(args.name or KERNEL_NAME, user=args.user, prefix=args.prefix)
+    print(f"installed the kernel {args.name or KERNEL_NAME!r} (Python (kommunelab), {sys.executable}) in {folder}; "
+          "choose it in JupyterLab or `jupyter kernelspec list`")
+    return 0
+
+
 def _cmd_microdata_init(args) -> int:
     from .survey import init_descriptor
 
@@ -152,6 +161,18 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synthetic", help="regenerate the synthetic survey stand-ins in data/synthetic/")
     p.set_defaults(func=_cmd_synthetic)
+
+    p = sub.add_parser("kernel", help="register the project's kernel for Jupyter")
+    kern = p.add_subparsers(dest="kernel_command", required=True)
+    q = kern.add_parser("install", help="register this environment as the 'kommunelab' kernel",
+                        description="Register this environment's Python as a Jupyter kernel, so that any JupyterLab "
+                                    "or JupyterHub on this machine can run the notebooks: in this environment "
+                                    "(default), in your user's Jupyter folder (--user), or under --prefix.")
+    where = q.add_mutually_exclusive_group()
+    where.add_argument("--user", action="store_true", help="install in the user's Jupyter folder (~/.local/share/jupyter)")
+    where.add_argument("--prefix", metavar="DIR", help="install under DIR/share/jupyter/kernels (e.g. a hub's prefix)")
+    q.add_argument("--name", help="kernel name (default kommunelab; notebooks ask for that name)")
+    q.set_defaults(func=_cmd_kernel_install)
 
     p = sub.add_parser("microdata", help="describe a folder of real survey microdata (datapackage.json)")
     micro = p.add_subparsers(dest="microdata_command", required=True)

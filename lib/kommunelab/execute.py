@@ -48,14 +48,26 @@ def ensure_kernel(name: str = KERNEL_NAME) -> str:
             return name
     except NoSuchKernel:
         pass
+    install_kernel(name)
+    return name
+
+
+def install_kernel(name: str = KERNEL_NAME, user: bool = False, prefix: str | None = None) -> Path:
+    """Register this interpreter (the project's environment) as the ``name`` kernel for any Jupyter: in this
+    environment (default), the user's Jupyter folder (``user``) or under ``prefix`` (e.g. a JupyterHub's). Returns
+    the kernel's folder."""
+    import sys
+
     from ipykernel.kernelspec import install
 
-    folder = Path(install(kernel_name=name, display_name="Python (kommunelab)", prefix=sys.prefix))
+    argv = [sys.executable, "-m", "kommunelab.kernel", "-f", "{connection_file}", QUIET]
+    folder = Path(install(kernel_name=name, display_name="Python (kommunelab)", user=user,
+                          prefix=None if user else (prefix or sys.prefix)))
     spec_file = folder / "kernel.json"
     spec = json.loads(spec_file.read_text(encoding="utf-8"))
     spec["argv"] = argv  # kommunelab.kernel: dies with its worker, and honours the memory cap
     spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
-    return name
+    return folder
 
 
 class _SavedAtTheEnd(NotebookExecutionManager):
