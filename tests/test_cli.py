@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -123,3 +124,23 @@ def test_without_a_mirror_listing_needs_no_data_and_a_report_without_reference_d
     assert profile.returncode != 0
     text = " ".join(profile.stderr.split())
     assert "dk/municipalities.csv" in text and "https://www.dst.dk" in text and str(root / "data" / "raw") in text
+
+
+def test_a_new_report_scaffold_builds_as_it_stands(project, capsys):
+    import subprocess
+
+    from kommunelab.build import BuildOptions, build, exit_code, failure_table
+
+    assert main(["new", "town_hall", "--title", "Town hall figures"]) == 0
+    said = capsys.readouterr().out
+    assert "notebooks/town_hall.ipynb" in said and "town_hall.my_finding,town_hall," in said
+    assert main(["new", "town_hall"]) == 2  # exists already
+    assert main(["new", "Town-Hall"]) == 2  # not an id
+    lint = subprocess.run([str(Path(sys.executable).with_name("ruff")), "check", "-q",
+                           str(project / "notebooks" / "town_hall.ipynb")], capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
+    outcomes = build(["town_hall"], None, False, BuildOptions(formats=("html",), jobs=1))
+    assert exit_code(outcomes) == 0, failure_table(outcomes)
+    html = (project / "reports" / "town_hall" / "default.html").read_text(encoding="utf-8")
+    assert "<title>Town hall figures</title>" in html and 'aria-label="Figure 1. Population' in html
+    assert '<a class="kl-ref" href="#kl-population">Figure 1</a>' in html

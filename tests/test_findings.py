@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -32,9 +33,13 @@ def test_findings_csv_schema(project):
     assert set(table["check"]) <= set(findings.CHECKS)
     reports = set(load_manifest())
     assert set(table["report"]) <= reports
+    prefixes: dict[str, set[str]] = {}
     for r in rows():
-        assert r["id"].split(".")[0] in {"kl", "ks", "di", "kora", "coi"}
+        # An id is "<prefix>.<name>" (README, "Add a report"); one report's ids share one prefix.
+        assert re.fullmatch(r"[a-z][a-z0-9_]*\.[a-z0-9_]+", r["id"]), r["id"]
+        prefixes.setdefault(r["report"], set()).add(r["id"].split(".")[0])
         assert r["quote"] and r["source"] and r["statement_original"], r["id"]
+    assert all(len(p) == 1 for p in prefixes.values()), prefixes
 
 
 def test_every_published_table_has_a_schema_and_passes_it(project):

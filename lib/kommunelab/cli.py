@@ -94,6 +94,18 @@ def _cmd_synthetic(args) -> int:
     return 0
 
 
+def _cmd_new(args) -> int:
+    from .findings import findings_path
+    from .scaffold import finding_row_template, new_report
+
+    for path in new_report(args.report, args.title):
+        print(f"wrote {path}")
+    print(f"next: open the notebook in JupyterLab (make lab), then `kommunelab build {args.report}`.\n"
+          f"To record a finding, add a row like this to {findings_path()} and call finding() in the notebook:\n"
+          f"{finding_row_template(args.report)}")
+    return 0
+
+
 def _cmd_kernel_install(args) -> int:
     from .execute import KERNEL_NAME, install_kernel
 
@@ -161,6 +173,13 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synthetic", help="regenerate the synthetic survey stand-ins in data/synthetic/")
     p.set_defaults(func=_cmd_synthetic)
+
+    p = sub.add_parser("new", help="start a new report: notebook, reports.toml entry, a findings row to fill in",
+                       description="Write notebooks/REPORT.ipynb (kernel, typed parameters cell, setup cell, tags, "
+                                   "an example figure) and add [reports.REPORT] to reports.toml; it builds as it is.")
+    p.add_argument("report", help="the new report's id: lower-case letters, digits and _ (e.g. kl_budget)")
+    p.add_argument("--title", help="the report's title (default: from the id)")
+    p.set_defaults(func=_cmd_new)
 
     p = sub.add_parser("kernel", help="register the project's kernel for Jupyter")
     kern = p.add_subparsers(dest="kernel_command", required=True)

@@ -1,0 +1,86 @@
+"""`kommunelab new REPORT`: a new report that builds as it stands: a notebook (kernel, typed parameters cell, setup
+cell, tags), its entry in reports.toml, and a findings.csv row to fill in."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+from .errors import KommunelabError
+from .execute import KERNEL_NAME
+from .manifest import load_manifest
+from .paths import MANIFEST_NAME, project_root
+
+REPORT_ID = re.compile(r"[a-z][a-z0-9_]{1,40}")
+
+SETUP = '''from IPython.display import Markdown, display
+
+from kommunelab import data, fmt, plots
+from kommunelab.report import figure, parameters, provenance, ref
+
+params = parameters("{rid}", globals())
+plots.use_house_style()'''
+
+EXAMPLE = '''import matplotlib.pyplot as plt
+
+pop = data.population(level="country")
+fig, ax = plt.subplots()
+ax.plot(pop["year"], pop["population"] / 1e6, marker="o")
+ax.set(xlabel="", ylabel="million inhabitants", title="Population of Denmark on 1 January")
+plots.number_axis(ax, "y", locale)
+figure(fig, "Population on 1 January. Source: Statistics Denmark, FOLK1A.", label="population")
+display(Markdown(f"{{ref('population')}} shows {{fmt.number(pop['population'].iloc[-1], 0, locale)}} inhabitants "
+                 f"in {{pop['year'].iloc[-1]}}."))
+# Record a finding against its published value: add its row to data/published/findings.csv, then
+# from kommunelab.findings import finding
+# finding("{rid}.my_finding", value, locale=locale)
+# Tables: kommunelab.report.show_table(frame, "caption", label="...") numbers and captions them.'''
+
+FINDING_ROW = ("{rid}.my_finding,{rid},,What the report claims (in English),The claim in the report's words,"
+               "0,0%,pct,who or what the figure covers,2024,round:1,,,recomputation,public-data,"
+               "https://publisher.example/page-with-the-claim,The sentence quoted from the source.")
+
+
+def new_report(rid: str, title: str | None = None, root: Path | None = None) -> list[Path]:
+    """Write notebooks/<rid>.ipynb and add [reports.<rid>] to reports.toml; returns the files written."""
+    root = root or project_root()
+    if not REPORT_ID.fullmatch(rid):
+        raise KommunelabError(f"report id {rid!r}: use lower-case letters, digits and '_', starting with a letter "
+                              "(e.g. kl_budget)")
+    if rid in load_manifest(root / MANIFEST_NAME):
+        raise KommunelabError(f"report {rid!r} already exists in {MANIFEST_NAME}; choose another id")
+    notebook = root / "notebooks" / f"{rid}.ipynb"
+    if notebook.exists():
+        raise KommunelabError(f"{notebook} already exists; choose another id or remove it")
+    title = title or rid.replace("_", " ").capitalize()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python (kommunelab)", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    cells = [
+        (nbformat.v4.new_code_cell, '# Parameters: type, default and allowed values are declared in reports.toml '
+                                    f'(`kommunelab params {rid}`).\nlocale: str = "en"', ["parameters"]),
+        (nbformat.v4.new_code_cell, SETUP.format(rid=rid), ["remove-cell"]),
+        (nbformat.v4.new_markdown_cell, f"# {title}\nWhat the report asks, and what it finds.", []),
+        (nbformat.v4.new_code_cell, EXAMPLE.format(rid=rid), []),
+        (nbformat.v4.new_code_cell, "provenance()", ["remove-input"]),
+    ]
+    for make, source, tags in cells:
+        cell = make(source)
+        if tags:
+            cell.metadata["tags"] = tags
+        nb.cells.append(cell)
+    notebook.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, notebook)
+    entry = (f'\n[reports.{rid}]\ntitle = "{title}"\nnotebook = "notebooks/{rid}.ipynb"\n'
+             f'description = "One line on what the report shows."\n\n'
+             f'[reports.{rid}.parameters.locale]\ntype = "str"\ndefault = "en"\nchoices = ["en", "da"]\n'
+             'help = "number format (en or da); the text stays in English"\n')
+    manifest = root / MANIFEST_NAME
+    manifest.write_text(manifest.read_text(encoding="utf-8").rstrip("\n") + "\n" + entry, encoding="utf-8")
+    return [notebook, manifest]
+
+
+def finding_row_template(rid: str) -> str:
+    return FINDING_ROW.format(rid=rid)
