@@ -361,3 +361,24 @@ def test_the_index_filter_finds_a_municipality_offline(browser, tmp_path):
 
     browser(page_file, 390, tmp_path / "filtered.png", type_region)
     assert len(visible["items"]) == 6 and all("Aarhus" in t for t in visible["items"]), visible
+
+
+@pytest.mark.parametrize("report, bad, message", [
+    ("di_outsourcing_savings", {"savings_rate": 5.0}, "parameter 'savings_rate': 5.0 is above the maximum"),
+    ("ks_innovation_barometer", {"dk_base": -5}, "parameter 'dk_base': -5 is below the minimum"),
+])
+def test_a_notebook_run_outside_the_build_checks_its_parameters(report, bad, message, tmp_path, mirror):
+    """Plain papermill (or JupyterLab with a changed parameters cell) gets the CLI's ParameterError from the setup
+    cell, before anything is computed."""
+    import papermill as pm
+
+    from kommunelab.errors import ParameterError
+    from kommunelab.manifest import load_manifest, validate_parameters
+
+    with pytest.raises(ParameterError) as cli:
+        validate_parameters(load_manifest()[report], bad)
+    with pytest.raises(pm.PapermillExecutionError) as run:
+        pm.execute_notebook(str(REPO / "notebooks" / f"{report}.ipynb"), str(tmp_path / "out.ipynb"),
+                            parameters=bad, kernel_name="kommunelab", cwd=str(REPO / "notebooks"), progress_bar=False)
+    assert run.value.ename == "ParameterError" and message in run.value.evalue
+    assert str(cli.value) == run.value.evalue
