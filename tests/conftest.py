@@ -34,13 +34,17 @@ def project(tmp_path, monkeypatch, mirror) -> Path:
 
     The library itself is the installed one; builds write into the scratch reports/ folder.
     """
-    root = tmp_path / "project"
-    root.mkdir()
+    yield from _as_project_root(copy_project(tmp_path / "project"), monkeypatch)
+
+
+def copy_project(root: Path) -> Path:
+    """The project's manifest, notebooks, published and synthetic data and lock, copied to ``root``."""
+    root.mkdir(parents=True)
     for name in ("reports.toml", "requirements.lock"):
         shutil.copy(REPO / name, root / name)
     for folder in ("notebooks", "data/published", "data/synthetic"):
         shutil.copytree(REPO / folder, root / folder)
-    yield from _as_project_root(root, monkeypatch)
+    return root
 
 
 def _as_project_root(root: Path, monkeypatch):

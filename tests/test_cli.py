@@ -13,7 +13,7 @@ import pytest
 
 from kommunelab.cli import main
 
-from .conftest import REPO, write_notebook
+from .conftest import copy_project, write_notebook
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["list", "--help"], ["params", "--help"], ["build", "--help"],
@@ -100,14 +100,7 @@ def _alive(pid: int) -> bool:
 def test_without_a_mirror_listing_needs_no_data_and_a_report_without_reference_data_builds(tmp_path):
     """A clone with no ../shared beside it: list and params work, the COI report (survey stand-in only) builds, and
     the profile fails naming the missing file, where to get it and where to put it."""
-    import shutil
-
-    root = tmp_path / "clone"
-    root.mkdir()
-    for name in ("reports.toml", "requirements.lock"):
-        shutil.copy(REPO / name, root / name)
-    for folder in ("notebooks", "data/published", "data/synthetic"):
-        shutil.copytree(REPO / folder, root / folder)
+    root = copy_project(tmp_path / "clone")
     env = {**os.environ, "KOMMUNELAB_ROOT": str(root), "KOMMUNELAB_DATA_MIRROR": ""}
 
     def run(*args):

@@ -12,6 +12,8 @@ import pytest
 
 from kommunelab.build import BuildOptions, build, exit_code, failure_table
 
+from .conftest import copy_project
+
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 HTML = BuildOptions(formats=("html",), jobs=2)
@@ -30,14 +32,7 @@ def findings_of(root: Path, report: str, variant: str) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def built_defaults(tmp_path_factory, mirror):
     """All six reports with their defaults, built once into a scratch project."""
-    import shutil
-
-    root = tmp_path_factory.mktemp("nb") / "project"
-    root.mkdir()
-    for name in ("reports.toml", "requirements.lock"):
-        shutil.copy(REPO / name, root / name)
-    for folder in ("notebooks", "data/published", "data/synthetic"):
-        shutil.copytree(REPO / folder, root / folder)
+    root = copy_project(tmp_path_factory.mktemp("nb") / "project")
     mp = pytest.MonkeyPatch()
     mp.setenv("KOMMUNELAB_ROOT", str(root))
     out = io.StringIO()
