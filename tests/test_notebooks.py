@@ -377,3 +377,42 @@ def test_a_notebook_run_outside_the_build_checks_its_parameters(report, bad, mes
                             parameters=bad, kernel_name="kommunelab", cwd=str(REPO / "notebooks"), progress_bar=False)
     assert run.value.ename == "ParameterError" and message in run.value.evalue
     assert str(cli.value) == run.value.evalue
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory, mirror):
+    """KORA (whose heading once sat at a page's foot) and the profile, printed to PDF in a scratch project."""
+    root = copy_project(tmp_path_factory.mktemp("pdf") / "project")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KOMMUNELAB_ROOT", str(root))
+    out = io.StringIO()
+    outcomes = build(["kora_civil_society", "municipality_profile"], None, False, BuildOptions(jobs=2), out=out)
+    mp.undo()
+    assert exit_code(outcomes) == 0, out.getvalue() + failure_table(outcomes)
+    return {o.report: (root / "reports" / o.outputs["pdf"], o.title) for o in outcomes}
+
+
+def test_pdf_pages_are_numbered_titled_and_bookmarked_with_no_heading_at_a_page_foot(printed):
+    import unicodedata
+
+    from pypdf import PdfReader
+
+    for report, (pdf, title) in printed.items():
+        reader = PdfReader(pdf)
+        n = len(reader.pages)
+        assert reader.metadata.title == title, report
+        pages = [unicodedata.normalize("NFKC", page.extract_text()) for page in reader.pages]  # ligatures: "fi"
+        for i, text in enumerate(pages, start=1):
+            assert f"page {i} of {n}" in text and title in text and "built " in text, (report, i)
+        def flat(items):
+            for m in items:
+                yield from flat(m) if isinstance(m, list) else [m]
+
+        marks = [(m.title, reader.get_destination_page_number(m)) for m in flat(reader.outline)]
+        assert len(marks) >= 3, (report, marks)
+        for heading, page in marks:
+            lines = [x.strip() for x in pages[page].splitlines() if x.strip()]
+            body = [x for x in lines if not x.startswith(title) and "page " not in x]
+            # The heading is followed by something on its own page.
+            position = max(i for i, x in enumerate(body) if heading.startswith(x) or x.startswith(heading[:30]))
+            assert position < len(body) - 1, (report, heading, page + 1, body[-3:])

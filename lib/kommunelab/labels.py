@@ -47,6 +47,11 @@ def variant_label(v: Variant) -> str:
     return ", ".join(one(k) for k in _shown(v))
 
 
+def variant_parameters(v: Variant) -> list[tuple[str, str]]:
+    """(parameter, value label) of each parameter that tells the variant apart: [("breakdown", "size class")]."""
+    return [(k.replace("_", " "), value_label(v.report.parameters[k], v.params[k])[0]) for k in _shown(v)]
+
+
 def variant_detail(v: Variant) -> str:
     return ", ".join(d for k in _shown(v) if (d := value_label(v.report.parameters[k], v.params[k])[1]))
 

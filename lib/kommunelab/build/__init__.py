@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..chromium import ensure_chromium
+from ..labels import variant_parameters
 from ..manifest import Variant, load_manifest
 from ..paths import REPORTS, TMP, project_root, relative
 from ..report import BUILD_TIME_ENV
@@ -96,7 +97,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
         task = Task(v.report.id, v.id, v.title, str(v.report.notebook), v.params, _formats(v, options),
                     options.show_code, chromium, str(tmp_root / v.report.id / v.id), env, options.timeout_for(v.report),
                     options.max_output_mb, options.kernel_memory_mb,
-                    (relative(v.report.notebook, root), relative(executed, root)), when, options.fork_kernels)
+                    (relative(v.report.notebook, root), relative(executed, root)), when, options.fork_kernels,
+                    tuple(variant_parameters(v)))
         by_task[task] = v
     progress = runner.Progress(len(todo), out)
     try:
