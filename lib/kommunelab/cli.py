@@ -45,7 +45,7 @@ def _cmd_params(args) -> int:
 
 
 def _cmd_build(args) -> int:
-    from .build import BuildOptions, build, exit_code, failure_table
+    from .build import BuildOptions, build, dry_run, exit_code, failure_table
     from .manifest import parse_assignments
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
@@ -53,11 +53,25 @@ def _cmd_build(args) -> int:
                            data_mirror=args.data_mirror, timeout=args.timeout, max_output_mb=args.max_output_mb,
                            kernel_memory_mb=args.kernel_memory_mb, wait=args.wait, refresh_data=args.refresh_data,
                            fork_kernels=not args.fresh_kernels)
+    if args.dry_run:
+        todo, current = dry_run(args.reports or None, parse_assignments(args.param), args.all_variants, options)
+        for v, reasons in todo:
+            print(f"would build {v.report.id}/{v.id}: {'; '.join(reasons)}")
+        print(f"{len(todo)} to build, {len(current)} up to date; nothing was executed or written")
+        return 0
     outcomes = build(args.reports or None, parse_assignments(args.param), args.all_variants, options)
     table = failure_table(outcomes)
     if table:
         print(f"\n{table}", file=sys.stderr)
     return exit_code(outcomes)
+
+
+def _cmd_status(args) -> int:
+    from .build.status import status_lines
+    from .paths import project_root
+
+    print("\n".join(status_lines(project_root())))
+    return 0
 
 
 def _cmd_prune(args) -> int:
@@ -140,7 +154,9 @@ def make_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="build reports (only what changed)",
                        description="Execute, export and index reports. Rebuilds a variant only when its notebook, "
-                                   "parameters, library, data files or dependency lock changed.")
+                                   "parameters, manifest entry, library modules, data files, runtime packages or "
+                                   "Chromium changed. Without -p, every variant of the named reports (all reports "
+                                   "when none is named) already in reports/ is kept current too, grids included.")
     p.add_argument("reports", nargs="*", metavar="REPORT", help="report ids (default: all)")
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
                    help="set a parameter of the (single) report being built; repeatable")
@@ -149,6 +165,8 @@ def make_parser() -> argparse.ArgumentParser:
                    f"of cores, {default_jobs()})")
     p.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    p.add_argument("--dry-run", action="store_true",
+                   help="list the variants that would be built and which input changed for each; run and write nothing")
     p.add_argument("--show-code", action="store_true", help="include the code cells in HTML and PDF")
     p.add_argument("--timeout", type=float, default=None,
                    help="seconds one variant may take, execution and printing together (default: the report's "
@@ -163,6 +181,12 @@ def make_parser() -> argparse.ArgumentParser:
                    help="start every kernel as a new Python (slower) instead of forking it from a worker's template "
                         "that has the libraries imported")
     p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser("status", help="the last build: when, revision, variants by status, failures, stale variants",
+                       description="Read reports/build.json and reports/drift.json: when the last build ran and from "
+                                   "which git revision, variants by status, what failed, what is stale and why, and "
+                                   "how many findings changed.")
+    p.set_defaults(func=_cmd_status)
 
     p = sub.add_parser("prune", help="list (and with --yes remove) outputs of variants reports.toml no longer declares",
                        description="Lists files in reports/ that belong to no default or grid variant of reports.toml: "

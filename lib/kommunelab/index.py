@@ -28,10 +28,12 @@ def evidence_by_status(scorecard: list[dict[str, Any]]) -> dict[str, Any]:
             "total": sum(counts.values())}
 
 
-def render_index(state: dict[str, Any], findings: list[dict[str, Any]], manifest: dict[str, Any] | None = None) -> str:
+def render_index(state: dict[str, Any], findings: list[dict[str, Any]], manifest: dict[str, Any] | None = None,
+                 drift: dict[str, Any] | None = None) -> str:
     """The index page: each report with its description and its grid variants listed by label (with a filter box
     when there are many), the findings scorecard linking each finding to the card that records it, and the build
-    details. ``manifest`` (reports.toml) gives the reports' order, titles and descriptions."""
+    details. ``manifest`` (reports.toml) gives the reports' order, titles and descriptions; ``drift`` (drift.json)
+    the findings that changed in the last build."""
     env = Environment(loader=FileSystemLoader(library_dir() / "templates"), autoescape=True)
     manifest = manifest or {}
     reports: dict[str, dict[str, Any]] = {
@@ -60,4 +62,5 @@ def render_index(state: dict[str, Any], findings: list[dict[str, Any]], manifest
     template = env.get_template("index.html.j2")
     return template.render(state=state, reports=reports, scorecard=scorecard, matrix=evidence_by_status(scorecard),
                            n_variants=len(state["variants"]),
-                           n_failed=sum(1 for r in state["variants"] if r["status"] == "failed"))
+                           n_failed=sum(1 for r in state["variants"] if r["status"] == "failed"),
+                           n_stale=sum(1 for r in state["variants"] if r["status"] == "stale"), drift=drift or {})

@@ -18,6 +18,7 @@ REPORTS = "reports"
 STATE_FILE = "build.json"
 FINDINGS_FILE = "findings.json"
 INDEX_FILE = "index.html"
+DRIFT_FILE = "drift.json"  # the findings that changed in the last build that built something
 TMP = ".tmp"
 
 

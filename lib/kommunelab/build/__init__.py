@@ -22,11 +22,12 @@ from ..paths import REPORTS, TMP, project_root, relative
 from ..report import BUILD_TIME_ENV
 from . import cache, publish, runner
 from .lock import build_lock
+from .plan import formats_for, plan, stale_elsewhere, with_recorded
 from .request import BuildOptions, default_jobs, select_variants
 from .results import Failure, Outcome
 from .worker import Task
 
-__all__ = ["BuildOptions", "Failure", "Outcome", "build", "build_time", "default_jobs", "exit_code", "failure_table",
+__all__ = ["BuildOptions", "Failure", "Outcome", "build", "dry_run", "build_time", "default_jobs", "exit_code", "failure_table",
            "select_variants"]
 
 
@@ -35,11 +36,6 @@ def build_time() -> str:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     when = datetime.fromtimestamp(int(epoch), UTC) if epoch and epoch.isdigit() else datetime.now(UTC)
     return when.isoformat(timespec="seconds")
-
-
-def _formats(variant: Variant, options: BuildOptions) -> tuple[str, ...]:
-    """The formats requested for this build that the report declares (reports.toml `formats`)."""
-    return tuple(f for f in options.formats if f in variant.report.formats)
 
 
 def _log(out, message: str) -> None:
@@ -58,28 +54,46 @@ def build(report_ids: list[str] | None = None, overrides: dict[str, str] | None 
     root = project_root()
     when = build_time()
     with build_lock(root, options.wait, when):
-        return _build(selected, root, when, options, out)
+        return _build(selected, root, when, options, out, keep_existing=not overrides)
 
 
-def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions, out) -> list[Outcome]:
+def dry_run(report_ids: list[str] | None = None, overrides: dict[str, str] | None = None, all_variants: bool = False,
+            options: BuildOptions | None = None) -> tuple[list[tuple[Variant, list[str]]], list[Variant]]:
+    """What ``build`` with the same arguments would build and why, and what it would leave as it is; nothing is
+    executed or written and no lock is taken."""
+    options = options or BuildOptions()
+    selected = select_variants(report_ids, overrides, all_variants)
+    root = project_root()
     previous = cache.load_state(root)
-    current, todo, memo = [], [], {}
-    for v in selected:
-        prev = previous.get(f"{v.report.id}/{v.id}")
-        fresh = not options.force and cache.is_current(v, prev, root, _formats(v, options), options.show_code, memo)
-        (current if fresh else todo).append(v)
-    outcomes = [previous[f"{v.report.id}/{v.id}"].but(status="current", title=v.title, label=v.label,
-                                                                 detail=v.detail) for v in current]
+    if not overrides:
+        selected = with_recorded(selected, previous, load_manifest())
+    return plan(selected, previous, root, options, {})
+
+
+def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions, out,
+           keep_existing: bool = True) -> list[Outcome]:
+    previous = cache.load_state(root)
     manifest = load_manifest()
+    if keep_existing:  # every variant already in reports/ of these reports is kept current, grids and one-offs alike
+        selected = with_recorded(selected, previous, manifest)
+    memo = {}
+    planned, current = plan(selected, previous, root, options, memo)
+    todo = [v for v, _ in planned]
+    outcomes = [previous[f"{v.report.id}/{v.id}"].but(status="current", title=v.title, label=v.label,
+                                                      detail=v.detail, stale=()) for v in current]
+    others = stale_elsewhere(previous, selected, manifest, root, options, memo)
+    if others and any(o.status == "stale" for o in others):
+        _log(out, f"{sum(o.status == 'stale' for o in others)} variant(s) of reports not in this build are stale "
+                  "(`kommunelab build --dry-run` says why; `kommunelab build` rebuilds them)")
     if not todo:
         _log(out, f"nothing to do: all {len(selected)} report variant(s) are up to date (use --force to rebuild)")
-        if not publish.unchanged(root, previous, manifest):
-            publish.write_outputs(root, outcomes, previous, manifest, when)
+        if others or not publish.unchanged(root, previous, manifest):
+            publish.write_outputs(root, outcomes + others, previous, manifest, when)
         return outcomes
     from ..execute import ensure_kernel
 
     ensure_kernel()  # once, here: workers installing it at the same time would race
-    chromium = ensure_chromium(install=False) if any("pdf" in _formats(v, options) for v in todo) else None
+    chromium = ensure_chromium(install=False) if any("pdf" in formats_for(v, options) for v in todo) else None
     jobs = min(options.jobs, len(todo))  # a worker with nothing to build would only start a kernel template
     _log(out, f"building {len(todo)} of {len(selected)} report variant(s) with {jobs} worker(s)"
               + (f"; {len(current)} up to date" if current else ""))
@@ -94,7 +108,7 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     by_task = {}
     for v in todo:
         executed = root / REPORTS / v.report.id / f"{v.id}.ipynb"
-        task = Task(v.report.id, v.id, v.title, str(v.report.notebook), v.params, _formats(v, options),
+        task = Task(v.report.id, v.id, v.title, str(v.report.notebook), v.params, formats_for(v, options),
                     options.show_code, chromium, str(tmp_root / v.report.id / v.id), env, options.timeout_for(v.report),
                     options.max_output_mb, options.kernel_memory_mb,
                     (relative(v.report.notebook, root), relative(executed, root)), when, options.fork_kernels,
@@ -110,16 +124,19 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
             progress.step(outcome)
     except KeyboardInterrupt:
         progress.close()
-        publish.write_outputs(root, outcomes, previous, manifest, when)  # what finished stays recorded
+        publish.write_outputs(root, outcomes + others, previous, manifest, when)  # what finished stays recorded
         _log(out, "interrupted: finished variants are in place; nothing half-written was kept")
         raise
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
         _remove_empty(root / REPORTS / TMP)
     progress.close()
-    publish.write_outputs(root, outcomes, previous, manifest, when)
-    for line in publish.moved_findings(previous, outcomes):
-        _log(out, f"finding moved: {line}")
+    changes = publish.drift(previous, outcomes)
+    if any(o.status == "built" for o in outcomes):
+        publish.write_drift(root, changes, when)
+    publish.write_outputs(root, outcomes + others, previous, manifest, when)
+    for line in publish.drift_lines(changes):
+        _log(out, line)
     built = sum(o.status == "built" for o in outcomes)
     failed = sum(o.status == "failed" for o in outcomes)
     _log(out, f"{built} built, {len(outcomes) - built - failed} up to date, {failed} failed; "

@@ -208,13 +208,3 @@ def load_state(root: Path) -> dict[str, Outcome]:
     except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
         return {}
     return {o.name: o for o in outcomes}
-
-
-def is_current(variant: Variant, previous: Outcome | None, root: Path, formats: tuple[str, ...],
-               show_code: bool, memo: dict | None = None) -> bool:
-    if previous is None or previous.status == "failed" or not previous.key:
-        return False
-    if any(not (root / REPORTS / rel).is_file() for rel in previous.outputs.values()):
-        return False
-    key, _ = input_key(variant, list(previous.inputs.get("data", {})), root, formats, show_code, memo)
-    return key == previous.key

@@ -8,10 +8,11 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from ..errors import KommunelabError
 from ..manifest import Report, Variant
-from ..paths import FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_FILE, relative, write_atomic
+from ..paths import DRIFT_FILE, FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_FILE, relative, write_atomic
 from ..provenance import git_revision
 from .cache import input_key
 from .results import Failure, Outcome
@@ -93,22 +94,67 @@ def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outco
         folder.mkdir(exist_ok=True)
         write_atomic(folder / STATE_FILE, json.dumps(state, indent=1, ensure_ascii=False, default=str))
         write_atomic(folder / FINDINGS_FILE, json.dumps(findings, indent=1, ensure_ascii=False, default=str))
-        write_atomic(folder / INDEX_FILE, render_index(state, findings, manifest))
+        write_atomic(folder / INDEX_FILE, render_index(state, findings, manifest, _last_drift(folder)))
     except OSError as exc:
         raise KommunelabError(f"cannot write the build's record in {folder}: {exc.strerror or exc}; the reports built "
                               "are in place, but build.json, findings.json or index.html is the previous one") from None
     return records
 
 
-def moved_findings(previous: dict[str, Outcome], outcomes: list[Outcome]) -> list[str]:
-    """Lines naming each finding whose value changed since the last build of the same variant."""
-    lines = []
+def _last_drift(folder: Path) -> dict[str, Any]:
+    try:
+        return json.loads((folder / DRIFT_FILE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def drift(previous: dict[str, Outcome], outcomes: list[Outcome]) -> list[dict[str, Any]]:
+    """Each finding of a variant built now whose value or status differs from the previous build of that variant:
+    old and new value (also as the report prints them, in its units), old and new status, and whether it left (or
+    entered) its target interval. For a pipeline check the interval test is whether it still recovers its truth."""
+    changes = []
     for o in outcomes:
         prev = previous.get(o.name)
         if o.status != "built" or prev is None:
             continue
-        old = {f["id"]: f.get("value") for f in prev.findings}
+        old = {f["id"]: f for f in prev.findings}
         for f in o.findings:
-            if f["id"] in old and old[f["id"]] != f.get("value"):
-                lines.append(f"{o.name} {f['id']}: {old[f['id']]} -> {f.get('value')}")
+            p = old.get(f["id"])
+            if p is None or (p.get("value") == f.get("value") and _status(p) == _status(f)):
+                continue
+            was, now = _inside(p), _inside(f)
+            changes.append({"report": o.report, "variant": o.variant, "id": f["id"], "statement": f.get("statement"),
+                            "old": p.get("value"), "new": f.get("value"), "old_text": p.get("value_text"),
+                            "new_text": f.get("value_text"), "old_status": _status(p), "new_status": _status(f),
+                            "status_changed": _status(p) != _status(f), "left_interval": was is True and now is False,
+                            "entered_interval": was is False and now is True, "built_before": prev.built_at})
+    return changes
+
+
+def _status(finding: dict[str, Any]) -> str:
+    return finding.get("label") or str(finding.get("status", ""))
+
+
+def _inside(finding: dict[str, Any]) -> bool | None:
+    """Whether the finding meets its target: a pipeline check recovers its truth; otherwise the value lies in the
+    interval the published wording allows (None when there is no such test)."""
+    if finding.get("status") == "pipeline-check":
+        return finding.get("recovered")
+    return finding.get("in_target")
+
+
+def write_drift(root: Path, changes: list[dict[str, Any]], generated: str) -> None:
+    """reports/drift.json: the findings that changed in the build of ``generated`` (empty when none did)."""
+    write_atomic(root / REPORTS / DRIFT_FILE, json.dumps({"generated": generated, "changes": changes}, indent=1,
+                                                         ensure_ascii=False, default=str))
+
+
+def drift_lines(changes: list[dict[str, Any]]) -> list[str]:
+    """The build's closing lines about findings: each change, then those that left their interval."""
+    lines = [f"finding changed: {c['report']}/{c['variant']} {c['id']}: {c['old_text']} -> {c['new_text']}"
+             + (f" ({c['old_status']} -> {c['new_status']})" if c["status_changed"] else "") for c in changes]
+    left = [c for c in changes if c["left_interval"]]
+    if left:
+        lines.append(f"{len(left)} finding(s) moved out of their target interval: "
+                     + ", ".join(f"{c['report']}/{c['variant']} {c['id']}" for c in left))
     return lines

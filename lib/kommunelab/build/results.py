@@ -33,7 +33,7 @@ class Outcome:
     variant: str
     title: str
     params: dict[str, Any]
-    status: str  # built (now) | current (up to date) | failed (the last good output is kept)
+    status: str  # built (now) | current (up to date) | failed (the last good output is kept) | stale (inputs changed)
     is_default: bool = False
     key: str = ""
     inputs: dict[str, Any] = field(default_factory=dict)
@@ -44,6 +44,7 @@ class Outcome:
     failure: Failure | None = None
     label: str = ""  # what tells the variant apart, for readers ("Gribskov, 2021"); empty for the default
     detail: str = ""  # more about the label ("Region Hovedstaden")
+    stale: tuple[str, ...] = ()  # why a recorded variant is no longer current (status "stale"), until it is rebuilt
 
     @property
     def name(self) -> str:
@@ -66,6 +67,7 @@ class Outcome:
         failure = values.get("failure")
         values["failure"] = Failure(**{"message": "", **failure}) if isinstance(failure, dict) else None
         values["findings"] = tuple(values.get("findings") or ())
+        values["stale"] = tuple(values.get("stale") or ())
         return cls(**values)
 
     def but(self, **changes: Any) -> Outcome:

@@ -1,0 +1,97 @@
+"""Scheduled regeneration that explains itself: dry runs with reasons, status, stale variants, drift."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+
+import pytest
+
+from kommunelab.build import BuildOptions, build, dry_run, exit_code
+from kommunelab.cli import main
+
+HTML_ONLY = BuildOptions(formats=("html",), jobs=2)
+
+
+def snapshot(folder):
+    return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_dry_run_names_the_touched_report_and_why_and_writes_nothing(toy_project, capsys):
+    assert exit_code(build(None, None, False, HTML_ONLY, out=io.StringIO())) == 0
+    nb = toy_project / "notebooks" / "other.ipynb"
+    nb.write_text(nb.read_text(encoding="utf-8").replace("40 + 2", "40 + 3"), encoding="utf-8")
+    before = snapshot(toy_project)
+    assert main(["build", "--dry-run", "--formats", "html"]) == 0
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == "would build other/default: notebook notebooks/other.ipynb changed", said
+    assert said[-1].startswith("1 to build, 1 up to date")
+    assert snapshot(toy_project) == before  # nothing written, not even a lock or a log
+    todo, current = dry_run(None, None, False, HTML_ONLY)
+    assert [(v.report.id, r) for v, r in todo] == [("other", ["notebook notebooks/other.ipynb changed"])]
+
+
+def test_the_scheduled_build_keeps_one_off_variants_current_and_marks_other_reports_stale(toy_project, capsys):
+    out = io.StringIO()
+    build(["hello"], {"n": "5"}, False, HTML_ONLY, out=out)  # a one-off variant
+    build(None, None, False, HTML_ONLY, out=out)
+    nb = toy_project / "notebooks" / "hello.ipynb"
+    nb.write_text(nb.read_text(encoding="utf-8").replace("Æblegrød", "Æblekage"), encoding="utf-8")
+    # A build of another report leaves hello's variants alone but records them as stale, with the reason.
+    build(["other"], None, False, HTML_ONLY, out=out)
+    state = json.loads((toy_project / "reports" / "build.json").read_text(encoding="utf-8"))
+    by_name = {f"{v['report']}/{v['variant']}": v for v in state["variants"]}
+    assert by_name["hello/default"]["status"] == by_name["hello/n-5"]["status"] == "stale"
+    assert by_name["hello/default"]["stale"] == ["notebook notebooks/hello.ipynb changed"]
+    assert "2 stale" in (toy_project / "reports" / "index.html").read_text(encoding="utf-8")
+    assert main(["status"]) == 0
+    said = capsys.readouterr().out
+    assert "3 variant(s): 1 built, 2 stale" in said and "stale:  hello/n-5: notebook notebooks/hello.ipynb changed" in said
+    # The scheduled command (no report named, no -p) rebuilds both, the one-off included.
+    outcomes = build(None, None, False, HTML_ONLY, out=out)
+    assert sorted(o.name for o in outcomes if o.status == "built") == ["hello/default", "hello/n-5"], (
+        [(o.name, o.status) for o in outcomes], out.getvalue()[-800:])
+    state = json.loads((toy_project / "reports" / "build.json").read_text(encoding="utf-8"))
+    assert {v["status"] for v in state["variants"]} == {"built"}
+
+
+def test_status_without_a_build_says_so(toy_project, capsys):
+    assert main(["status"]) == 2
+    assert "no build yet" in capsys.readouterr().err
+
+
+def test_drift_is_recorded_when_a_finding_changes(project, capsys):
+    table = project / "data" / "published" / "tables" / "di_published_inputs.csv"
+    out = io.StringIO()
+    assert exit_code(build(["di_outsourcing_savings"], None, False, HTML_ONLY, out=out)) == 0
+    text = table.read_text(encoding="utf-8")
+    table.write_text(text.replace("gribskov_tender_per_year,250e6", "gribskov_tender_per_year,300e6"), encoding="utf-8")
+    out = io.StringIO()
+    assert exit_code(build(["di_outsourcing_savings"], None, False, HTML_ONLY, out=out)) == 0
+    drift = json.loads((project / "reports" / "drift.json").read_text(encoding="utf-8"))
+    change = {c["id"]: c for c in drift["changes"]}["di.gribskov_contract_sum"]
+    assert (change["old"], change["new"]) == (1.5e9, 1.8e9)
+    assert change["old_text"] == "DKK 1.5 billion" and change["new_text"] == "DKK 1.8 billion"
+    assert change["status_changed"] and change["old_status"] == "arithmetic check: holds"
+    assert change["left_interval"] is True
+    log = out.getvalue()
+    assert "finding changed: di_outsourcing_savings/default di.gribskov_contract_sum: DKK 1.5 billion -> DKK 1.8 " \
+           "billion" in log
+    assert "kommunelab: 1 finding(s) moved out of their target interval" in log.rstrip().splitlines()[-2]
+    index = (project / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "Changed since the last build" in index and "left its target interval" in index
+    assert main(["status"]) == 0
+    assert "findings changed in the build of" in capsys.readouterr().out
+
+
+def test_time_is_not_a_reason(toy_project):
+    """Touching a file without changing it rebuilds nothing."""
+    build(None, None, False, HTML_ONLY, out=io.StringIO())
+    nb = toy_project / "notebooks" / "hello.ipynb"
+    os.utime(nb, (time.time() + 5, time.time() + 5))
+    assert dry_run(None, None, False, HTML_ONLY)[0] == []
+
+
+pytestmark = pytest.mark.slow
