@@ -136,3 +136,20 @@ def test_make_lab_allows_root_and_the_kernel_installs_for_any_jupyter(tmp_path):
     spec = json.loads((folder / "kernel.json").read_text(encoding="utf-8"))
     assert folder == tmp_path / "share" / "jupyter" / "kernels" / "kommunelab"
     assert spec["argv"][:3] == [sys.executable, "-m", "kommunelab.kernel"]
+
+
+def test_the_workflow_runs_the_readme_command_nightly_and_on_demand():
+    import yaml
+
+    flow = yaml.safe_load((REPO / ".github" / "workflows" / "reports.yml").read_text(encoding="utf-8"))
+    triggers = flow.get("on", flow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert triggers["schedule"][0]["cron"].split()[2:] == ["*", "*", "*"] and "workflow_dispatch" in triggers
+    steps = flow["jobs"]["build"]["steps"]
+    runs = [s.get("run", "") for s in steps]
+    assert "make reports" in runs and any("apt-get install" in r and "chromium" in r for r in runs)
+    uploads = [s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact")]
+    assert uploads and uploads[0]["with"]["path"].rstrip("/") == "reports" and uploads[0].get("if") == "always()"
+    assert flow["jobs"]["publish"]["steps"][0]["uses"].startswith("actions/deploy-pages")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    cron = re.search(r"```cron\n(.*?)\n```", readme, re.S).group(1)
+    assert "make reports" in cron and ".github/workflows/reports.yml" in readme
