@@ -95,3 +95,26 @@ def test_time_is_not_a_reason(toy_project):
 
 
 pytestmark = pytest.mark.slow
+
+
+def test_a_parameter_file_builds_one_variant_per_set_and_name_colon_value_works(toy_project, tmp_path):
+    sets = tmp_path / "params.yaml"
+    sets.write_text("- n: 4\n  word: hallo\n- n: 6\n", encoding="utf-8")
+    assert main(["build", "hello", "-f", str(sets), "-p", "word:hallo", "--formats", "html"]) == 0
+    state = json.loads((toy_project / "reports" / "build.json").read_text(encoding="utf-8"))
+    assert sorted(v["variant"] for v in state["variants"]) == ["n-4_word-hallo", "n-6_word-hallo"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- n: 40\n", encoding="utf-8")
+    assert main(["build", "hello", "-f", str(bad)]) == 2  # validated like -p, before anything runs
+    bad.write_text("- 4\n", encoding="utf-8")
+    assert main(["build", "hello", "-f", str(bad)]) == 2
+
+
+def test_an_integer_range_can_be_a_grid(toy_project):
+    from kommunelab.manifest import load_manifest, variants
+
+    manifest = toy_project / "reports.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        'formats = ["html"]\n', 'formats = ["html"]\ngrid = { n = "all" }\n', 1), encoding="utf-8")
+    report = load_manifest()["hello"]
+    assert [v.params["n"] for v in variants(report, all_variants=True)] == list(range(1, 11))

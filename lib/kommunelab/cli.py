@@ -46,20 +46,24 @@ def _cmd_params(args) -> int:
 
 def _cmd_build(args) -> int:
     from .build import BuildOptions, build, dry_run, exit_code, failure_table
-    from .manifest import parse_assignments
+    from .build.request import parse_assignments, read_parameter_sets
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     options = BuildOptions(formats=formats, jobs=args.jobs, force=args.force, show_code=args.show_code,
                            data_mirror=args.data_mirror, timeout=args.timeout, max_output_mb=args.max_output_mb,
                            kernel_memory_mb=args.kernel_memory_mb, wait=args.wait, refresh_data=args.refresh_data,
                            fork_kernels=not args.fresh_kernels)
+    overrides = parse_assignments(args.param)
+    if args.parameters_file:
+        # Each set in the file, with the -p values on top: one variant per set.
+        overrides = [{**params, **overrides} for params in read_parameter_sets(args.parameters_file)]
     if args.dry_run:
-        todo, current = dry_run(args.reports or None, parse_assignments(args.param), args.all_variants, options)
+        todo, current = dry_run(args.reports or None, overrides, args.all_variants, options)
         for v, reasons in todo:
             print(f"would build {v.report.id}/{v.id}: {'; '.join(reasons)}")
         print(f"{len(todo)} to build, {len(current)} up to date; nothing was executed or written")
         return 0
-    outcomes = build(args.reports or None, parse_assignments(args.param), args.all_variants, options)
+    outcomes = build(args.reports or None, overrides, args.all_variants, options)
     table = failure_table(outcomes)
     if table:
         print(f"\n{table}", file=sys.stderr)
@@ -159,7 +163,9 @@ def make_parser() -> argparse.ArgumentParser:
                                    "when none is named) already in reports/ is kept current too, grids included.")
     p.add_argument("reports", nargs="*", metavar="REPORT", help="report ids (default: all)")
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a parameter of the (single) report being built; repeatable")
+                   help="set a parameter of the (single) report being built (NAME=VALUE or NAME:VALUE); repeatable")
+    p.add_argument("-f", "--parameters-file", type=Path, metavar="FILE",
+                   help="YAML file of parameters: one mapping, or a list of mappings to build several variants")
     p.add_argument("--all-variants", action="store_true", help="build every combination of the parameter grid")
     p.add_argument("--jobs", type=int, default=default_jobs(), help=f"parallel worker processes (default: the number "
                    f"of cores, {default_jobs()})")

@@ -267,7 +267,10 @@ def grid_values(report: Report, name: str) -> list[Any]:
             return list(p.choices)
         if p.choices_from is not None:
             return sorted(set(choices_table(p.choices_from).values()), key=str)
-        raise ManifestError(f"report {report.id!r}: grid {name} = 'all' needs choices or choices_from")
+        if p.type == "int" and p.min is not None and p.max is not None:
+            return list(range(int(p.min), int(p.max) + 1))
+        raise ManifestError(f"report {report.id!r}: grid {name} = 'all' needs choices, choices_from, or an int "
+                            "parameter with min and max")
     if not isinstance(spec, list):
         raise ManifestError(f"report {report.id!r}: grid {name} must be a list of values or 'all'")
     return [_validate_value(report, p, v) for v in spec]
@@ -281,14 +284,3 @@ def variants(report: Report, overrides: dict[str, Any] | None = None, all_varian
     names = [n for n in report.grid if n not in (overrides or {})]
     combos = product(*(grid_values(report, n) for n in names))
     return [Variant(report, {**base, **dict(zip(names, combo, strict=True))}) for combo in combos]
-
-
-def parse_assignments(items: list[str]) -> dict[str, str]:
-    """['year=2016', 'municipality=Gribskov'] -> {'year': '2016', 'municipality': 'Gribskov'}."""
-    out = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise KommunelabError(f"-p {item!r}: expected NAME=VALUE, e.g. -p year=2016")
-        out[name.strip()] = value
-    return out

@@ -14,6 +14,7 @@ import sys
 import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from ..chromium import ensure_chromium
 from ..labels import variant_parameters
@@ -43,7 +44,10 @@ def _log(out, message: str) -> None:
     print(f"{stamp}kommunelab: {message}", file=out, flush=True)
 
 
-def build(report_ids: list[str] | None = None, overrides: dict[str, str] | None = None, all_variants: bool = False,
+Overrides = dict[str, Any] | list[dict[str, Any]] | None  # one parameter set, or several (a parameter file)
+
+
+def build(report_ids: list[str] | None = None, overrides: Overrides = None, all_variants: bool = False,
           options: BuildOptions | None = None, out=None) -> list[Outcome]:
     """Build the requested reports (only what changed) and return one outcome per variant.
 
@@ -57,7 +61,7 @@ def build(report_ids: list[str] | None = None, overrides: dict[str, str] | None 
         return _build(selected, root, when, options, out, keep_existing=not overrides)
 
 
-def dry_run(report_ids: list[str] | None = None, overrides: dict[str, str] | None = None, all_variants: bool = False,
+def dry_run(report_ids: list[str] | None = None, overrides: Overrides = None, all_variants: bool = False,
             options: BuildOptions | None = None) -> tuple[list[tuple[Variant, list[str]]], list[Variant]]:
     """What ``build`` with the same arguments would build and why, and what it would leave as it is; nothing is
     executed or written and no lock is taken."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from ..errors import KommunelabError
 from ..manifest import FORMATS, Variant, load_manifest, variants
@@ -49,17 +52,56 @@ def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def select_variants(report_ids: list[str] | None, overrides: dict[str, str] | None = None,
+def select_variants(report_ids: list[str] | None, overrides: dict[str, Any] | list[dict[str, Any]] | None = None,
                     all_variants: bool = False) -> list[Variant]:
-    """Validate the request against the manifest before anything runs; errors name report and parameter."""
+    """Validate the request against the manifest before anything runs; errors name report and parameter.
+    ``overrides`` is one parameter set or a list of them (a parameter file): one variant (or grid) each."""
     manifest = load_manifest()
     ids = report_ids or list(manifest)
     unknown = [r for r in ids if r not in manifest]
     if unknown:
         raise KommunelabError(f"unknown report(s) {', '.join(unknown)}; known: {', '.join(manifest)}")
-    if overrides and len(ids) > 1:
-        raise KommunelabError("-p NAME=VALUE applies to one report; name exactly one report to build")
-    selected = []
+    sets = overrides if isinstance(overrides, list) else [overrides or {}]
+    if any(sets) and len(ids) > 1:
+        raise KommunelabError("-p NAME=VALUE and -f FILE apply to one report; name exactly one report to build")
+    selected, seen = [], set()
     for rid in ids:
-        selected.extend(variants(manifest[rid], overrides or {}, all_variants))
+        for params in sets:
+            for v in variants(manifest[rid], params, all_variants):
+                if (rid, v.id) not in seen:
+                    seen.add((rid, v.id))
+                    selected.append(v)
     return selected
+
+
+ASSIGNMENT = re.compile(r"\s*([A-Za-z_]\w*)\s*[=:](.*)", re.S)
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """['year=2016', 'municipality:Gribskov'] -> {'year': '2016', 'municipality': 'Gribskov'} (NAME=VALUE, or
+    NAME:VALUE as papermill writes it; the value is everything after the first = or :)."""
+    out = {}
+    for item in items:
+        match = ASSIGNMENT.fullmatch(item)
+        if not match:
+            raise KommunelabError(f"-p {item!r}: expected NAME=VALUE or NAME:VALUE, e.g. -p year=2016")
+        out[match.group(1)] = match.group(2)
+    return out
+
+
+def read_parameter_sets(path: Path) -> list[dict[str, Any]]:
+    """A YAML (or JSON) file of parameters, as papermill's -f takes it: one mapping (one variant) or a list of
+    mappings (one variant each)."""
+    import yaml
+
+    try:
+        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise KommunelabError(f"-f {path}: cannot be read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise KommunelabError(f"-f {path}: not valid YAML: {exc}") from None
+    sets = loaded if isinstance(loaded, list) else [loaded]
+    for n, item in enumerate(sets, start=1):
+        if not isinstance(item, dict) or not all(isinstance(k, str) for k in item):
+            raise KommunelabError(f"-f {path}: parameter set {n} must be a mapping of NAME: VALUE, got {item!r}")
+    return [dict(item) for item in sets]
