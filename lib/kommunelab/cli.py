@@ -52,7 +52,7 @@ def _cmd_build(args) -> int:
     options = BuildOptions(formats=formats, jobs=args.jobs, force=args.force, show_code=args.show_code,
                            data_mirror=args.data_mirror, timeout=args.timeout, max_output_mb=args.max_output_mb,
                            kernel_memory_mb=args.kernel_memory_mb, wait=args.wait, refresh_data=args.refresh_data,
-                           fork_kernels=not args.fresh_kernels)
+                           fork_kernels=not args.fresh_kernels, executor=args.executor, scheduler=args.scheduler)
     overrides = parse_assignments(args.param)
     if args.parameters_file:
         # Each set in the file, with the -p values on top: one variant per set.
@@ -183,6 +183,10 @@ def make_parser() -> argparse.ArgumentParser:
                    help="wait for a build already running on the same reports/ folder instead of refusing at once")
     p.add_argument("--refresh-data", action="store_true",
                    help="fetch the reference data again instead of using the copies in data/raw/")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="where variants run: local worker processes (default) or a Dask cluster (--scheduler)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="the Dask scheduler for --executor dask, e.g. tcp://10.0.0.5:8786 (README: Scale-out)")
     p.add_argument("--fresh-kernels", action="store_true",
                    help="start every kernel as a new Python (slower) instead of forking it from a worker's template "
                         "that has the libraries imported")

@@ -99,7 +99,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     ensure_kernel()  # once, here: workers installing it at the same time would race
     chromium = ensure_chromium(install=False) if any("pdf" in formats_for(v, options) for v in todo) else None
     jobs = min(options.jobs, len(todo))  # a worker with nothing to build would only start a kernel template
-    _log(out, f"building {len(todo)} of {len(selected)} report variant(s) with {jobs} worker(s)"
+    where = f"on the Dask cluster at {options.scheduler}" if options.executor == "dask" else f"with {jobs} worker(s)"
+    _log(out, f"building {len(todo)} of {len(selected)} report variant(s) {where}"
               + (f"; {len(current)} up to date" if current else ""))
     tmp_root = root / REPORTS / TMP / str(os.getpid())
     env = {"KOMMUNELAB_ROOT": str(root), "PYDEVD_DISABLE_FILE_VALIDATION": "1", BUILD_TIME_ENV: when}
@@ -120,7 +121,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
         by_task[task] = v
     progress = runner.Progress(len(todo), out)
     try:
-        for task, result in runner.run(list(by_task), jobs, options.fork_kernels):
+        for task, result in runner.run(list(by_task), jobs, options.fork_kernels,
+                                       options.scheduler if options.executor == "dask" else None):
             v = by_task[task]
             outcome = publish.promote(v, result, root, previous.get(f"{v.report.id}/{v.id}"), when,
                                       task.formats, options.show_code)

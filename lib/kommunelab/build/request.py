@@ -28,6 +28,8 @@ class BuildOptions:
     wait: bool = False  # wait for another build on the same reports/ to finish instead of refusing
     refresh_data: bool = False  # refetch reference data instead of using data/raw copies
     fork_kernels: bool = True  # fork kernels from a worker's template with the libraries imported (kommunelab.forking)
+    executor: str = "local"  # local: a pool of worker processes; dask: tasks on the Dask cluster at `scheduler`
+    scheduler: str | None = None  # a Dask scheduler's address, tcp://HOST:8786
 
     def __post_init__(self) -> None:
         if not self.formats:
@@ -35,6 +37,12 @@ class BuildOptions:
         unknown = [f for f in self.formats if f not in FORMATS]
         if unknown:
             raise KommunelabError(f"--formats: unknown format(s) {', '.join(unknown)}; use html, pdf or html,pdf")
+        if self.executor not in ("local", "dask"):
+            raise KommunelabError(f"--executor must be local or dask, got {self.executor!r}")
+        if self.executor == "dask" and not self.scheduler:
+            raise KommunelabError("--executor dask needs --scheduler tcp://HOST:8786 (start one with `dask scheduler`)")
+        if self.executor == "local" and self.scheduler:
+            raise KommunelabError("--scheduler is for --executor dask")
         if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1:
             raise KommunelabError(f"--jobs must be a whole number of at least 1, got {self.jobs!r}")
         for flag, value in (("--timeout", self.timeout), ("--max-output-mb", self.max_output_mb),

@@ -1,4 +1,5 @@
-"""Stage 3b: run the tasks on a pool of worker processes, report progress, and stop cleanly on Ctrl-C or SIGTERM.
+"""Stage 3b: run the tasks on a pool of worker processes (or a Dask cluster, kommunelab.build.remote), report
+progress, and stop cleanly on Ctrl-C or SIGTERM.
 
 A live bar on a terminal; one timestamped line per variant otherwise (cron, CI, pipes).
 """
@@ -21,28 +22,40 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run(tasks: list[Task], jobs: int, fork_kernels: bool = True) -> Iterator[tuple[Task, TaskResult]]:
-    """Yield each task with its result as it finishes. On Ctrl-C or SIGTERM the workers (and so their kernels) are
-    terminated and KeyboardInterrupt propagates; what finished before has already been yielded."""
-    ctx = multiprocessing.get_context("spawn")
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=start_worker, initargs=(fork_kernels,))
+def run(tasks: list[Task], jobs: int, fork_kernels: bool = True,
+        scheduler: str | None = None) -> Iterator[tuple[Task, TaskResult]]:
+    """Yield each task with its result as it finishes: on ``jobs`` local worker processes, or on the Dask cluster at
+    ``scheduler``. On Ctrl-C or SIGTERM the local workers (and so their kernels) are terminated, or the cluster's
+    tasks cancelled, and KeyboardInterrupt propagates; what finished before has already been yielded."""
+    if scheduler:
+        from .remote import dask_executor, land, run_remote
+
+        client, pool = dask_executor(scheduler)
+        work, finish, stop = run_remote, (lambda task, value: land(task, *value)), client.close
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=start_worker,
+                                      initargs=(fork_kernels,))
+        work, finish, stop = run_task, (lambda task, value: value), _stop_workers
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)  # cron's kill: stop as cleanly as Ctrl-C
     try:
-        futures = {pool.submit(run_task, t): t for t in tasks}
+        futures = {pool.submit(work, t): t for t in tasks}
         for fut in cf.as_completed(futures):
             task = futures[fut]
             try:
-                result = fut.result()
-            except Exception as exc:  # the worker process itself died
+                result = finish(task, fut.result())
+            except Exception as exc:  # the worker process itself died (Dask: KilledWorker after its retries)
                 result = TaskResult("failed", failure=Failure("worker", type(exc).__name__, str(exc)))
             yield task, result
     except (KeyboardInterrupt, GeneratorExit):
         pool.shutdown(wait=False, cancel_futures=True)
-        _stop_workers()
+        stop()
         raise
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
     pool.shutdown(wait=True)
+    if scheduler:
+        stop()
 
 
 def _stop_workers(grace: float = 5.0) -> None:
