@@ -68,7 +68,7 @@ def finish_html(body: str, label: tuple[tuple[str, str], ...] = ()) -> str:
                               "give figure()/show_table() that label or correct the ref()")
     sections, used = [], set(re.findall(r'\sid="([^"]+)"', body))
 
-    def heading(m: re.Match) -> str:
+    def section(m: re.Match) -> str:
         level, attrs, inner = m.group(1), m.group(2) or "", m.group(3)
         if level != "2":
             return m.group(0)
@@ -85,11 +85,11 @@ def finish_html(body: str, label: tuple[tuple[str, str], ...] = ()) -> str:
         sections.append((ident, _text(inner)))
         return f"<h2{attrs}>{inner}</h2>"
 
-    body = HEADING.sub(heading, body)
+    body = HEADING.sub(section, body)
     after_heading = ""
     first = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
-    heading = _text(first.group(1)).lower() if first else ""
-    if first and any(value.lower() not in heading for _, value in label):
+    page_heading = _text(first.group(1)).lower() if first else ""
+    if first and any(value.lower() not in page_heading for _, value in label):
         text = "; ".join(f"{name}: {value}" for name, value in label)
         after_heading += f'<p class="kl-subtitle">{escape(text[:1].upper() + text[1:])}</p>'
     if len(sections) >= 2:

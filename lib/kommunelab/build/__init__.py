@@ -91,7 +91,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
                   "(`kommunelab build --dry-run` says why; `kommunelab build` rebuilds them)")
     if not todo:
         _log(out, f"nothing to do: all {len(selected)} report variant(s) are up to date (use --force to rebuild)")
-        if others or not publish.unchanged(root, previous, manifest):
+        was_stale = any(previous[o.name].status == "stale" for o in outcomes)  # current again: say so
+        if others or was_stale or not publish.unchanged(root, previous, manifest):
             publish.write_outputs(root, outcomes + others, previous, manifest, when)
         return outcomes
     from ..execute import ensure_kernel
