@@ -118,3 +118,18 @@ def test_an_integer_range_can_be_a_grid(toy_project):
         'formats = ["html"]\n', 'formats = ["html"]\ngrid = { n = "all" }\n', 1), encoding="utf-8")
     report = load_manifest()["hello"]
     assert [v.params["n"] for v in variants(report, all_variants=True)] == list(range(1, 11))
+
+
+def test_a_stale_variant_whose_inputs_are_restored_is_current_again(toy_project):
+    out = io.StringIO()
+    build(None, None, False, HTML_ONLY, out=out)
+    nb = toy_project / "notebooks" / "hello.ipynb"
+    original = nb.read_text(encoding="utf-8")
+    nb.write_text(original.replace("Æblegrød", "Æblekage"), encoding="utf-8")
+    build(["other"], None, False, HTML_ONLY, out=out)
+    state = lambda: {v["variant"]: v["status"] for v in json.loads(  # noqa: E731
+        (toy_project / "reports" / "build.json").read_text(encoding="utf-8"))["variants"] if v["report"] == "hello"}
+    assert state() == {"default": "stale"}
+    nb.write_text(original, encoding="utf-8")
+    outcomes = build(None, None, False, HTML_ONLY, out=out)
+    assert {o.status for o in outcomes} == {"current"} and state() == {"default": "built"}
