@@ -92,7 +92,7 @@ def rankings(p: Profile) -> pd.DataFrame:
     df["unemployed_per_100"] = 100 * df["unemployed_persons"] / df["population"]
     df = df.merge(inc[inc["year"] == p.year][["municipality_code", "earned_income"]], on="municipality_code")
     measures = {"population": "Population", "density": "Inhabitants per km²",
-                "unemployed_per_100": "Unemployed per 100 inhabitants", "earned_income": "Earned income per person"}
+                "unemployed_per_100": "Unemployed per 100 inhabitants", "earned_income": "Earned income per person, DKK"}
     rows = []
     for column, label in measures.items():
         rank = df[column].rank(ascending=False, method="min")
