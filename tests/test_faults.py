@@ -356,3 +356,13 @@ def test_nan_and_infinities_are_refused_for_numbers(project, value):
     for name in ("savings_rate", "target_iku"):
         with pytest.raises(ParameterError, match=rf"'{name}': '{value}' is not a finite number"):
             validate_parameters(report, {name: value})
+
+
+def test_pdf_structure_ids_are_renumbered_by_rank():
+    """Chromium takes a tagged PDF's element ids from DOM node ids, which shift from one print to the next."""
+    from kommunelab.export import stable_node_ids
+
+    one = b"<</ID (node00000059)>> <</ID (node00000061)>> /Names [(node00000059) 1 0 R (node00000061) 2 0 R]"
+    two = one.replace(b"00000059", b"00000060").replace(b"00000061", b"00000062")
+    assert stable_node_ids(one) == stable_node_ids(two) != one
+    assert len(stable_node_ids(one)) == len(one) and b"(node00000001)" in stable_node_ids(one)

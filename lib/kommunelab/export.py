@@ -201,8 +201,8 @@ def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 180, crea
                 scratch: Path | None = None) -> None:
     """Print ``html`` to ``pdf`` with this process's Chromium (see Printer; ``scratch`` holds its profile).
 
-    ``created`` (ISO 8601) replaces the print time Chromium writes as the PDF's CreationDate and ModDate, so two
-    prints of the same page are byte-identical: the dates are the only bytes that differ.
+    ``created`` (ISO 8601) replaces the print time Chromium writes as the PDF's CreationDate and ModDate, and the
+    tagged structure's ids are renumbered by rank, so two prints of the same page are byte-identical.
     """
     footer = f" · built {created[:10]}" if created else ""
     try:
@@ -214,8 +214,19 @@ def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 180, crea
                               ) from None
     if not pdf.is_file() or pdf.stat().st_size == 0:
         raise KommunelabError(f"Chromium printed an empty PDF for {html}")
-    if created:
-        pdf.write_bytes(set_pdf_dates(pdf.read_bytes(), created))
+    data = stable_node_ids(pdf.read_bytes())
+    pdf.write_bytes(set_pdf_dates(data, created) if created else data)
+
+
+NODE_ID = re.compile(rb"\(node(\d{8})\)")
+
+
+def stable_node_ids(data: bytes) -> bytes:
+    """Number the tagged PDF's structure-element ids ("(node00000059)", taken from Chromium's DOM node ids, which
+    shift with timing) by their rank: two prints of one page then give the same bytes. Order and length are kept,
+    so the id tree stays sorted and the cross-reference offsets stay valid."""
+    ranks = {old: str(i).zfill(8).encode() for i, old in enumerate(sorted(set(NODE_ID.findall(data)), key=int), 1)}
+    return NODE_ID.sub(lambda m: b"(node" + ranks[m.group(1)] + b")", data)
 
 
 PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[^)]*\)")
