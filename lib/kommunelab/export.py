@@ -24,8 +24,8 @@ from .paths import library_dir
 
 
 def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None = None,
-                     label: tuple[tuple[str, str], ...] = ()) -> str:
-    """The reader's HTML page of an executed notebook: ``title`` in <title> (and so the PDF's metadata), ``label``
+                     shown: tuple[tuple[str, str], ...] = ()) -> str:
+    """The reader's HTML page of an executed notebook: ``title`` in <title> (and so the PDF's metadata), ``shown``
     (the parameters that tell a variant apart, e.g. (("breakdown", "region"),)) under the page heading when the
     heading does not say them."""
     nb = nbformat.read(notebook, as_version=4)
@@ -37,7 +37,7 @@ def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None 
         nb.cells = [c for c in nb.cells if not hidden & set(c.metadata.get("tags", []))]
     body, _ = _exporter(show_code).from_notebook_node(
         nb, resources={"language_code": nb.metadata.get("language_code", "en")})
-    return finish_html(body, label)
+    return finish_html(body, shown)
 
 
 HEADING = re.compile(r"<h([12])(\s[^>]*)?>(.*?)</h\1>", re.S)
@@ -50,9 +50,9 @@ def _text(markup: str) -> str:
     return re.sub(r"<[^>]+>", "", re.sub(r'<a class="anchor-link".*?</a>', "", markup, flags=re.S)).strip()
 
 
-def finish_html(body: str, label: tuple[tuple[str, str], ...] = ()) -> str:
+def finish_html(body: str, shown: tuple[tuple[str, str], ...] = ()) -> str:
     """What the reader's page needs beyond nbconvert: cross-references numbered as their figures and tables are (a
-    reference may come before what it names), an id on every section heading, the variant's label under the page
+    reference may come before what it names), an id on every section heading, the variant's parameters under the page
     heading when the heading does not carry it, and a table of contents after the heading when there are two
     sections or more."""
     numbers = {}
@@ -89,8 +89,8 @@ def finish_html(body: str, label: tuple[tuple[str, str], ...] = ()) -> str:
     after_heading = ""
     first = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
     page_heading = _text(first.group(1)).lower() if first else ""
-    if first and any(value.lower() not in page_heading for _, value in label):
-        text = "; ".join(f"{name}: {value}" for name, value in label)
+    if first and any(value.lower() not in page_heading for _, value in shown):
+        text = "; ".join(f"{name}: {value}" for name, value in shown)
         after_heading += f'<p class="kl-subtitle">{escape(text[:1].upper() + text[1:])}</p>'
     if len(sections) >= 2:
         items = "".join(f'<li><a href="#{ident}">{text}</a></li>' for ident, text in sections)

@@ -142,7 +142,9 @@ def figure(fig, caption: str, *, label: str, stand_in: bool = False) -> None:
 def show_table(frame, caption: str, *, label: str, stand_in: bool = False, index: bool = False) -> None:
     """Show a table (a DataFrame of display strings, or a Styler from :func:`table`) as a numbered table with its
     caption above. Text columns are left-aligned, number columns right-aligned."""
-    styler = frame if hasattr(frame, "to_html") and hasattr(frame, "data") else table(frame, index=index)
+    from pandas.io.formats.style import Styler
+
+    styler = frame if isinstance(frame, Styler) else table(frame, index=index)
     plain, markup = _caption("table", label, caption, stand_in)
     _display({"text/html": f'<figure class="kl-table" id="kl-{label}" data-kl-number="{KINDS["table"]} '
                            f'{_NUMBERS[label][1]}">{markup}{styler.to_html()}</figure>',

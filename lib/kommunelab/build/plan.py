@@ -76,7 +76,7 @@ def stale_elsewhere(previous: dict[str, Outcome], selected: list[Variant], manif
             continue
         formats = tuple(k for k in outcome.outputs if k != "ipynb") or formats_for(variant, options)
         show_code = bool(outcome.inputs.get("show_code", False))
-        reasons = stale_reasons(variant, outcome.but(status="built"), root, formats, show_code, memo)
+        reasons = stale_reasons(variant, outcome, root, formats, show_code, memo)
         status = "stale" if reasons else "built"
         if status != outcome.status or tuple(reasons) != outcome.stale:
             out.append(outcome.but(status=status, stale=tuple(reasons)))

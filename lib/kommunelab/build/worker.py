@@ -41,7 +41,7 @@ class Task:
     record_paths: tuple[str, str]  # (notebook, executed notebook) as they will be named once published
     build_time: str
     fork_kernels: bool = True  # kernels forked from this worker's template (kommunelab.forking) or started fresh
-    label: tuple[tuple[str, str], ...] = ()  # (parameter, value) that tell the variant apart: under the page heading
+    shown: tuple[tuple[str, str], ...] = ()  # (parameter, value label) that tell the variant apart: under the heading
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def _run(task: Task, start: float) -> TaskResult:
         collected = collect_outputs(executed)
         if "html" in task.formats or "pdf" in task.formats:
             html = work / f"{task.variant}.html"
-            html.write_text(notebook_to_html(executed, task.show_code, task.title, task.label), encoding="utf-8")
+            html.write_text(notebook_to_html(executed, task.show_code, task.title, task.shown), encoding="utf-8")
             if "html" in task.formats:
                 files["html"] = str(html)
             if "pdf" in task.formats:
