@@ -14,7 +14,7 @@ JOBS   ?=
 JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 # The offline data mirror is set in reports.toml ([data] mirror); KOMMUNELAB_DATA_MIRROR overrides it.
 
-.PHONY: help setup chromium reports reports-all test test-fast lab bench lock synthetic clean
+.PHONY: help setup install-venv chromium reports reports-all test test-fast lab bench lock synthetic clean
 
 help:
 	@echo "make reports      build every report (default parameters) as HTML + PDF into reports/"
@@ -25,15 +25,23 @@ help:
 	@echo "make synthetic    regenerate the synthetic survey stand-ins in data/synthetic/"
 	@echo "make clean        remove reports/ output and caches (keeps .venv)"
 
-$(STAMP): pyproject.toml requirements.lock
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
-	$(BIN)/python -c "from kommunelab.execute import ensure_kernel; ensure_kernel()"
-	@# Notebooks are committed without outputs: a git filter (nbstripout) strips them on `git add`.
-	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
-	  $(BIN)/nbstripout --install --attributes .gitattributes; fi
-	@touch $(STAMP)
+# The environment is installed from hashed locks only (pip --require-hashes): requirements-dev.lock (runtime and
+# development) here, requirements.lock (runtime alone) for machines that only build, such as Dask workers. Regenerate
+# both with `make lock` after changing pyproject.toml. A lock on .venv keeps two setups at once from mixing.
+$(STAMP): pyproject.toml requirements.lock requirements-dev.lock
+	@$(if $(shell command -v flock),flock $(VENV).lock) $(MAKE) --no-print-directory install-venv
+
+install-venv:
+	@test -f $(STAMP) && test $(STAMP) -nt requirements-dev.lock && test $(STAMP) -nt pyproject.toml || { \
+	  test -x $(BIN)/python || $(PYTHON) -m venv $(VENV); \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+	    -r requirements-dev.lock && \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . && \
+	  $(BIN)/python -c "from kommunelab.execute import ensure_kernel; ensure_kernel()" && \
+	  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    $(BIN)/nbstripout --install --attributes .gitattributes && git status --porcelain >/dev/null; fi && \
+	  touch $(STAMP); }
+	@# (git status once: it runs the notebooks' new clean filter now, not in the first build's revision lookup)
 
 setup: $(STAMP) chromium
 
@@ -64,9 +72,12 @@ synthetic: $(STAMP)
 	$(BIN)/kommunelab synthetic
 
 lock: $(STAMP)
-	@{ echo "# Pinned versions of every package in the environment (pip constraints file)."; \
-	   echo "# Regenerate after changing dependencies: make lock"; \
-	   $(BIN)/python -m pip freeze --exclude-editable | grep -v '^kommunelab'; } > requirements.lock
+	@printf 'setuptools>=77\n' > .lock-build.in
+	$(BIN)/uv pip compile pyproject.toml .lock-build.in --extra dev --generate-hashes --python-version 3.11.7 \
+	  --custom-compile-command "make lock" -c requirements-dev.lock -o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml .lock-build.in --generate-hashes --python-version 3.11.7 \
+	  --custom-compile-command "make lock" -c requirements-dev.lock -o requirements.lock
+	@rm -f .lock-build.in
 
 clean:
 	rm -rf reports/*/ reports/index.html reports/build.json reports/findings.json reports/.tmp .pytest_cache

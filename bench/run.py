@@ -1,7 +1,7 @@
 """Benchmarks (not tests): the build against the naive loop and against the floor, side by side in one run.
 
-Runs in a scratch copy of the project (and of the data mirror, so that one file can be changed), so reports/ and
-the mirror are not disturbed. Prints one table; the numbers go to bench/results/<timestamp>.json.
+Runs in a scratch copy of the project (with its data, so that one file can be changed), so reports/ and data/ are
+not disturbed. Prints one table; the numbers go to bench/results/<timestamp>.json.
 
     make bench                                  # everything (about 8 minutes on 2 cores)
     .venv/bin/python bench/run.py --naive 3     # fewer naive profiles (the naive loop is the slow part)
@@ -12,7 +12,7 @@ Rows:
               the 98 profiles is the measured median per profile x 98 (marked "est.")
   cold        `kommunelab build` of every default variant into an empty reports/
   no-op       the same again (nothing to do), and `--all-variants` once every variant is built
-  one change  one reference file in the mirror revised (published/iku_national.csv): what is rebuilt must be exactly
+  one change  one published table revised (data/published/tables/iku_national.csv): what is rebuilt must be exactly
               the variants whose recorded inputs name that file
   98 profiles `kommunelab build municipality_profile --all-variants --force`, HTML and PDF
   floor       each profile's code as a plain script in an interpreter with the libraries imported, its figures
@@ -23,7 +23,6 @@ Peak memory is the largest sum of resident memory over the build's process tree,
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -41,18 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 KOMMUNELAB = [sys.executable, "-m", "kommunelab"]
-CHANGED_FILE = "published/iku_national.csv"
-
-
-def mirror_of_this_checkout() -> Path:
-    """The data mirror this checkout uses (its setting is relative to it, so the scratch copy needs it spelt out)."""
-    os.environ.setdefault("KOMMUNELAB_ROOT", str(REPO))
-    from kommunelab.mirror import mirror_dir
-
-    mirror = mirror_dir()
-    if mirror is None:
-        sys.exit("bench: no data mirror is set ([data] mirror in reports.toml or $KOMMUNELAB_DATA_MIRROR)")
-    return mirror
+CHANGED_FILE = "data/published/tables/iku_national.csv"
 
 
 def _rss_kb(pid: int) -> int:
@@ -114,19 +102,15 @@ def state(root: Path) -> dict:
     return json.loads((root / "reports" / "build.json").read_text(encoding="utf-8"))
 
 
-def change_one_file(mirror: Path) -> None:
-    """Revise one figure in the scratch mirror's copy of CHANGED_FILE and list its new checksum."""
-    path = mirror / CHANGED_FILE
+def change_one_file(root: Path) -> None:
+    """Revise one figure in the scratch project's copy of CHANGED_FILE."""
+    path = root / CHANGED_FILE
     lines = path.read_text(encoding="utf-8").splitlines()
     header, first = lines[0].split(","), lines[1].split(",")
     col = header.index("iku_all_municipalities_pct")
     first[col] = f"{float(first[col]) + 0.1:.1f}"
     lines[1] = ",".join(first)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    sums = mirror / "SHA256SUMS"
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    sums.write_text("\n".join(f"{digest}  {CHANGED_FILE}" if line.endswith(f"  {CHANGED_FILE}") else line
-                              for line in sums.read_text(encoding="utf-8").splitlines()) + "\n", encoding="utf-8")
 
 
 def sizes(root: Path, report: str, kind: str) -> float:
@@ -143,18 +127,17 @@ def main() -> None:
 
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="kommunelab-bench-") as tmp:
-        root, mirror = Path(tmp) / "project", Path(tmp) / "mirror"
+        root = Path(tmp) / "project"
         root.mkdir()
         for name in ("reports.toml", "requirements.lock"):
             shutil.copy(REPO / name, root / name)
-        for folder in ("notebooks", "data/published", "data/synthetic"):
+        for folder in ("notebooks", "data/published", "data/synthetic", "data/reference"):
             shutil.copytree(REPO / folder, root / folder)
-        shutil.copytree(mirror_of_this_checkout(), mirror, symlinks=True)
-        env = {**os.environ, "KOMMUNELAB_ROOT": str(root), "KOMMUNELAB_DATA_MIRROR": str(mirror),
-               "CHROMIUM": ensure_chromium(install=False)}
+        os.environ.pop("KOMMUNELAB_DATA_MIRROR", None)  # the scratch project's own snapshot
+        env = {**os.environ, "KOMMUNELAB_ROOT": str(root), "CHROMIUM": ensure_chromium(install=False)}
         jobs = ["--jobs", str(args.jobs)]
         sys.path.insert(0, str(REPO / "lib"))
-        os.environ.update(KOMMUNELAB_ROOT=str(root), KOMMUNELAB_DATA_MIRROR=str(mirror))
+        os.environ.update(KOMMUNELAB_ROOT=str(root))
         from kommunelab.manifest import load_manifest, variants
 
         manifest = load_manifest()
@@ -192,8 +175,8 @@ def main() -> None:
 
         print("one change ...", file=sys.stderr)
         before = {v["report"] + "/" + v["variant"]: v for v in state(root)["variants"]}
-        readers = {name for name, v in before.items() if f"dataset:{CHANGED_FILE}" in v["inputs"]["data"]}
-        change_one_file(mirror)
+        readers = {name for name, v in before.items() if f"project:{CHANGED_FILE}" in v["inputs"]["data"]}
+        change_one_file(root)
         s, mb, rebuilt = build(["--all-variants", *jobs], env)
         rows["one change"] = {"s": s, "n": len(rebuilt), "peak_mb": mb, "rebuilt": sorted(rebuilt),
                               "readers": sorted(readers), "exact": rebuilt == readers}

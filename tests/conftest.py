@@ -1,5 +1,5 @@
-"""Shared fixtures. The reference data come from the offline mirror ($KOMMUNELAB_DATA_MIRROR, which .ci/run and
-the Makefile point at ../shared/data); tests never touch the internet."""
+"""Shared fixtures. The reference data are the project's own pinned snapshot (data/reference/): every test runs on a
+clone alone, and none touches the internet or anything beside the clone."""
 
 from __future__ import annotations
 
@@ -12,24 +12,18 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-# The mirror beside the clone (../shared/data) unless KOMMUNELAB_DATA_MIRROR says otherwise; set it empty to run the
-# tests as on a machine without one: the tests that need reference data are then skipped, saying so.
-if "KOMMUNELAB_DATA_MIRROR" not in os.environ and (REPO.parent / "shared" / "data").is_dir():
-    os.environ["KOMMUNELAB_DATA_MIRROR"] = str((REPO.parent / "shared" / "data").resolve())
-NO_MIRROR = ("needs the offline data mirror (reference statistics): none here. Put the project beside ../shared/data "
-             "or set KOMMUNELAB_DATA_MIRROR to a mirror folder")
+# The tests read the snapshot the project ships; a mirror folder set in the caller's environment would change that.
+os.environ.pop("KOMMUNELAB_DATA_MIRROR", None)
 
 
 @pytest.fixture(scope="session")
-def mirror() -> Path:
-    value = os.environ.get("KOMMUNELAB_DATA_MIRROR", "")
-    if not value or not Path(value).is_dir():
-        pytest.skip(NO_MIRROR)
-    return Path(value)
+def reference() -> Path:
+    """The project's pinned snapshot of the reference data (read it; copy it before changing anything)."""
+    return REPO / "data" / "reference"
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch, mirror) -> Path:
+def project(tmp_path, monkeypatch) -> Path:
     """A scratch copy of the project (manifest, notebooks, published and synthetic data, lock) as KOMMUNELAB_ROOT.
 
     The library itself is the installed one; builds write into the scratch reports/ folder.
@@ -38,12 +32,15 @@ def project(tmp_path, monkeypatch, mirror) -> Path:
 
 
 def copy_project(root: Path) -> Path:
-    """The project's manifest, notebooks, published and synthetic data and lock, copied to ``root``."""
+    """The project's manifest, notebooks, data (reference snapshot, published, synthetic) and lock, copied to ``root``
+    (writable, whatever the modes of the files copied)."""
     root.mkdir(parents=True)
     for name in ("reports.toml", "requirements.lock"):
         shutil.copy(REPO / name, root / name)
-    for folder in ("notebooks", "data/published", "data/synthetic"):
+    for folder in ("notebooks", "data/published", "data/synthetic", "data/reference"):
         shutil.copytree(REPO / folder, root / folder)
+    for path in (root / "data").rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
     return root
 
 
@@ -77,13 +74,14 @@ def write_notebook(path: Path, parameters: str, *cells: str, title: str = "Test 
 
 
 @pytest.fixture
-def toy_project(tmp_path, monkeypatch, mirror) -> Path:
-    """A minimal project with two quick reports: `hello` (reads public data, from its own data/raw/ copy: no mirror is
-    set, so a test can change that copy) and `other`."""
+def toy_project(tmp_path, monkeypatch, reference) -> Path:
+    """A minimal project with two quick reports: `hello` (reads public data, from its own copy of the snapshot, which
+    a test may change with :func:`edit_snapshot`) and `other`."""
     root = tmp_path / "toy"
     (root / "notebooks").mkdir(parents=True)
-    (root / "data" / "raw" / "dk").mkdir(parents=True)
-    shutil.copy(mirror / "dk" / "population.csv", root / "data" / "raw" / "dk" / "population.csv")
+    shutil.copytree(reference, root / "data" / "reference")
+    for path in (root / "data").rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
     (root / "requirements.lock").write_text("pandas==0\n")
     write_notebook(root / "notebooks" / "hello.ipynb", "n = 3  # how many\nword = 'hej'  # a word",
                    "from kommunelab import data\nfrom kommunelab.report import provenance\n"
@@ -91,7 +89,6 @@ def toy_project(tmp_path, monkeypatch, mirror) -> Path:
                    "print('Danmark, Ærø og Åbenrå:', int(pop['population'].iloc[0]) * n, word)",
                    "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3], [n, 2, 1])\nplt.title('Æblegrød')\nplt.show()",
                    "provenance({'n': n, 'word': word})", title="Hello kommunelab: Æbler, Øer og Århus")
-    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", "")
     write_notebook(root / "notebooks" / "other.ipynb", "fail = False  # raise on purpose",
                    "x = 40 + 2", "if fail:\n    raise RuntimeError('asked to fail')", "print(x)",
                    title="Other report")
@@ -119,3 +116,17 @@ type = "bool"
 default = false
 ''', encoding="utf-8")
     yield from _as_project_root(root, monkeypatch)
+
+
+def edit_snapshot(folder: Path, relpath: str, edit) -> Path:
+    """Change ``relpath`` in a copy of the snapshot (``edit(path)``) and list its new checksum, as a reviewed
+    update would: the file is then what the loaders read."""
+    from kommunelab.provenance import sha256_file
+
+    target = folder / relpath
+    edit(target)
+    sums = folder / "SHA256SUMS"
+    lines = [f"{sha256_file(target)}  {relpath}" if line.endswith(f"  {relpath}") else line
+             for line in sums.read_text(encoding="utf-8").splitlines()]
+    sums.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target

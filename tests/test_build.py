@@ -11,7 +11,7 @@ import pytest
 from kommunelab.build import BuildOptions, build, cache, exit_code, failure_table
 from kommunelab.errors import ParameterError
 
-from .conftest import write_notebook
+from .conftest import edit_snapshot, write_notebook
 
 pytestmark = pytest.mark.slow
 HTML_ONLY = BuildOptions(formats=("html",), jobs=2)
@@ -56,10 +56,13 @@ def _touch_parameters(root):
     path.write_text(path.read_text(encoding="utf-8").replace("default = 3", "default = 4"), encoding="utf-8")
 
 
-def _touch_data(root):
-    path = root / "data" / "raw" / "dk" / "population.csv"
+def _gribskov_plus_one(path):
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("270,municipality,2016,41107", "270,municipality,2016,41108"), encoding="utf-8")
+
+
+def _touch_data(root):
+    edit_snapshot(root / "data" / "reference", "dk/population.csv", _gribskov_plus_one)
 
 
 def _touch_lock(root):  # a development tool's bump: no output depends on it
@@ -244,26 +247,16 @@ def test_a_clone_elsewhere_has_nothing_to_rebuild(toy_project, tmp_path, monkeyp
     assert code == 0 and set(statuses.values()) == {"current"}
 
 
-def test_switching_mirrors_rebuilds_exactly_the_readers_of_a_changed_file(toy_project, tmp_path, monkeypatch, mirror):
+def test_switching_mirrors_rebuilds_exactly_the_readers_of_a_changed_file(toy_project, tmp_path, monkeypatch, reference):
     import shutil
-
-    (toy_project / "data" / "raw" / "dk" / "population.csv").unlink()  # read from the mirror, not the cache
 
     def make_mirror(name, edit=False):
         folder = tmp_path / name
-        shutil.copytree(mirror, folder)
+        shutil.copytree(reference, folder)
+        for path in folder.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
         if edit:
-            path = folder / "dk" / "population.csv"
-            path.chmod(0o644)
-            text = path.read_text(encoding="utf-8")
-            path.write_text(text.replace("270,municipality,2016,41107", "270,municipality,2016,41108"), encoding="utf-8")
-            sums = folder / "SHA256SUMS"
-            sums.chmod(0o644)
-            from kommunelab.provenance import sha256_file
-
-            lines = [f"{sha256_file(path)}  dk/population.csv" if line.endswith("dk/population.csv") else line
-                     for line in sums.read_text(encoding="utf-8").splitlines()]
-            sums.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            edit_snapshot(folder, "dk/population.csv", _gribskov_plus_one)
         return folder
 
     monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", str(make_mirror("a")))
@@ -370,7 +363,7 @@ def test_a_no_op_build_imports_no_notebook_stack(toy_project):
     assert _heavy_modules_after("from kommunelab.cli import main\nassert main(['build']) == 0") == []
 
 
-def test_listing_the_98_profiles_needs_no_pandas(mirror):
+def test_listing_the_98_profiles_needs_no_pandas(reference):
     code = ("from kommunelab.build import select_variants\n"
             "assert len(select_variants(['municipality_profile'], None, True)) == 98")
     assert _heavy_modules_after(code) == []

@@ -97,11 +97,12 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_without_a_mirror_listing_needs_no_data_and_a_report_without_reference_data_builds(tmp_path):
-    """A clone with no ../shared beside it: list and params work, the COI report (survey stand-in only) builds, and
-    the profile fails naming the missing file, where to get it and where to put it."""
+def test_a_clone_alone_lists_and_builds_from_its_own_snapshot(tmp_path):
+    """A clone with nothing beside it and no mirror set: list and params give the municipalities, and the profile
+    (which reads the reference snapshot) builds."""
     root = copy_project(tmp_path / "clone")
-    env = {**os.environ, "KOMMUNELAB_ROOT": str(root), "KOMMUNELAB_DATA_MIRROR": ""}
+    env = {k: v for k, v in os.environ.items() if k != "KOMMUNELAB_DATA_MIRROR"}
+    env["KOMMUNELAB_ROOT"] = str(root)
 
     def run(*args):
         return subprocess.run([sys.executable, "-m", "kommunelab", *args], env=env, capture_output=True, text=True,
@@ -110,13 +111,12 @@ def test_without_a_mirror_listing_needs_no_data_and_a_report_without_reference_d
     listed = run("list")
     assert listed.returncode == 0 and "municipality_profile" in listed.stdout, listed.stderr
     params = run("params", "municipality_profile")
-    assert params.returncode == 0 and "data they come from is missing here" in params.stdout, params.stderr
-    coi = run("build", "coi_citizens_volunteers", "--formats", "html", "--jobs", "1")
-    assert coi.returncode == 0, coi.stderr
-    profile = run("build", "municipality_profile", "--formats", "html", "--jobs", "1")
-    assert profile.returncode != 0
-    text = " ".join(profile.stderr.split())
-    assert "dk/municipalities.csv" in text and "https://www.dst.dk" in text and str(root / "data" / "raw") in text
+    assert params.returncode == 0 and "Gribskov" in params.stdout, params.stderr
+    profile = run("build", "municipality_profile", "-p", "municipality=Gribskov", "--formats", "html", "--jobs", "1")
+    assert profile.returncode == 0, profile.stderr
+    page = (root / "reports" / "municipality_profile" / "municipality-270.html").read_text(encoding="utf-8")
+    assert "40,971" in page and "Source: Statistics Denmark, FOLK1A" in page
+    assert run("data", "verify").returncode == 0
 
 
 def test_a_new_report_scaffold_builds_as_it_stands(project, capsys):

@@ -13,7 +13,6 @@ import pytest
 
 from kommunelab import data
 from kommunelab.data import klass, statbank
-from kommunelab.data.sources import Dataset, download_to_cache, locate
 from kommunelab.errors import DataError, DownloadError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "api"
@@ -109,34 +108,82 @@ def test_unreachable_server(monkeypatch):
         statbank.fetch_table("FOLK1A", {})
 
 
-def _folk1a_answer(mirror: Path, years=(2016, 2017), leave_out=()) -> bytes:
-    """A FOLK1A answer in the API's format (codes zero-padded, ';', BOM) built from the mirror's population file."""
+def _folk1a_answer(reference: Path, years=range(2008, 2024), leave_out=(), edit=None) -> bytes:
+    """A FOLK1A answer in the API's format (codes zero-padded, ';', BOM) built from the snapshot's population file;
+    ``edit`` may change the frame first."""
     import pandas as pd
 
-    pop = pd.read_csv(mirror / "dk" / "population.csv")
+    pop = pd.read_csv(reference / "dk" / "population.csv")
     pop = pop[pop["year"].isin(years) & ~pop["area_code"].isin(leave_out)]
+    if edit:
+        pop = edit(pop)
     lines = ["OMRÅDE;TID;INDHOLD"] + [f"{c:03d};{y}K1;{p}" for c, y, p in pop[["area_code", "year", "population"]].values]
     return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
 
 
-def test_download_fills_the_cache_whole_and_only_when_valid(server, project, monkeypatch, mirror):
-    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", "")
-    dataset = Dataset("dk/population.csv", data.POPULATION.schema,
-                      lambda: statbank.folk1a_population(range(2016, 2018)))
-    # A download that leaves out five municipalities is refused whole: nothing is cached.
-    monkeypatch.setitem(Handler.answers, "FOLK1A", _folk1a_answer(mirror, leave_out=(147, 151, 153, 155, 157)))
-    with pytest.raises(DataError, match="incomplete: year 2016 has 93 of 98 municipalities"):
-        locate(dataset)
-    assert not (project / "data" / "raw" / "dk").exists()
-    monkeypatch.setitem(Handler.answers, "FOLK1A", _folk1a_answer(mirror))
-    path, origin = locate(dataset)
-    assert origin == "download" and path == project / "data" / "raw" / "dk" / "population.csv"
-    frame = data.sources.load(dataset)
-    assert len(frame) == 2 * 104 and "from Statistics Denmark FOLK1A" in frame.attrs["provenance"]["retrieved"]
-    # An invalid answer writes nothing: AUL01 has a missing value.
-    bad = Dataset("dk/unemployment.csv", data.UNEMPLOYMENT.schema,
-                  lambda: statbank.aul01_unemployment(range(2016, 2018)))
-    with pytest.raises(DataError):
-        download_to_cache(bad)
-    assert sorted(p.name for p in (project / "data" / "raw" / "dk").iterdir()) == ["population.csv",
-                                                                                  "population.csv.source.json"]
+def _revised(pop):
+    """Gribskov 2016 revised by one inhabitant, and a new year (2024, as 2023)."""
+    import pandas as pd
+
+    pop = pop.copy()
+    pop.loc[(pop["area_code"].isin([270, 84, 0])) & (pop["year"] == 2016), "population"] += 1
+    return pd.concat([pop, pop[pop["year"] == 2023].assign(year=2024)])
+
+
+def _snapshot_state(project: Path) -> dict[str, bytes]:
+    folder = project / "data" / "reference"
+    return {p.name: p.read_bytes() for p in (folder / "dk" / "population.csv", folder / "SHA256SUMS",
+                                              folder / "datapackage.json")}
+
+
+def test_data_update_shows_a_diff_and_writes_only_when_asked(server, project, monkeypatch, reference, capsys):
+    from kommunelab.cli import main
+
+    monkeypatch.setitem(Handler.answers, "FOLK1A", _folk1a_answer(reference, range(2008, 2024), edit=_revised))
+    before = _snapshot_state(project)
+    assert main(["data", "update", "population"]) == 0
+    out = capsys.readouterr().out
+    assert "population (dk/population.csv): 1,664 -> 1,768 rows; 104 added, 0 removed, 3 changed" in out
+    assert "new years: 2024" in out and "area_code 270, year 2016: population 41107 -> 41108 (+1)" in out
+    assert "nothing was written" in out and _snapshot_state(project) == before
+    assert main(["data", "update", "population", "--write"]) == 0
+    after = _snapshot_state(project)
+    assert all(after[name] != before[name] for name in before)
+    from kommunelab.data.update import verify
+
+    assert verify(project) == []
+    pop = data.population(year=2016).set_index("area_code")["population"]
+    assert pop[270] == 41_108 and 2024 in set(data.population()["year"])
+    assert b"kommunelab data update population" in after["datapackage.json"]
+
+
+def test_data_update_refuses_an_incomplete_download_and_writes_nothing(server, project, reference, monkeypatch, capsys):
+    from kommunelab.cli import main
+
+    monkeypatch.setitem(Handler.answers, "FOLK1A", _folk1a_answer(reference, leave_out=(147, 151, 153, 155, 157)))
+    before = _snapshot_state(project)
+    assert main(["data", "update", "population", "--write"]) == 3
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "incomplete: year 2008 has 93 of 98 municipalities" in err
+    assert "nothing was written" in err and _snapshot_state(project) == before
+
+
+def test_data_update_without_a_network_is_one_line_and_exit_3(project, monkeypatch, capsys):
+    from kommunelab.cli import main
+
+    monkeypatch.setenv("KOMMUNELAB_STATBANK_URL", "http://127.0.0.1:9/v1")  # nothing listens: refused at once
+    before = _snapshot_state(project)
+    assert main(["data", "update", "population"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("kommunelab: population: StatBank FOLK1A: cannot reach") and \
+        err[0].endswith("nothing was written")
+    assert _snapshot_state(project) == before
+
+
+def test_data_update_names_the_source_of_a_table_without_a_route(project, capsys):
+    from kommunelab.cli import main
+
+    assert main(["data", "update", "income"]) == 0
+    out = capsys.readouterr().out
+    assert "income (dk/income.csv): no verified download route" in out and "https://www.statbank.dk/INDKP101" in out
+    assert main(["data", "update", "nonsense"]) == 2

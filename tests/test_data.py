@@ -1,4 +1,4 @@
-"""Reference-data loaders against the mirror, and every bad-input case named in the data issue."""
+"""Reference-data loaders against the project's pinned snapshot, and every bad-input case named in the data issue."""
 
 from __future__ import annotations
 
@@ -8,26 +8,26 @@ import pytest
 
 from kommunelab import data
 from kommunelab.data.schema import read_table
-from kommunelab.data.sources import locate
 from kommunelab.errors import DataError
+from kommunelab.reference import locate
 
 
 @pytest.fixture(autouse=True)
 def _fresh_caches(project):
-    """Each test reads from a scratch project (empty data/raw) and the real mirror."""
+    """Each test reads from a scratch copy of the project, its snapshot included."""
     yield
 
 
-def test_municipalities(mirror):
+def test_municipalities(reference):
     df = data.municipalities()
     assert len(df) == 98 and df["municipality_code"].is_unique
     assert df.dtypes["municipality_code"] == "int64" and df.dtypes["area_km2"] == "float64"
     assert df["region_code"].value_counts().sort_index().tolist() == [11, 19, 22, 29, 17]  # 81..85
     assert df["region_code"].value_counts().sort_values(ascending=False).tolist() == [29, 22, 19, 17, 11]
     prov = df.attrs["provenance"]
-    assert prov["origin"] == "mirror" and len(prov["sha256"]) == 64
-    assert prov["table"] == "dk_municipalities" and prov["retrieved"][:2] == "20" and prov["rows"] == 98
-    assert prov["licence"] and "Wikipedia" in prov["source"]
+    assert prov["origin"] == "snapshot" and len(prov["sha256"]) == 64 and prov["rows"] == 98
+    assert prov["retrieved"] == "2026-11-29"  # from datapackage.json, not from the file's modification time
+    assert "CC BY-SA" in prov["attribution"] and "Wikipedia" in prov["licence"] and "Wikipedia" in prov["source"]
 
 
 def test_population_figures_from_folk1a():
@@ -56,7 +56,7 @@ def test_norwegian_municipalities():
     assert df["municipality_code"].str.fullmatch(r"\d{4}").all() and "0101" in set(df["municipality_code"])
 
 
-def test_published_aggregates_in_the_mirror():
+def test_the_published_figure_tables():
     iku = data.iku_national()
     assert iku["year"].tolist() == [2009, 2015, 2016, 2017, 2018]
     assert iku.set_index("year").loc[2017, "iku_all_municipalities_pct"] == 27.1
@@ -97,9 +97,9 @@ def test_bad_files_name_file_row_column_and_problem(tmp_path, text, encoding, me
     assert str(path) in str(err.value)
 
 
-def test_mirror_checksum_mismatch_is_refused(tmp_path, mirror, monkeypatch):
+def test_mirror_checksum_mismatch_is_refused(tmp_path, reference, monkeypatch):
     copy = tmp_path / "mirror"
-    shutil.copytree(mirror, copy)
+    shutil.copytree(reference, copy)
     target = copy / "dk" / "population.csv"
     target.chmod(0o644)
     target.write_text(target.read_text(encoding="utf-8").replace("591481", "591482"), encoding="utf-8")
@@ -108,27 +108,52 @@ def test_mirror_checksum_mismatch_is_refused(tmp_path, mirror, monkeypatch):
         data.population()
 
 
-def test_cache_comes_before_mirror(project, mirror):
-    raw = project / "data" / "raw" / "dk"
-    raw.mkdir(parents=True)
-    shutil.copy(mirror / "dk" / "municipalities.csv", raw / "municipalities.csv")
-    path, origin = locate(data.MUNICIPALITIES)
-    assert origin == "cache" and path == raw / "municipalities.csv"
+def test_a_snapshot_file_changed_by_hand_is_refused(project):
+    target = project / "data" / "reference" / "dk" / "population.csv"
+    target.write_text(target.read_text(encoding="utf-8").replace("591481", "591482"), encoding="utf-8")
+    with pytest.raises(DataError, match="population.csv: checksum mismatch.*kommunelab data update --write"):
+        data.population()
 
 
-def test_missing_everywhere_without_a_client_says_what_to_do(monkeypatch):
-    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", "")
-    with pytest.raises(DataError, match="no download client for it.*set KOMMUNELAB_DATA_MIRROR"):
+def test_a_missing_snapshot_file_says_how_to_restore_it(project):
+    (project / "data" / "reference" / "dk" / "municipalities.csv").unlink()
+    with pytest.raises(DataError, match="missing from the project's reference snapshot.*git checkout -- data/reference"):
         data.municipalities()
 
 
-def test_project_mirror_setting_in_reports_toml(project, mirror, monkeypatch):
-    monkeypatch.delenv("KOMMUNELAB_DATA_MIRROR")
-    manifest = project / "reports.toml"
-    text = manifest.read_text(encoding="utf-8")
-    manifest.write_text(text.replace('mirror = "../shared/data"', 'mirror = "nowhere"'), encoding="utf-8")
-    with pytest.raises(DataError, match=r"KOMMUNELAB_DATA_MIRROR is unset and the \[data\] mirror of reports.toml does not exist"):
-        data.municipalities()
-    manifest.write_text(text.replace('mirror = "../shared/data"', f'mirror = "{mirror}"'), encoding="utf-8")
-    assert data.municipalities().attrs["provenance"]["origin"] == "mirror"
+def test_a_mirror_folder_overrides_the_snapshot_file_by_file(project, tmp_path, monkeypatch, reference):
+    folder = tmp_path / "own"
+    (folder / "dk").mkdir(parents=True)
+    shutil.copy(reference / "dk" / "population.csv", folder / "dk" / "population.csv")
+    (folder / "SHA256SUMS").write_text(next(line for line in (reference / "SHA256SUMS").read_text().splitlines()
+                                            if line.endswith("dk/population.csv")) + "\n")
+    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", str(folder))
+    assert locate(data.POPULATION.path) == (folder / "dk" / "population.csv", "mirror")
+    assert data.municipalities().attrs["provenance"]["origin"] == "snapshot"  # not in that folder
+    monkeypatch.setenv("KOMMUNELAB_DATA_MIRROR", str(tmp_path / "nowhere"))
+    with pytest.raises(DataError, match="names a folder that does not exist"):
+        data.population()
 
+
+def test_every_snapshot_file_is_described_with_source_licence_and_attribution(reference):
+    from kommunelab.data.update import verify
+    from kommunelab.reference import resources
+
+    described = resources(reference)
+    assert set(described) == {p.relative_to(reference).as_posix() for p in reference.rglob("*")
+                              if p.is_file() and p.name not in ("SHA256SUMS", "datapackage.json")}
+    for r in described.values():
+        assert r.publisher and r.address.startswith("http") and r.licences and r.attribution and r.retrieved
+    assert {d.path for d in data.DATASETS.values()} <= set(described)
+    assert verify(reference.parents[1]) == []
+
+
+def test_verify_names_what_is_wrong_with_the_snapshot(project):
+    from kommunelab.data.update import verify
+
+    folder = project / "data" / "reference"
+    (folder / "dk" / "stray.csv").write_text("a\n1\n")
+    (folder / "no" / "municipalities_2017_2019.csv").write_text("year,kommunenummer\n")
+    problems = "\n".join(verify(project))
+    assert "dk/stray.csv: in" in problems and "not described" in problems
+    assert "municipalities_2017_2019.csv: checksum mismatch" in problems

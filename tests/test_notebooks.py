@@ -30,7 +30,7 @@ def findings_of(root: Path, report: str, variant: str) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def built_defaults(tmp_path_factory, mirror):
+def built_defaults(tmp_path_factory, reference):
     """All six reports with their defaults, built once into a scratch project."""
     root = copy_project(tmp_path_factory.mktemp("nb") / "project")
     mp = pytest.MonkeyPatch()
@@ -362,7 +362,7 @@ def test_the_index_filter_finds_a_municipality_offline(browser, tmp_path):
     ("di_outsourcing_savings", {"savings_rate": 5.0}, "parameter 'savings_rate': 5.0 is above the maximum"),
     ("ks_innovation_barometer", {"dk_base": -5}, "parameter 'dk_base': -5 is below the minimum"),
 ])
-def test_a_notebook_run_outside_the_build_checks_its_parameters(report, bad, message, tmp_path, mirror):
+def test_a_notebook_run_outside_the_build_checks_its_parameters(report, bad, message, tmp_path, reference):
     """Plain papermill (or JupyterLab with a changed parameters cell) gets the CLI's ParameterError from the setup
     cell, before anything is computed."""
     import papermill as pm
@@ -380,7 +380,7 @@ def test_a_notebook_run_outside_the_build_checks_its_parameters(report, bad, mes
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory, mirror):
+def printed(tmp_path_factory, reference):
     """KORA (whose heading once sat at a page's foot) and the profile, printed to PDF in a scratch project."""
     root = copy_project(tmp_path_factory.mktemp("pdf") / "project")
     mp = pytest.MonkeyPatch()

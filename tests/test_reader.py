@@ -23,7 +23,7 @@ def assert_labels_match_ticks(ticks: list[tuple[float, str]], locale: str, where
         assert parse(label, locale) == pytest.approx(position, abs=1e-9), (where, position, label)
 
 
-def test_tick_labels_of_every_profile_figure_match_their_positions(mirror):
+def test_tick_labels_of_every_profile_figure_match_their_positions(reference):
     import matplotlib
 
     matplotlib.use("agg")
@@ -47,7 +47,7 @@ def test_tick_labels_of_every_profile_figure_match_their_positions(mirror):
 
 
 @pytest.mark.parametrize("locale", ["en", "da"])
-def test_the_di_chart_labels_its_ticks_exactly(mirror, locale):
+def test_the_di_chart_labels_its_ticks_exactly(reference, locale):
     import matplotlib
 
     matplotlib.use("agg")
@@ -70,7 +70,7 @@ def test_no_minus_zero_and_small_p_values():
     assert fmt.decimals_for([1.0, 1.25, 1.5]) == 2 and fmt.decimals_for([100, 102.5], least=0) == 1
 
 
-def test_variant_titles_carry_their_label(mirror):
+def test_variant_titles_carry_their_label(reference):
     from kommunelab.manifest import load_manifest, variants
 
     manifest = load_manifest()

@@ -2,8 +2,8 @@
 
 The build validates a request and lists a grid's variants before any kernel starts, and a no-op build should not
 pay for importing the notebook stack to do so. The municipality list is read with the csv module from the file a
-loader would read now (data/raw/, or the mirror's copy verified against its SHA256SUMS); when there is none yet, or
-it cannot be read plainly, the full loader (kommunelab.data, which downloads and validates) answers instead.
+loader would read now (the snapshot's, or a mirror folder's, verified against its SHA256SUMS); when there is none,
+or it cannot be read plainly, the full loader (kommunelab.data, which validates and says what is wrong) answers.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import csv
 from collections.abc import Iterable
 
 from . import names
-from .errors import DataError
-from .mirror import raw_dir, verified_mirror_copy, where_now
+from .reference import where_now
 
 MUNICIPALITIES = "dk/municipalities.csv"
 
@@ -52,13 +51,7 @@ def municipality_labels() -> dict[str, tuple[str, str]]:
 def _plain_rows(relpath: str, columns: tuple[str, ...]) -> list[tuple[str, ...]] | None:
     path = where_now(relpath)
     if path is None:
-        return None
-    try:
-        mirrored, _ = verified_mirror_copy(relpath)
-    except DataError:
-        mirrored = None
-    if path != raw_dir() / relpath and path != mirrored:
-        return None  # a mirror copy that is unlisted or damaged: the full loader says which
+        return None  # missing, unlisted or damaged: the full loader says which
     try:
         with path.open(encoding="utf-8", newline="") as fh:
             rows = [tuple(row[c].strip() for c in columns) for row in csv.DictReader(fh)]

@@ -51,7 +51,7 @@ def _cmd_build(args) -> int:
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     options = BuildOptions(formats=formats, jobs=args.jobs, force=args.force, show_code=args.show_code,
                            data_mirror=args.data_mirror, timeout=args.timeout, max_output_mb=args.max_output_mb,
-                           kernel_memory_mb=args.kernel_memory_mb, wait=args.wait, refresh_data=args.refresh_data,
+                           kernel_memory_mb=args.kernel_memory_mb, wait=args.wait,
                            fork_kernels=not args.fresh_kernels, executor=args.executor, scheduler=args.scheduler)
     overrides = parse_assignments(args.param)
     if args.parameters_file:
@@ -104,6 +104,42 @@ def _cmd_prune(args) -> int:
     return 0
 
 
+UNREACHABLE = 3  # exit code: a statistics office could not be reached, or its answer failed the checks
+_DATA_UPDATE = ("Download each named table (all with a route when none is named), validate the whole download and "
+                "print what would change in data/reference/: rows added, removed and changed, the largest changes, "
+                "new years. Nothing is written without --write. Exit 3 when a source cannot be reached or its answer "
+                "fails the checks.")
+
+
+def _cmd_data_update(args) -> int:
+    from .data.update import updates_for, write
+    from .paths import relative
+
+    updates, failures, notes = updates_for(args.tables)
+    print("\n".join(notes + [line for u in updates for line in u.diff.lines()]))
+    for line in failures:
+        print(f"kommunelab: {line}; nothing was written", file=sys.stderr)
+    changed = [u for u in updates if not u.diff.identical]
+    if failures or not changed:
+        return UNREACHABLE if failures else 0
+    if not args.write:
+        print(f"{len(changed)} table(s) would change; nothing was written. Run again with --write to replace the "
+              "snapshot's files, checksums and retrieval dates, then review and commit the change.")
+        return 0
+    print("\n".join(f"wrote {relative(path)}" for path in write(changed)))
+    return 0
+
+
+def _cmd_data_verify(args) -> int:
+    from .data.update import verify
+    from .reference import reference_dir
+
+    problems = verify()
+    print("\n".join(f"kommunelab: {p}" for p in problems) or f"{reference_dir()}: every file described, listed in "
+          "SHA256SUMS with its checksum, and valid", file=sys.stderr if problems else sys.stdout)
+    return 1 if problems else 0
+
+
 def _cmd_synthetic(args) -> int:
     from .synthetic import write_all
 
@@ -145,8 +181,8 @@ def make_parser() -> argparse.ArgumentParser:
     from .build.request import default_jobs
 
     parser = argparse.ArgumentParser(prog="kommunelab", description="Build the kommunelab reports.")
-    parser.add_argument("--data-mirror", metavar="DIR", default=None,
-                        help="offline mirror of the public statistics (overrides $KOMMUNELAB_DATA_MIRROR)")
+    parser.add_argument("--data-mirror", metavar="DIR", default=None, help="read the reference files found in DIR "
+                        "(laid out like data/reference/, with its SHA256SUMS) instead ($KOMMUNELAB_DATA_MIRROR)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("list", help="list the reports and their parameters")
@@ -181,8 +217,6 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("--kernel-memory-mb", type=int, default=4096, help="memory one kernel may use (default 4096 MB)")
     p.add_argument("--wait", action="store_true",
                    help="wait for a build already running on the same reports/ folder instead of refusing at once")
-    p.add_argument("--refresh-data", action="store_true",
-                   help="fetch the reference data again instead of using the copies in data/raw/")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="where variants run: local worker processes (default) or a Dask cluster (--scheduler)")
     p.add_argument("--scheduler", metavar="ADDRESS",
@@ -204,6 +238,17 @@ def make_parser() -> argparse.ArgumentParser:
                                    "removed without --yes.")
     p.add_argument("--yes", action="store_true", help="remove what is listed")
     p.set_defaults(func=_cmd_prune)
+
+    p = sub.add_parser("data", help="the pinned snapshot of reference data: update from the sources, or verify")
+    data_sub = p.add_subparsers(dest="data_command", required=True)
+    q = data_sub.add_parser("update", help="download tables from the statistics offices and show what would change",
+                            description=_DATA_UPDATE)
+    q.add_argument("tables", nargs="*", metavar="TABLE", help="population, unemployment, no_municipalities, ...")
+    q.add_argument("--write", action="store_true",
+                   help="replace the snapshot's files, SHA256SUMS and retrieval dates (a change to review and commit)")
+    q.set_defaults(func=_cmd_data_update)
+    q = data_sub.add_parser("verify", help="check data/reference/ against its checksums, descriptor and schemas")
+    q.set_defaults(func=_cmd_data_verify)
 
     p = sub.add_parser("synthetic", help="regenerate the synthetic survey stand-ins in data/synthetic/")
     p.set_defaults(func=_cmd_synthetic)

@@ -7,6 +7,13 @@ clean message (no traceback) and exit non-zero.
 from __future__ import annotations
 
 
+def shorten(text: str, limit: int = 300) -> str:
+    """``text`` as one line of at most ``limit`` characters: what an error message may quote of a value or of
+    another error (a 200 MB one-line input must not come back whole)."""
+    line = " ".join(str(text)[: limit * 4].split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 class KommunelabError(Exception):
     """Base class: the message is complete (what, where, what to do)."""
 

@@ -14,12 +14,14 @@ from datetime import datetime
 from functools import cache
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 import nbformat
 from nbconvert import HTMLExporter
 
 from .chromium import browser_command
 from .errors import KommunelabError
+from .markup import REPORT_CSP
 from .paths import library_dir
 
 
@@ -36,7 +38,7 @@ def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None 
         hidden = {"remove-cell", "injected-parameters"}
         nb.cells = [c for c in nb.cells if not hidden & set(c.metadata.get("tags", []))]
     body, _ = _exporter(show_code).from_notebook_node(
-        nb, resources={"language_code": nb.metadata.get("language_code", "en")})
+        nb, resources={"language_code": nb.metadata.get("language_code", "en"), "csp": REPORT_CSP})
     return finish_html(body, shown)
 
 
@@ -122,6 +124,7 @@ class Printer:
         from playwright.sync_api import sync_playwright
 
         self.chromium = chromium
+        self.blocked: list[str] = []  # the requests the last page made that were refused (see print_pdf)
         # The browser's profile goes where Playwright's driver makes temporary folders: into ``scratch`` (the build's
         # temporary folder, removed even after a killed build) rather than /tmp.
         saved = os.environ.get("TMPDIR")
@@ -149,14 +152,29 @@ class Printer:
         return self._browser.is_connected()
 
     def print_pdf(self, html: Path, pdf: Path, timeout: float = 180, footer: str = "") -> None:
+        """Print ``html`` to ``pdf``. The page is served from a closed origin (PRINT_ORIGIN), never as a file: a
+        file: URL in it is then refused by the browser itself, and every other request (http, https, ws, blob)
+        is aborted before it leaves, so a page can embed nothing but what it carries inline (data: URLs)."""
         page = self._browser.new_page()
+        url, body = PRINT_ORIGIN + quote(html.name), html.read_bytes()
+        blocked: list[str] = []
+
+        def only_the_page(route) -> None:
+            if route.request.url == url:
+                route.fulfill(status=200, body=body, content_type="text/html; charset=utf-8")
+            else:
+                blocked.append(route.request.url)
+                route.abort("blockedbyclient")
+
         try:
-            page.goto(html.resolve().as_uri(), wait_until="load", timeout=timeout * 1000)
+            page.route("**/*", only_the_page)
+            page.goto(url, wait_until="load", timeout=timeout * 1000)
             pdf.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True,
                                      display_header_footer=True, header_template="<span></span>",
                                      footer_template=FOOTER.format(footer=escape(footer))))
         finally:
             page.close()
+        self.blocked = blocked
 
     def close(self) -> None:
         try:
@@ -164,6 +182,10 @@ class Printer:
         finally:
             self._playwright.stop()
 
+
+# The origin a page is printed from: a reserved name (RFC 2606) that no request may reach; only the page itself is
+# answered there, by the Printer.
+PRINT_ORIGIN = "http://kommunelab.invalid/"
 
 # The running footer of every page: the report's title (the page's <title>), what ``footer`` says (the build date)
 # and the page number. Chromium fills the elements of class title, pageNumber and totalPages.

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
 
+from .markup import INDEX_CSP
 from .paths import library_dir
+from .report import SITE_URL_ENV
 
 
 def _label(f: dict[str, Any]) -> str:
@@ -37,7 +40,8 @@ def render_index(state: dict[str, Any], findings: list[dict[str, Any]], manifest
     env = Environment(loader=FileSystemLoader(library_dir() / "templates"), autoescape=True)
     manifest = manifest or {}
     reports: dict[str, dict[str, Any]] = {
-        rid: {"title": r.title, "description": r.description, "variants": [], "grid_names": " and ".join(r.grid)}
+        rid: {"title": r.title, "description": r.description, "source": r.source, "variants": [],
+              "grid_names": " and ".join(r.grid)}
         for rid, r in manifest.items()}
     for record in state["variants"]:
         entry = reports.setdefault(record["report"], {"title": record.get("title") or record["report"],
@@ -60,7 +64,9 @@ def render_index(state: dict[str, Any], findings: list[dict[str, Any]], manifest
         seen.add((f["report"], f["id"]))
         scorecard.append(f)
     template = env.get_template("index.html.j2")
-    return template.render(state=state, reports=reports, scorecard=scorecard, matrix=evidence_by_status(scorecard),
+    site_url = os.environ.get(SITE_URL_ENV, "").strip()
+    return template.render(csp=INDEX_CSP, site_url=site_url, state=state, reports=reports, scorecard=scorecard,
+                           matrix=evidence_by_status(scorecard),
                            n_variants=len(state["variants"]),
                            n_failed=sum(1 for r in state["variants"] if r["status"] == "failed"),
                            n_stale=sum(1 for r in state["variants"] if r["status"] == "stale"), drift=drift or {})

@@ -63,6 +63,7 @@ class Report:
     description: str = ""
     timeout: float | None = None  # seconds one variant may take, execution and printing (build --timeout overrides)
     variant_title: str = ""  # e.g. "{municipality} — municipality profile {year}": the title of a non-default variant
+    source: str = ""  # the publication (or statistics) the report rests on, cited in its "how to cite" line
 
     def defaults(self) -> dict[str, Any]:
         return {name: p.default for name, p in self.parameters.items()}
@@ -168,7 +169,7 @@ def _parse_report(path: Path, rid: str, spec: dict) -> Report:
     if timeout is not None and not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
         raise ManifestError(f"{where}: timeout must be a positive number of seconds, got {timeout!r}")
     report = Report(rid, spec["title"], notebook, params, grid, formats, spec.get("description", ""), timeout,
-                    spec.get("variant_title", ""))
+                    spec.get("variant_title", ""), spec.get("source", ""))
     if report.variant_title:
         try:
             report.variant_title.format(**{name: "" for name in params})

@@ -7,6 +7,7 @@ which rebuilds a report when one of these files changes.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -17,11 +18,13 @@ from pathlib import Path
 class FileRead:
     path: str
     sha256: str
-    origin: str  # project | cache | mirror | download | synthetic | microdata | user
+    origin: str  # snapshot | mirror | project | synthetic | microdata | user
     source: str = ""
     table: str = ""
     key: str = ""  # how the build finds the file again: dataset:<path> | project:<path> | file:<absolute path>
-    retrieved: str = ""  # when (and for downloads, from where) this copy was fetched
+    retrieved: str = ""  # when this copy was fetched from its publisher (the snapshot's record), if known
+    licence: str = ""
+    attribution: str = ""  # the credit the licence asks for, shown in the report's provenance block
 
 
 _READ: dict[str, FileRead] = {}
@@ -55,8 +58,9 @@ def file_key(path: Path | str) -> str:
 
 
 def record_read(path: str, sha256: str, origin: str, source: str = "", table: str = "", key: str = "",
-                retrieved: str = "") -> None:
-    _READ.setdefault(str(path), FileRead(str(path), sha256, origin, source, table, key or file_key(path), retrieved))
+                retrieved: str = "", licence: str = "", attribution: str = "") -> None:
+    _READ.setdefault(str(path), FileRead(str(path), sha256, origin, source, table, key or file_key(path), retrieved,
+                                         licence, attribution))
 
 
 def files_read() -> list[dict]:
@@ -72,16 +76,35 @@ def packages_read() -> list[dict]:
     return list(_PACKAGES.values())
 
 
+REVISION_ENV = "KOMMUNELAB_GIT_REVISION"  # set by the build: the revision found once, for every kernel it starts
+
+
 def git_revision(root: Path) -> str:
-    """The checkout's short revision, with "+dirty" when tracked files have uncommitted changes; "unknown" outside git."""
+    """The checkout's short revision, with "+dirty" when tracked files have uncommitted changes; "unknown" outside a
+    git checkout. A build finds it once and hands it to its kernels ($KOMMUNELAB_GIT_REVISION).
+
+    The dirty check runs git's clean filters (nbstripout on the notebooks), which on a fresh clone can take many
+    seconds once (``make setup`` pays that); it is given minutes, and if it still does not answer the revision is
+    given with "+unchecked" rather than given up."""
+    given = os.environ.get(REVISION_ENV, "").strip()
+    if given:
+        return given
     try:
-        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
-                             text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        found = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                               text=True, timeout=60)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
-    return (rev or "unknown") + ("+dirty" if rev and dirty else "")
+    rev = found.stdout.strip()
+    if found.returncode != 0 or not rev:
+        return "unknown"
+    try:
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.SubprocessError):
+        return f"{rev}+unchecked"
+    if dirty.returncode != 0:
+        return f"{rev}+unchecked"
+    return rev + ("+dirty" if dirty.stdout.strip() else "")
 
 
 def clear() -> None:

@@ -20,11 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from .contract import PROVENANCE_MIME
+from .markup import Trusted
 
 PACKAGES = ("kommunelab", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "papermill",
             "nbconvert", "babel")
 BUILD_TIME_ENV = "KOMMUNELAB_BUILD_TIME"  # set by the build: one recorded time for every field that shows it
+SITE_URL_ENV = "KOMMUNELAB_SITE_URL"  # where the reports are published (the nightly workflow sets it), for citations
 _PARAMETERS: dict[str, Any] = {}
+_REPORT: list[str] = []  # the report id the setup cell validated parameters for
 _NUMBERS: dict[str, tuple[str, int]] = {}  # label -> (kind, number) in order of first appearance; parameters() resets
 KINDS = {"figure": "Figure", "table": "Table"}
 LABEL = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -62,6 +65,7 @@ def parameters(report: str, namespace: dict[str, Any]) -> dict[str, Any]:
     _NUMBERS.clear()
     _PARAMETERS.clear()
     _PARAMETERS.update(params)
+    _REPORT[:] = [report]
     return dict(params)
 
 
@@ -98,15 +102,18 @@ def _number(kind: str, label: str) -> int:
     return n
 
 
-def ref(label: str) -> str:
-    """A Markdown link to a numbered figure or table, for text: ``f"see {ref('unemployment')}"`` -> "see Figure 2".
-    A label captioned further down is numbered when the report is exported (in JupyterLab it reads "below")."""
+def ref(label: str) -> Trusted:
+    """A Markdown link to a numbered figure or table, for :func:`kommunelab.markup.show_md`:
+    ``show_md("see {fig}", fig=ref("unemployment"))`` -> "see Figure 2". A label captioned further down is numbered
+    when the report is exported (in JupyterLab it reads "below")."""
+    if not isinstance(label, str) or not LABEL.fullmatch(label):
+        raise ValueError(f"label must be lower-case letters, digits, '-' or '_' (e.g. 'population'), got {label!r}")
     if label in _NUMBERS:
         kind, n = _NUMBERS[label]
         text = f"{KINDS[kind]} {n}"
     else:
         text = "below"
-    return f"[{text}](#kl-{label})"
+    return Trusted(f"[{text}](#kl-{label})")
 
 
 def _caption(kind: str, label: str, text: str, stand_in: bool) -> tuple[str, str]:
@@ -197,24 +204,56 @@ def provenance(parameters: dict[str, Any] | None = None) -> None:
     record = {"git_revision": git_revision(project_root()), "generated": build_time(),
               "python": platform.python_version(), "parameters": parameters, "data_files": files,
               "survey_packages": packages, "packages": versions}
+    e = html.escape
     rows = "".join(
-        f"<tr><td>{html.escape(Path(f['path']).name)}</td><td>{html.escape(f['origin'])}"
-        f"{' (' + html.escape(f['retrieved']) + ')' if f.get('retrieved') and f['origin'] in ('cache', 'download') else ''}</td>"
-        f"<td>{html.escape(f['table'] or f['source'])}</td><td><code>{f['sha256'][:16]}</code></td></tr>"
+        f"<tr><td>{e(Path(f['path']).name)}</td><td>{e(f['origin'])}"
+        f"{' (retrieved ' + e(f['retrieved']) + ')' if f.get('retrieved') else ''}</td>"
+        f"<td>{e(f['table'] or f['source'])}</td><td><code>{f['sha256'][:16]}</code></td></tr>"
         for f in files
     )
-    params = ", ".join(f"{html.escape(str(k))} = {html.escape(repr(v))}" for k, v in parameters.items())
+    params = ", ".join(f"{e(str(k))} = {e(repr(v))}" for k, v in parameters.items())
     pkgs = ", ".join(f"{k} {v}" for k, v in versions.items())
     text = (
         '<div class="kl-provenance"><h3>Provenance</h3>'
-        f'<p>Generated <span class="kl-build-field">{html.escape(record["generated"])}</span> from git revision '
-        f"<code>{html.escape(record['git_revision'])}</code> with Python {record['python']}.</p>"
+        f'<p>Generated <span class="kl-build-field">{e(record["generated"])}</span> from git revision '
+        f"<code>{e(record['git_revision'])}</code> with Python {record['python']}.</p>"
         f"<p><strong>Parameters:</strong> {params or 'none'}</p>"
         "<table><tr><th>data file</th><th>from</th><th>source / table</th><th>sha256</th></tr>"
-        f"{rows}</table>{_packages_html(packages)}<p><strong>Packages:</strong> {html.escape(pkgs)}</p></div>"
+        f"{rows}</table>{_attributions_html(files)}{_packages_html(packages)}"
+        f"<p><strong>Packages:</strong> {e(pkgs)}</p>{_citation_html(record)}</div>"
     )
     _display({"text/html": text, "text/plain": f"Provenance: {json.dumps(record, default=str)[:500]}",
               PROVENANCE_MIME: record})
+
+
+def _attributions_html(files: list[dict]) -> str:
+    """The credit each licence asks for, once per attribution, for the reference tables this report read."""
+    seen: dict[str, str] = {}
+    for f in files:
+        if f.get("attribution"):
+            seen.setdefault(f["attribution"], f.get("licence", ""))
+    if not seen:
+        return ""
+    items = "".join(f"<li>{html.escape(text)}{' (' + html.escape(licence) + ')' if licence else ''}</li>"
+                    for text, licence in seen.items())
+    return f'<p><strong>Data licences and attribution:</strong></p><ul class="kl-attribution">{items}</ul>'
+
+
+def _citation_html(record: dict[str, Any]) -> str:
+    """How to cite this report: title, revision, date, address (where it is published), and what it rests on."""
+    if not _REPORT:
+        return ""
+    from .manifest import Variant, load_manifest
+
+    report = load_manifest()[_REPORT[0]]
+    variant = Variant(report, {**report.defaults(), **record["parameters"]})
+    site = os.environ.get(SITE_URL_ENV, "").strip()
+    address = f"{site.rstrip('/')}/{report.id}/{variant.id}.html" if site else ""
+    text = (f"kommunelab, \u201c{variant.title}\u201d, git revision {record['git_revision']}, built "
+            f"{record['generated'][:10]}" + (f", {address}" if address else "") + ".")
+    rests_on = f" It rests on: {report.source}." if report.source else ""
+    return (f'<p class="kl-cite"><strong>How to cite:</strong> {html.escape(text)}{html.escape(rests_on)} '
+            "The code is under the MIT licence; cite the data as listed above.</p>")
 
 
 def _packages_html(packages: list[dict]) -> str:

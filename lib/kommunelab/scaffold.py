@@ -15,9 +15,8 @@ from .paths import MANIFEST_NAME, project_root
 
 REPORT_ID = re.compile(r"[a-z][a-z0-9_]{1,40}")
 
-SETUP = '''from IPython.display import Markdown, display
-
-from kommunelab import data, fmt, plots
+SETUP = '''from kommunelab import data, fmt, plots
+from kommunelab.markup import show_md
 from kommunelab.report import figure, parameters, provenance, ref
 
 params = parameters("{rid}", globals())
@@ -31,8 +30,9 @@ ax.plot(pop["year"], pop["population"] / 1e6, marker="o")
 ax.set(xlabel="", ylabel="million inhabitants", title="Population of Denmark on 1 January")
 plots.number_axis(ax, "y", locale)
 figure(fig, "Population on 1 January. Source: Statistics Denmark, FOLK1A.", label="population")
-display(Markdown(f"{{ref('population')}} shows {{fmt.number(pop['population'].iloc[-1], 0, locale)}} inhabitants "
-                 f"in {{pop['year'].iloc[-1]}}."))
+# Text from values: show_md() escapes every value (never an f-string: data could carry markup).
+show_md("{{figure}} shows {{inhabitants}} inhabitants in {{year}}.", figure=ref("population"),
+        inhabitants=fmt.number(pop["population"].iloc[-1], 0, locale), year=pop["year"].iloc[-1])
 # Record a finding against its published value: add its row to data/published/findings.csv, then
 # from kommunelab.findings import finding
 # finding("{rid}.my_finding", value, locale=locale)

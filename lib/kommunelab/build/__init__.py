@@ -20,6 +20,7 @@ from ..chromium import ensure_chromium
 from ..labels import variant_parameters
 from ..manifest import Variant, load_manifest
 from ..paths import REPORTS, TMP, project_root, relative
+from ..provenance import REVISION_ENV, git_revision
 from ..report import BUILD_TIME_ENV
 from . import cache, publish, runner
 from .lock import build_lock
@@ -104,13 +105,10 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     _log(out, f"building {len(todo)} of {len(selected)} report variant(s) {where}"
               + (f"; {len(current)} up to date" if current else ""))
     tmp_root = root / REPORTS / TMP / str(os.getpid())
-    env = {"KOMMUNELAB_ROOT": str(root), "PYDEVD_DISABLE_FILE_VALIDATION": "1", BUILD_TIME_ENV: when}
+    env = {"KOMMUNELAB_ROOT": str(root), "PYDEVD_DISABLE_FILE_VALIDATION": "1", BUILD_TIME_ENV: when,
+           REVISION_ENV: git_revision(root)}  # found once, not by every kernel
     if options.data_mirror:
         env["KOMMUNELAB_DATA_MIRROR"] = str(Path(options.data_mirror).resolve())
-    if options.refresh_data:
-        from ..data.sources import REFRESH_ENV
-
-        env[REFRESH_ENV] = "1"
     by_task = {}
     for v in todo:
         executed = root / REPORTS / v.report.id / f"{v.id}.ipynb"

@@ -6,7 +6,7 @@ What a variant depends on: its notebook, parameters and manifest entry; the libr
 (not the whole lock: a development tool's update rebuilds nothing); the Chromium that prints it; the data it read.
 
 The data part of a key follows the file that would be read *now* for each file the variant read last time: the
-same reference dataset in another mirror, or in data/raw/, is hashed where it lies today.
+same reference dataset in a mirror folder or in the snapshot is hashed where it lies today.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from ..manifest import Report, Variant
-from ..mirror import where_now
 from ..paths import REPORTS, STATE_FILE, library_dir, relative
 from ..provenance import sha256_file
+from ..reference import where_now
 from .results import Outcome
 
 # What turns a notebook into its outputs (execution, kernels, HTML export, printing): part of every variant's key.
@@ -162,7 +162,7 @@ def current_digest(key: str, root: Path) -> str:
 
 
 def manifest_entry_digest(report: Report) -> str:
-    spec = {"title": report.title, "variant_title": report.variant_title,
+    spec = {"title": report.title, "variant_title": report.variant_title, "source": report.source,
             "params": {k: asdict(p) for k, p in report.parameters.items()}, "grid": report.grid,
             "formats": report.formats}
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()

@@ -26,7 +26,6 @@ class BuildOptions:
     max_output_mb: float = 20.0  # what one cell may output
     kernel_memory_mb: int = 4096  # what one kernel may allocate
     wait: bool = False  # wait for another build on the same reports/ to finish instead of refusing
-    refresh_data: bool = False  # refetch reference data instead of using data/raw copies
     fork_kernels: bool = True  # fork kernels from a worker's template with the libraries imported (kommunelab.forking)
     executor: str = "local"  # local: a pool of worker processes; dask: tasks on the Dask cluster at `scheduler`
     scheduler: str | None = None  # a Dask scheduler's address, tcp://HOST:8786

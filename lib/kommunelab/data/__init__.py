@@ -5,8 +5,10 @@ Codes: Danish municipality, region and country codes are integers (101 = Københ
 and county codes (fylkesnummer, 2 digits) are zero-padded strings, as Statistics Norway publishes them. Column names
 are English everywhere (``municipality_code`` for any municipality's code); a source's own header is mapped on read.
 
-Every loader returns a DataFrame with ``df.attrs["provenance"]`` (path, origin, source, table, sha256) and
-records the file it read for the report's provenance block (see kommunelab.provenance).
+Every loader returns a DataFrame with ``df.attrs["provenance"]`` (path, origin, source, table, licence, attribution,
+sha256) and records the file it read for the report's provenance block (see kommunelab.provenance). The files are the
+project's pinned snapshot in data/reference/ (kommunelab.reference); the two tables of figures typed from
+publications (national IKU, innovation barometer aggregates) are published tables (data/published/tables/).
 """
 
 from __future__ import annotations
@@ -95,84 +97,44 @@ def _all_municipalities(df: pd.DataFrame, where: str) -> None:
                         f"expected {MUNICIPALITY_COUNT} in 5")
 
 
-STATISTICS_DENMARK = {"source": "Statistics Denmark",
-                      "licence": "free reuse with attribution of the source (Statistics Denmark)"}
+# The reference datasets. Publisher, source table, address, licence and attribution of each file are in
+# data/reference/datapackage.json (kommunelab.reference); columns, keys and completeness checks here.
+MUNICIPALITIES = Dataset("municipalities", "dk/municipalities.csv", Schema("dk_municipalities", (
+    Column("municipality_code", "int", description="official 3-digit municipality code"),
+    Column("name_da", "str"), Column("name_en", "str"),
+    Column("region_code", "int", description="81 Nordjylland ... 85 Sjælland"),
+    Column("region_name", "str"),
+    Column("area_km2", "float", description="area in km² (Danish Wikipedia list, about 2023)"),
+), key=("municipality_code",), checks=(_regions_are_known, _all_municipalities)))
 
-MUNICIPALITIES = Dataset(
-    "dk/municipalities.csv",
-    Schema("dk_municipalities", (
-        Column("municipality_code", "int", description="official 3-digit municipality code"),
-        Column("name_da", "str"), Column("name_en", "str"),
-        Column("region_code", "int", description="81 Nordjylland ... 85 Sjælland"),
-        Column("region_name", "str"),
-        Column("area_km2", "float", description="area in km² (Danish Wikipedia list, about 2023)"),
-    ), key=("municipality_code",), checks=(_regions_are_known, _all_municipalities),
-        source="geodata of Danish municipalities (FOT 2014) with current names; areas from Danish Wikipedia",
-        licence="codes and names: public; areas: CC BY-SA (Wikipedia)"),
-    where="Statistics Denmark's list of municipalities and regions "
-          "(https://www.dst.dk/da/Statistik/dokumentation/nomenklaturer/kommuner) with areas from StatBank ARE207 "
-          "(https://www.statbank.dk/ARE207)")
+POPULATION = Dataset("population", "dk/population.csv", Schema("dk_population", (
+    Column("area_code", "int"), Column("level", "str", allowed=("country", "region", "municipality")),
+    Column("year", "int"), Column("population", "int", description="population on 1 January"),
+), key=("area_code", "year"), checks=(_population_positive, _every_year_complete("area_code", MUNICIPALITY_COUNT),
+                                    _population_adds_up)), statbank.folk1a_population)
 
-POPULATION = Dataset(
-    "dk/population.csv",
-    Schema("dk_population", (
-        Column("area_code", "int"), Column("level", "str", allowed=("country", "region", "municipality")),
-        Column("year", "int"), Column("population", "int", description="population on 1 January"),
-    ), key=("area_code", "year"), checks=(_population_positive, _every_year_complete("area_code", MUNICIPALITY_COUNT),
-                                        _population_adds_up), source_table="FOLK1A",
-        **STATISTICS_DENMARK), statbank.folk1a_population)
+UNEMPLOYMENT = Dataset("unemployment", "dk/unemployment.csv", Schema("dk_unemployment", (
+    Column("municipality_code", "int"), Column("year", "int"), Column("unemployed_persons", "int"),
+), key=("municipality_code", "year"), checks=(_every_year_complete("municipality_code", MUNICIPALITY_COUNT),)),
+    statbank.aul01_unemployment)
 
-UNEMPLOYMENT = Dataset(
-    "dk/unemployment.csv",
-    Schema("dk_unemployment", (
-        Column("municipality_code", "int"), Column("year", "int"), Column("unemployed_persons", "int"),
-    ), key=("municipality_code", "year"), checks=(_every_year_complete("municipality_code", MUNICIPALITY_COUNT),),
-        source_table="AUL01", **STATISTICS_DENMARK), statbank.aul01_unemployment)
+INCOME = Dataset("income", "dk/income.csv", Schema("dk_income", (
+    Column("area_code", "int"), Column("year", "int"),
+    Column("earned_income", "int", source_name="erhvervsindkomst",
+           description="earned income (erhvervsindkomst), INDKP101 unit 116: read as DKK per person with the "
+                       "income, not verified"),
+    Column("capital_income", "int", source_name="formueindkomst"),
+    Column("other_personal_income", "int", source_name="anden_personlig_indkomst"),
+), key=("area_code", "year"), checks=(_every_year_complete("area_code", MUNICIPALITY_COUNT, extra=(0,)),)))
 
-INCOME = Dataset(
-    "dk/income.csv",
-    Schema("dk_income", (
-        Column("area_code", "int"), Column("year", "int"),
-        Column("earned_income", "int", source_name="erhvervsindkomst",
-               description="earned income (erhvervsindkomst), INDKP101 unit 116: read as DKK per person with the "
-                           "income, not verified"),
-        Column("capital_income", "int", source_name="formueindkomst"),
-        Column("other_personal_income", "int", source_name="anden_personlig_indkomst"),
-    ), key=("area_code", "year"), checks=(_every_year_complete("area_code", MUNICIPALITY_COUNT, extra=(0,)),),
-        source_table="INDKP101", **STATISTICS_DENMARK),
-    where='Statistics Denmark, StatBank INDKP101 (https://www.statbank.dk/INDKP101), unit 116, by municipality and year')
+NO_MUNICIPALITIES = Dataset("no_municipalities", "no/municipalities_2017_2019.csv", Schema("no_municipalities", (
+    Column("year", "int"), Column("municipality_code", "code", width=4, source_name="kommunenummer"),
+    Column("municipality_name", "str", source_name="kommunenavn"),
+    Column("county_code", "code", width=2, source_name="fylkesnummer"),
+    Column("county_name", "str", source_name="fylkesnavn"),
+), key=("year", "municipality_code"), checks=(_counties_match_codes,)), klass.municipalities)
 
-NO_MUNICIPALITIES = Dataset(
-    "no/municipalities_2017_2019.csv",
-    Schema("no_municipalities", (
-        Column("year", "int"), Column("municipality_code", "code", width=4, source_name="kommunenummer"),
-        Column("municipality_name", "str", source_name="kommunenavn"),
-        Column("county_code", "code", width=2, source_name="fylkesnummer"),
-        Column("county_name", "str", source_name="fylkesnavn"),
-    ), key=("year", "municipality_code"), checks=(_counties_match_codes,), source="Statistics Norway",
-        source_table="KLASS 131",
-        licence="free reuse with attribution of the source (Statistics Norway)"), klass.municipalities)
-
-IKU_NATIONAL = Dataset(
-    "published/iku_national.csv",
-    Schema("iku_national", (
-        Column("year", "int"), Column("iku_all_municipalities_pct", "float"), Column("source_url", "str"),
-        Column("note", "str", nullable=True),
-    ), key=("year",), source="KL, ministry and udbudsportalen news pages", source_table="IKU (national)",
-        licence="figures quoted with their addresses"),
-    where="the KL, ministry and udbudsportalen pages whose addresses are in the file (a copy is in the project's "
-          "data mirror, ../shared/data/published/)")
-
-BAROMETER_AGGREGATES = Dataset(
-    "published/innovation_barometer_aggregates.csv",
-    Schema("barometer_aggregates", (
-        Column("source_url", "str"), Column("survey", "str"), Column("country", "str"), Column("population", "str"),
-        Column("indicator", "str"), Column("value_pct", "float"), Column("n", "int", nullable=True),
-        Column("period_or_wave", "str"), Column("note", "str", nullable=True),
-    ), source="COI, KS and SKL innovation barometer web pages", source_table="published aggregates",
-        licence="figures quoted with their addresses"),
-    where="the COI, KS and SKL barometer pages whose addresses are in the file (a copy is in the project's data "
-          "mirror, ../shared/data/published/)")
+DATASETS = {d.name: d for d in (MUNICIPALITIES, POPULATION, UNEMPLOYMENT, INCOME, NO_MUNICIPALITIES)}
 
 
 def municipalities() -> pd.DataFrame:
@@ -213,12 +175,12 @@ def no_municipalities(year: int | None = None) -> pd.DataFrame:
 
 def iku_national() -> pd.DataFrame:
     """National IKU (share of municipal tasks exposed to competition), as published."""
-    return load(IKU_NATIONAL)
+    return published_table("iku_national")
 
 
 def barometer_aggregates() -> pd.DataFrame:
     """Published aggregate percentages from the Danish, Norwegian and Swedish innovation barometers."""
-    return load(BAROMETER_AGGREGATES)
+    return published_table("innovation_barometer_aggregates")
 
 
 def _keep_provenance(df: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:

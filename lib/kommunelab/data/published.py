@@ -33,6 +33,17 @@ SCHEMAS = {
     "di_published_inputs": Schema("di_published_inputs", _source_quote(
         Column("name", "str"), Column("value", "float"), Column("unit", "str"), Column("year", "int")),
         key=("name",), **QUOTED),
+    "iku_national": Schema("iku_national", (
+        Column("year", "int"), Column("iku_all_municipalities_pct", "float"), Column("source_url", "str"),
+        Column("note", "str", nullable=True)), key=("year",),
+        source="KL, ministry and udbudsportalen news pages (address on every row)", source_table="IKU (national)",
+        licence="figures quoted from publications, with their sources"),
+    "innovation_barometer_aggregates": Schema("barometer_aggregates", (
+        Column("source_url", "str"), Column("survey", "str"), Column("country", "str"), Column("population", "str"),
+        Column("indicator", "str"), Column("value_pct", "float"), Column("n", "int", nullable=True),
+        Column("period_or_wave", "str"), Column("note", "str", nullable=True)),
+        source="COI, KS and SKL innovation barometer web pages (address on every row)",
+        source_table="published aggregates", licence="figures quoted from publications, with their sources"),
     "survey_bases": Schema("survey_bases", (
         Column("survey", "str"), Column("base", "str"), Column("n", "int"), Column("kind", "str"),
         Column("facts_id", "str"), Column("source", "str"), Column("note", "str")), key=("survey", "base"), **QUOTED),

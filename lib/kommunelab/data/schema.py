@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -153,19 +152,22 @@ def read_validated(path: Path | str, schema: Schema, hint: str = "") -> pd.DataF
     return _validated(str(path), stat.st_mtime_ns, stat.st_size, schema).copy()
 
 
-def load_table(path: Path | str, schema: Schema, *, origin: str, hint: str = "", key: str = "",
-               source: str = "", retrieved: str = "") -> pd.DataFrame:
+def load_table(path: Path | str, schema: Schema, *, origin: str, hint: str = "", key: str = "", source: str = "",
+               table: str = "", licence: str = "", attribution: str = "", retrieved: str = "") -> pd.DataFrame:
     """Read ``path`` as ``schema`` (validated once per version of the file), record it as read, and return a copy
-    with ``attrs["provenance"]`` (path, origin, source, table, licence, sha256, rows, retrieved). ``source``
-    overrides the schema's (a survey table's source is the package it came from)."""
+    with ``attrs["provenance"]`` (path, origin, source, table, licence, attribution, sha256, rows, retrieved).
+    ``source``, ``table`` and ``licence`` override the schema's (a reference table's come from the snapshot's
+    datapackage.json, a survey table's from its package); ``retrieved`` is the date a record gives, never guessed
+    from the file's modification time."""
     path = Path(path)
     frame = read_validated(path, schema, hint)
-    stat = path.stat()
     checksum = sha256_file(path)
-    table = schema.source_table or schema.name
+    table = table or schema.source_table or schema.name
     source = source or schema.source
+    licence = licence or schema.licence
     frame.attrs["provenance"] = {"path": str(path), "origin": origin, "source": source, "table": table,
-                                 "licence": schema.licence, "sha256": checksum, "rows": len(frame),
-                                 "retrieved": retrieved or datetime.fromtimestamp(stat.st_mtime, UTC).date().isoformat()}
-    record_read(str(path), checksum, origin, source, table, key=key, retrieved=frame.attrs["provenance"]["retrieved"])
+                                 "licence": licence, "attribution": attribution, "sha256": checksum,
+                                 "rows": len(frame), "retrieved": retrieved}
+    record_read(str(path), checksum, origin, source, table, key=key, retrieved=retrieved, licence=licence,
+                attribution=attribution)
     return frame
