@@ -131,6 +131,62 @@ def test_the_cli_refuses_a_second_build_with_exit_2(toy_project, capsys):
     assert "another build is running" in capsys.readouterr().err
 
 
+# ---- no writes through links -------------------------------------------------------------------------------------
+def _victim(tmp_path) -> tuple[Path, bytes]:
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious\n")
+    return victim, victim.read_bytes()
+
+
+def test_a_planted_symlink_lock_is_refused_and_its_target_unchanged(toy_project, tmp_path, capsys):
+    assert main(["build", "hello", "--formats", "html"]) == 0  # a no-op build afterwards must refuse too
+    assert main(["build", "hello", "-p", "word=hallo", "--formats", "html"]) == 0  # and a prune with work to do
+    victim, before = _victim(tmp_path)
+    lock = toy_project / "reports" / ".build.lock"
+    lock.unlink()
+    lock.symlink_to(victim)
+    capsys.readouterr()
+    for argv in (["build", "hello", "--formats", "html"], ["prune", "--yes"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert ".build.lock is a symbolic link" in err and len(err.strip().splitlines()) == 1
+    assert victim.read_bytes() == before
+
+
+def test_links_and_files_planted_in_reports_are_never_written_through(toy_project, tmp_path):
+    victim, before = _victim(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    reports = toy_project / "reports"
+    reports.mkdir()
+    (reports / ".tmp").symlink_to(elsewhere)  # the build's scratch folder, a link to elsewhere
+    (reports / "hello").symlink_to(elsewhere)  # a report's folder, a link to elsewhere
+    (reports / ".build.json.99999.part").symlink_to(victim)  # a stray temporary name, a link to a file
+    outcomes = build(["hello", "other"], None, False, HTML_ONLY, out=io.StringIO())
+    by = {o.name: o for o in outcomes}
+    assert by["other/default"].status == "built"
+    failure = by["hello/default"].failure
+    assert failure.stage == "publish" and "is a symbolic link" in failure.message
+    assert list(elsewhere.iterdir()) == [] and victim.read_bytes() == before
+    assert not (reports / ".tmp").exists() and not (reports / ".build.json.99999.part").is_symlink()
+    (reports / ".tmp").write_text("a file where the build's folder goes")  # a regular file named reports/.tmp
+    (reports / "hello").unlink()
+    assert [o.status for o in build(["hello"], None, False, HTML_ONLY, out=io.StringIO())] == ["built"]
+
+
+def test_prune_keeps_the_builds_own_files_and_removes_a_planted_link_not_its_target(toy_project, tmp_path, capsys):
+    from kommunelab.build import publish
+
+    assert main(["build", "--formats", "html"]) == 0
+    publish.write_drift(toy_project, [], "2026-01-01T00:00:00+00:00")
+    victim, before = _victim(tmp_path)
+    (toy_project / "reports" / "hello" / "planted.html").symlink_to(victim)
+    assert main(["prune", "--yes"]) == 0
+    reports = toy_project / "reports"
+    assert (reports / "drift.json").is_file() and (reports / "build.json").is_file()
+    assert not (reports / "hello" / "planted.html").is_symlink() and victim.read_bytes() == before
+
+
 # ---- values that mean nothing ------------------------------------------------------------------------------------
 def test_a_municipal_input_that_is_not_one_is_refused_before_a_kernel_starts(project, tmp_path, capsys):
     secret = tmp_path / "secret.txt"

@@ -63,12 +63,15 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     """Write ``data`` to ``path`` whole or not at all: a temporary file beside it, flushed, then renamed over it.
 
     A failure (a full disk, a read-only folder) removes the temporary file and raises, so nothing half-written or
-    empty is left or pointed to.
+    empty is left or pointed to. No link is followed: the temporary file is created new (O_EXCL, O_NOFOLLOW), and the
+    rename replaces a link planted at ``path`` rather than writing to what it points to.
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    tmp.unlink(missing_ok=True)  # a leftover of this PID's earlier, killed run (or a planted link): never opened
     try:
-        with open(tmp, "wb") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -76,3 +79,18 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def real_folder(path: Path, within: Path) -> Path:
+    """``path`` as a real folder below ``within`` that no link leads into: made if missing; a link or a file in its
+    place, or in any folder between, is refused (a build never writes where a planted link points)."""
+    rel = Path(path).relative_to(within)
+    current = Path(within)
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink() or (current.exists() and not current.is_dir()):
+            what = "a symbolic link" if current.is_symlink() else "not a folder"
+            raise KommunelabError(f"{current} is {what}; the build writes only into real folders of {within}. "
+                                  "Remove it and build again")
+        current.mkdir(exist_ok=True)
+    return Path(path)

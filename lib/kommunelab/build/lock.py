@@ -37,7 +37,14 @@ def build_lock(root: Path, wait: bool = False, started: str = "", poll: float = 
     folder = root / REPORTS
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / LOCK_FILE
-    fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 (held for the whole build)
+    try:  # never through a link: a planted reports/.build.lock -> elsewhere would be truncated and written
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if path.is_symlink():
+            raise KommunelabError(f"{path} is a symbolic link (to {os.readlink(path)}); a build never writes through "
+                                  "links. Remove it and build again") from None
+        raise KommunelabError(f"cannot open the build lock {path}: {exc.strerror or exc}") from None
+    fh = os.fdopen(fd, "a+", encoding="utf-8")
     try:
         while True:
             try:
@@ -59,6 +66,12 @@ def build_lock(root: Path, wait: bool = False, started: str = "", poll: float = 
 
 
 def remove_leftovers(root: Path) -> None:
-    shutil.rmtree(root / REPORTS / TMP, ignore_errors=True)
+    """What killed builds left: reports/.tmp (whatever is there: a folder, or a file or link in its place, which is
+    removed itself, never followed) and stray .part files."""
+    tmp = root / REPORTS / TMP
+    if tmp.is_symlink() or tmp.is_file():
+        tmp.unlink()
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     for stray in (root / REPORTS).rglob(".*.part"):
         stray.unlink(missing_ok=True)

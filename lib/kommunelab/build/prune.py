@@ -6,11 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..manifest import Report, variants
-from ..paths import REPORTS, TMP
+from ..paths import DRIFT_FILE, FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_FILE, TMP
 from . import cache, publish
+from .lock import LOCK_FILE
 from .results import Outcome
 
-OWN_FILES = {"build.json", "findings.json", "index.html", "README.md", ".build.lock"}
+OWN_FILES = {STATE_FILE, FINDINGS_FILE, INDEX_FILE, DRIFT_FILE, LOCK_FILE, "README.md"}  # the build's own, kept
 
 
 def _members(report: Report) -> set[str]:
@@ -29,7 +30,12 @@ def candidates(root: Path, manifest: dict[str, Report]) -> tuple[list[Path], lis
     files = []
     for path in sorted((root / REPORTS).rglob("*")):
         rel = path.relative_to(root / REPORTS)
-        if not path.is_file() or rel.parts[0] == TMP or (len(rel.parts) == 1 and rel.name in OWN_FILES):
+        if rel.parts[0] == TMP or (len(rel.parts) == 1 and rel.name in OWN_FILES):
+            continue
+        if path.is_symlink():  # planted: the link itself goes, never what it points to
+            files.append(path)
+            continue
+        if not path.is_file():
             continue
         if path.resolve() not in keep_files:
             files.append(path)

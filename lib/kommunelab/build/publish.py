@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import KommunelabError
 from ..manifest import Report, Variant
-from ..paths import DRIFT_FILE, FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_FILE, relative, write_atomic
+from ..paths import DRIFT_FILE, FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_FILE, real_folder, relative, write_atomic
 from ..provenance import git_revision
 from .cache import input_key
 from .results import Failure, Outcome
@@ -30,7 +30,7 @@ def promote(variant: Variant, result: TaskResult, root: Path, previous: Outcome 
                    built_at=built_at, label=variant.label, detail=variant.detail)
     failed_copy = dest / f"{variant.id}.failed.ipynb"
     try:
-        dest.mkdir(parents=True, exist_ok=True)
+        real_folder(dest, root / REPORTS)
         if result.status == "built":
             outputs = {}
             for kind in KINDS:
@@ -50,6 +50,8 @@ def promote(variant: Variant, result: TaskResult, root: Path, previous: Outcome 
             failed_copy.unlink(missing_ok=True)  # it belongs to an earlier, different failure
     except OSError as exc:  # a read-only folder, a full disk: this variant fails, the build goes on
         failure = Failure("publish", type(exc).__name__, f"{exc.strerror or exc} ({relative(dest, root)})")
+    except KommunelabError as exc:  # reports/<report> is a link or a file: nothing is written through it
+        failure = Failure("publish", type(exc).__name__, str(exc))
     kept = previous.outputs if previous is not None else {}
     return base.but(status="failed", failure=failure, outputs=dict(kept),
                     findings=previous.findings if previous is not None and kept else ())
