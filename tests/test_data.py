@@ -27,7 +27,7 @@ def test_municipalities(reference):
     prov = df.attrs["provenance"]
     assert prov["origin"] == "snapshot" and len(prov["sha256"]) == 64 and prov["rows"] == 98
     assert prov["retrieved"] == "2026-11-29"  # from datapackage.json, not from the file's modification time
-    assert "CC BY-SA" in prov["attribution"] and "Wikipedia" in prov["licence"] and "Wikipedia" in prov["source"]
+    assert "CC BY-SA" in prov["attribution"] and "CC BY-SA 4.0" in prov["licence"] and "Wikipedia" in prov["source"]
 
 
 def test_population_figures_from_folk1a():

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from kommunelab import data
-from kommunelab.build import BuildOptions, build, failure_table
+from kommunelab.build import BuildOptions, build, exit_code, failure_table
 from kommunelab.build.lock import BuildLocked, build_lock
 from kommunelab.cli import main
 from kommunelab.errors import DataError
@@ -175,16 +175,83 @@ def test_links_and_files_planted_in_reports_are_never_written_through(toy_projec
 
 
 def test_prune_keeps_the_builds_own_files_and_removes_a_planted_link_not_its_target(toy_project, tmp_path, capsys):
-    from kommunelab.build import publish
-
     assert main(["build", "--formats", "html"]) == 0
-    publish.write_drift(toy_project, [], "2026-01-01T00:00:00+00:00")
+    (toy_project / "reports" / "drift.json").write_text('{"generated": "earlier", "changes": []}')
     victim, before = _victim(tmp_path)
     (toy_project / "reports" / "hello" / "planted.html").symlink_to(victim)
     assert main(["prune", "--yes"]) == 0
     reports = toy_project / "reports"
     assert (reports / "drift.json").is_file() and (reports / "build.json").is_file()
     assert not (reports / "hello" / "planted.html").is_symlink() and victim.read_bytes() == before
+
+
+# ---- publishing is one step --------------------------------------------------------------------------------------
+RECORD = ("build.json", "drift.json", "findings.json", "index.html")
+
+
+def _record_set(toy_project) -> str:
+    """The stamp every file of the build's record carries, after checking that they agree with one another."""
+    folder = toy_project / "reports"
+    state = json.loads((folder / "build.json").read_text(encoding="utf-8"))
+    findings = json.loads((folder / "findings.json").read_text(encoding="utf-8"))
+    drift = json.loads((folder / "drift.json").read_text(encoding="utf-8"))
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert f"Built {state['generated']} from" in index and drift["generated"] == state["generated"]
+    assert findings == [{"report": r["report"], "variant": r["variant"], **f} for r in state["variants"]
+                        for f in r["findings"]]
+    assert not list(folder.glob(".*.next")) and not (folder / ".switch.json").exists()
+    return state["generated"]
+
+
+def _stamp(monkeypatch, epoch: int) -> str:
+    from datetime import UTC, datetime
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(epoch))
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+def _on_record_rename(monkeypatch, k: int, action):
+    """Call ``action`` when the k-th file of the record is renamed into place."""
+    real, seen = os.replace, []
+
+    def replace(src, dst, *args, **kwargs):
+        if Path(dst).name in RECORD and str(src).endswith(".next"):
+            seen.append(dst)
+            if len(seen) == k:
+                action()
+        return real(src, dst, *args, **kwargs)
+    monkeypatch.setattr(os, "replace", replace)
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+def test_sigterm_at_any_publish_step_leaves_the_whole_new_record(toy_project, monkeypatch, k):
+    _stamp(monkeypatch, 1_700_000_000)
+    assert exit_code(build(["hello"], None, False, HTML_ONLY, out=io.StringIO())) == 0
+    new = _stamp(monkeypatch, 1_800_000_000)
+    _on_record_rename(monkeypatch, k, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    out = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):  # held until the record was in place, then reported
+        build(["hello"], None, False, BuildOptions(formats=("html",), force=True), out=out)
+    assert _record_set(toy_project) == new and "interrupted after the build had finished" in out.getvalue()
+
+
+def test_a_build_killed_while_switching_its_record_is_completed_by_the_next(toy_project, monkeypatch, capsys):
+    _stamp(monkeypatch, 1_700_000_000)
+    assert exit_code(build(["hello"], None, False, HTML_ONLY, out=io.StringIO())) == 0
+    new = _stamp(monkeypatch, 1_800_000_000)
+
+    def die():
+        raise SystemExit("killed")  # as SIGKILL would: nothing after this line of the build runs
+    _on_record_rename(monkeypatch, 2, die)
+    with pytest.raises(SystemExit):
+        build(["hello"], None, False, BuildOptions(formats=("html",), force=True), out=io.StringIO())
+    assert (toy_project / "reports" / ".switch.json").exists()  # half switched: the journal says what is left
+    monkeypatch.undo()
+    monkeypatch.setenv("KOMMUNELAB_ROOT", str(toy_project))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1900000000")
+    build(["hello"], None, False, HTML_ONLY, out=io.StringIO())  # nothing to build; it completes the record first
+    assert "completed the record of an interrupted build" in capsys.readouterr().err
+    assert _record_set(toy_project) == new
 
 
 # ---- values that mean nothing ------------------------------------------------------------------------------------

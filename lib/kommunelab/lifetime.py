@@ -11,6 +11,8 @@ import ctypes
 import os
 import signal
 import sys
+import threading
+from contextlib import contextmanager
 
 PR_SET_PDEATHSIG = 1
 
@@ -79,3 +81,20 @@ def kill_descendants(sig: int = signal.SIGKILL) -> list[int]:
         except ProcessLookupError:
             pass
     return killed
+
+
+@contextmanager
+def deferred_signals(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)):
+    """Hold SIGINT and SIGTERM while a step that must finish runs (putting outputs and records in place): the
+    signals that arrive are collected in the list yielded, for the caller to act on once the step is done. Only the
+    main thread can set signal handlers; elsewhere this defers nothing."""
+    got: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield got
+        return
+    previous = {sig: signal.signal(sig, lambda number, frame: got.append(number)) for sig in signals}
+    try:
+        yield got
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -6,6 +6,7 @@ from the current directory, else from the installed package's location (lib/komm
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
 from pathlib import Path
@@ -79,6 +80,55 @@ def write_atomic(path: Path, data: str | bytes) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+SWITCH_JOURNAL = ".switch.json"  # names the files of a set being switched into place (see write_set)
+NEXT = ".{name}.next"  # a file of the set, whole, waiting beside its place
+
+
+def write_set(folder: Path, contents: dict[str, str | bytes]) -> None:
+    """Replace several files of ``folder`` as one set: each new file is first written whole beside its place, then a
+    journal naming the set is written, then each is renamed into place and the journal removed. A process killed
+    during the renames leaves the journal, and :func:`complete_set` (run by the next build under its lock) finishes
+    them: readers see the old set or the new one, never a mix that stays."""
+    names = sorted(contents)
+    if any("/" in n or n.startswith(".") for n in names):
+        raise ValueError(f"write_set takes plain file names, got {names}")
+    written = []
+    try:
+        for name in names:
+            written.append(write_atomic(folder / NEXT.format(name=name), contents[name]))
+        write_atomic(folder / SWITCH_JOURNAL, json.dumps(names))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    for name in names:
+        os.replace(folder / NEXT.format(name=name), folder / name)
+    (folder / SWITCH_JOURNAL).unlink()
+
+
+def complete_set(folder: Path) -> list[str]:
+    """Finish a :func:`write_set` that was killed during its renames; the names completed (none when there was
+    nothing to finish). A set killed before its journal was written is left as it was: the old set."""
+    journal = folder / SWITCH_JOURNAL
+    if journal.is_symlink():
+        journal.unlink()
+        return []
+    try:
+        names = json.loads(journal.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError):
+        names = []  # written atomically, so never half; unreadable all the same: the old set stays
+    done = []
+    for name in names if isinstance(names, list) else []:
+        part = folder / NEXT.format(name=str(name))
+        if isinstance(name, str) and "/" not in name and part.is_file() and not part.is_symlink():
+            os.replace(part, folder / name)
+            done.append(name)
+    journal.unlink()
+    return done
 
 
 def real_folder(path: Path, within: Path) -> Path:

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..chromium import ensure_chromium
 from ..labels import variant_parameters
+from ..lifetime import deferred_signals
 from ..manifest import Variant, load_manifest
 from ..paths import REPORTS, TMP, project_root, relative
 from ..provenance import REVISION_ENV, git_revision
@@ -94,7 +95,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
         _log(out, f"nothing to do: all {len(selected)} report variant(s) are up to date (use --force to rebuild)")
         was_stale = any(previous[o.name].status == "stale" for o in outcomes)  # current again: say so
         if others or was_stale or not publish.unchanged(root, previous, manifest):
-            publish.write_outputs(root, outcomes + others, previous, manifest, when)
+            with deferred_signals():
+                publish.write_outputs(root, outcomes + others, previous, manifest, when)
         return outcomes
     from ..execute import ensure_kernel
 
@@ -123,29 +125,36 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
         for task, result in runner.run(list(by_task), jobs, options.fork_kernels,
                                        options.scheduler if options.executor == "dask" else None):
             v = by_task[task]
-            outcome = publish.promote(v, result, root, previous.get(f"{v.report.id}/{v.id}"), when,
-                                      task.formats, options.show_code)
-            outcomes.append(outcome)
-            progress.step(outcome)
+            with deferred_signals() as held:  # a variant's files move in together, or not at all
+                outcome = publish.promote(v, result, root, previous.get(f"{v.report.id}/{v.id}"), when,
+                                          task.formats, options.show_code)
+                outcomes.append(outcome)
+                progress.step(outcome)
+            if held:
+                raise KeyboardInterrupt
     except KeyboardInterrupt:
         progress.close()
-        publish.write_outputs(root, outcomes + others, previous, manifest, when)  # what finished stays recorded
-        _log(out, "interrupted: finished variants are in place; nothing half-written was kept")
+        with deferred_signals():  # what finished stays recorded, as one set
+            publish.write_outputs(root, outcomes + others, previous, manifest, when)
+        _log(out, "interrupted: finished variants are in place and recorded; nothing half-written was kept")
         raise
     finally:
         shutil.rmtree(tmp_root, ignore_errors=True)
         _remove_empty(root / REPORTS / TMP)
     progress.close()
     changes = publish.drift(previous, outcomes)
-    if any(o.status == "built" for o in outcomes):
-        publish.write_drift(root, changes, when)
-    publish.write_outputs(root, outcomes + others, previous, manifest, when)
+    with deferred_signals() as held:  # the records switch as one set; a signal now waits until they are in place
+        publish.write_outputs(root, outcomes + others, previous, manifest, when,
+                              changes if any(o.status == "built" for o in outcomes) else None)
     for line in publish.drift_lines(changes):
         _log(out, line)
     built = sum(o.status == "built" for o in outcomes)
     failed = sum(o.status == "failed" for o in outcomes)
     _log(out, f"{built} built, {len(outcomes) - built - failed} up to date, {failed} failed; "
               f"index: {root / REPORTS / 'index.html'}")
+    if held:
+        _log(out, "interrupted after the build had finished: its outputs and records were written whole")
+        raise KeyboardInterrupt
     return outcomes
 
 

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import KommunelabError
-from ..paths import REPORTS, TMP
+from ..paths import NEXT, REPORTS, TMP, complete_set
 
 LOCK_FILE = ".build.lock"
 
@@ -59,6 +59,10 @@ def build_lock(root: Path, wait: bool = False, started: str = "", poll: float = 
         fh.truncate()
         fh.write(json.dumps({"pid": os.getpid(), "started": started, "command": " ".join(sys.argv[:4])}))
         fh.flush()
+        completed = complete_set(folder)  # a record switch a killed build began: finish it before anything else
+        if completed:
+            print(f"kommunelab: completed the record of an interrupted build ({', '.join(completed)})",
+                  file=sys.stderr)
         remove_leftovers(root)  # no other build can be running now: whatever is in reports/.tmp was abandoned
         yield
     finally:
@@ -73,5 +77,6 @@ def remove_leftovers(root: Path) -> None:
         tmp.unlink()
     else:
         shutil.rmtree(tmp, ignore_errors=True)
-    for stray in (root / REPORTS).rglob(".*.part"):
-        stray.unlink(missing_ok=True)
+    for pattern in (".*.part", NEXT.format(name="*")):
+        for stray in (root / REPORTS).rglob(pattern):
+            stray.unlink(missing_ok=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import KommunelabError
 from ..manifest import Report, Variant
-from ..paths import DRIFT_FILE, FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_FILE, real_folder, relative, write_atomic
+from ..paths import DRIFT_FILE, FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_FILE, real_folder, relative, write_set
 from ..provenance import git_revision
 from .cache import input_key
 from .results import Failure, Outcome
@@ -79,10 +79,11 @@ def unchanged(root: Path, previous: dict[str, Outcome], manifest: dict[str, Repo
 
 
 def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outcome], manifest: dict[str, Report],
-                  generated: str) -> list[Outcome]:
-    """build.json, findings.json and index.html. Records of variants not built this time are kept while the
-    manifest still declares them; records of removed reports and variants are dropped (``kommunelab prune`` lists
-    their files). Returns the records written."""
+                  generated: str, changes: list[dict[str, Any]] | None = None) -> list[Outcome]:
+    """build.json, findings.json and index.html (and drift.json when ``changes`` are given: the findings that moved
+    in this build), switched into place as one set (paths.write_set). Records of variants not built this time are
+    kept while the manifest still declares them; records of removed reports and variants are dropped (``kommunelab
+    prune`` lists their files). Returns the records written."""
     from ..index import render_index
 
     merged = {name: o for name, o in previous.items() if still_declared(o, manifest)}
@@ -92,14 +93,19 @@ def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outco
     folder = root / REPORTS
     state = {"generated": generated, "git_revision": git_revision(root), "variants": [o.record() for o in records]}
     findings = [{"report": o.report, "variant": o.variant, **f} for o in records for f in o.findings]
+    drift = {"generated": generated, "changes": changes} if changes is not None else _last_drift(folder)
+    contents = {STATE_FILE: json.dumps(state, indent=1, ensure_ascii=False, default=str),
+                FINDINGS_FILE: json.dumps(findings, indent=1, ensure_ascii=False, default=str),
+                INDEX_FILE: render_index(state, findings, manifest, drift)}
+    if changes is not None:
+        contents[DRIFT_FILE] = json.dumps(drift, indent=1, ensure_ascii=False, default=str)
     try:
         folder.mkdir(exist_ok=True)
-        write_atomic(folder / STATE_FILE, json.dumps(state, indent=1, ensure_ascii=False, default=str))
-        write_atomic(folder / FINDINGS_FILE, json.dumps(findings, indent=1, ensure_ascii=False, default=str))
-        write_atomic(folder / INDEX_FILE, render_index(state, findings, manifest, _last_drift(folder)))
+        write_set(folder, contents)
     except OSError as exc:
         raise KommunelabError(f"cannot write the build's record in {folder}: {exc.strerror or exc}; the reports built "
-                              "are in place, but build.json, findings.json or index.html is the previous one") from None
+                              "are in place, but build.json, findings.json and index.html are the previous ones"
+                              ) from None
     return records
 
 
@@ -143,12 +149,6 @@ def _inside(finding: dict[str, Any]) -> bool | None:
     if finding.get("status") == "pipeline-check":
         return finding.get("recovered")
     return finding.get("in_target")
-
-
-def write_drift(root: Path, changes: list[dict[str, Any]], generated: str) -> None:
-    """reports/drift.json: the findings that changed in the build of ``generated`` (empty when none did)."""
-    write_atomic(root / REPORTS / DRIFT_FILE, json.dumps({"generated": generated, "changes": changes}, indent=1,
-                                                         ensure_ascii=False, default=str))
 
 
 def drift_lines(changes: list[dict[str, Any]]) -> list[str]:
