@@ -6,6 +6,7 @@ import errno
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -252,6 +253,71 @@ def test_a_build_killed_while_switching_its_record_is_completed_by_the_next(toy_
     build(["hello"], None, False, HTML_ONLY, out=io.StringIO())  # nothing to build; it completes the record first
     assert "completed the record of an interrupted build" in capsys.readouterr().err
     assert _record_set(toy_project) == new
+
+
+# ---- numbers that mean what they say -----------------------------------------------------------------------------
+def _area_of_ringkobing_skjern(text: str):
+    def edit(path):
+        path.write_text(path.read_text(encoding="utf-8").replace(",1470.5\n", f",{text}\n"), encoding="utf-8")
+    return edit
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1.470", r"'1.470' looks like a number with a Danish thousands separator \(1470\)"),
+    ('"1470,5"', r"'1470,5' has a decimal comma"),
+    ('"1.470,5"', r"'1.470,5' has a decimal comma"),
+    ("-3", r"-3 is outside what area_km2 can be \(1 to 43000 km²\)"),
+    ("inf", r"'inf' is not a finite number"),
+])
+def test_numbers_written_the_danish_way_or_out_of_range_are_refused(project, text, message):
+    from .conftest import edit_snapshot
+
+    edit_snapshot(project / "data" / "reference", "dk/municipalities.csv", _area_of_ringkobing_skjern(text))
+    with pytest.raises(DataError, match=message):
+        data.municipalities()
+
+
+def _di_input(tmp_path, edit=lambda rows: rows, header_only=False) -> Path:
+    codes = list(data.municipalities()["municipality_code"])
+    rows = edit([[str(c), "5", "50000000", "30"] for c in codes])
+    path = tmp_path / "di_input.csv"
+    path.write_text("municipality_code,main_account,spending_dkk,iku_pct\n"
+                    + ("" if header_only else "".join(",".join(r) + "\n" for r in rows)), encoding="utf-8")
+    return path
+
+
+def _set(row: int, column: int, value: str):
+    def edit(rows):
+        rows[row][column] = value
+        return rows
+    return edit
+
+
+@pytest.mark.parametrize("edit, header_only, message", [
+    (_set(3, 2, "-1000"), False, r"row 5, column 'spending_dkk': -1000 is outside"),
+    (_set(3, 3, "150"), False, r"column 'iku_pct': 150 is outside what iku_pct can be \(0 to 100 percent\)"),
+    (_set(3, 3, "-20"), False, r"column 'iku_pct': -20 is outside"),
+    (_set(3, 3, "inf"), False, r"'inf' is not a finite number"),
+    (_set(3, 0, "999"), False, r"999 is outside what municipality_code can be"),
+    (_set(3, 0, "102"), False, r"102 is not the code of one of the 98 municipalities"),
+    (lambda rows: [r for r in rows if r[0] != "270"], False, r"main account 5 has 97 of 98 municipalities; missing Gribskov"),
+    (lambda rows: rows, True, r"no rows: the file has a header and nothing else"),
+])
+def test_a_di_input_that_cannot_be_right_is_refused_before_a_kernel_starts(project, tmp_path, capsys, edit, header_only,
+                                                                         message):
+    path = _di_input(tmp_path, edit, header_only)
+    assert main(["build", "di_outsourcing_savings", "-p", f"municipal_input={path}", "--formats", "html"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and re.search(message, err), err
+    assert not (project / "reports" / "di_outsourcing_savings").exists()  # nothing ran, nothing was published
+
+
+def test_a_number_column_must_say_its_unit():
+    from kommunelab.data.schema import Column
+
+    with pytest.raises(ValueError, match="declares its unit"):
+        Column("people", "int")
+    assert Column("answer", "int", allowed=(0, 1)).unit == ""  # a coded answer has its allowed values instead
 
 
 # ---- values that mean nothing ------------------------------------------------------------------------------------

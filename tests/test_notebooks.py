@@ -163,8 +163,11 @@ def test_non_default_parameters(built_defaults, tmp_path):
 def test_di_with_a_municipal_input_file(built_defaults, tmp_path):
     root, _ = built_defaults
     path = tmp_path / "iku.csv"
-    # Twelve municipalities, one main account. The top ten average 30 %; savings rate 10 %.
+    # Twelve municipalities spend in one main account, the other 86 nothing. The top ten average 30 %; rate 10 %.
     rows = [(101, 100e6, 20.0), (270, 10e6, 40.0)] + [(c, 50e6, 30.0) for c in (147, 151, 153, 155, 157, 159, 161, 163, 165, 167)]
+    from kommunelab import data
+
+    rows += [(c, 0, 0.0) for c in data.municipalities()["municipality_code"] if c not in {r[0] for r in rows}]
     path.write_text("municipality_code,main_account,spending_dkk,iku_pct\n"
                     + "".join(f"{c},5,{s},{i}\n" for c, s, i in rows), encoding="utf-8")
     _, di = build_one(root, "di_outsourcing_savings", {"municipal_input": str(path), "savings_rate": "0.1"})

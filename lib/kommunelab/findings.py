@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import fmt, targets
 from .contract import FINDING_FIELDS, FINDING_MIME
-from .data.schema import Column, Schema, load_table
+from .data.schema import ROW_UNIT, Column, Schema, load_table
 from .errors import FindingError
 from .paths import project_root
 from .report import _display
@@ -49,10 +49,10 @@ EVIDENCE_TEXT = {
 FINDINGS_SCHEMA = Schema("findings", (
     Column("id", "str"), Column("report", "str"), Column("facts_id", "str"),
     Column("statement_en", "str"), Column("statement_original", "str"),
-    Column("published_value", "float", nullable=True), Column("published_text", "str"),
+    Column("published_value", "float", nullable=True, unit=ROW_UNIT), Column("published_text", "str"),
     Column("unit", "str", allowed=UNITS), Column("base", "str"), Column("year", "str"),
-    Column("target_rule", "str"), Column("target_low", "float", nullable=True),
-    Column("target_high", "float", nullable=True), Column("check", "str", allowed=CHECKS),
+    Column("target_rule", "str"), Column("target_low", "float", nullable=True, unit=ROW_UNIT),
+    Column("target_high", "float", nullable=True, unit=ROW_UNIT), Column("check", "str", allowed=CHECKS),
     Column("evidence", "str", allowed=EVIDENCE), Column("source", "str"), Column("quote", "str"),
 ), key=("id",), source="the reports and the pages that announced them (address and quote on every row)",
     source_table="findings.csv", licence="figures quoted from publications, with their sources")

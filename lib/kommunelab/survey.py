@@ -27,9 +27,27 @@ PLACEHOLDER = "FILL IN"
 YES_NO = (0, 1)
 
 
+# What the number columns of the survey tables count, and the values they can take (0/1 answers have `allowed`).
+NUMBERS = {
+    "id": {"unit": "id", "minimum": 1},
+    "municipality_code": {"unit": "code (0: a workplace of no municipality)", "minimum": 0, "maximum": 860},
+    "region_code": {"unit": "code", "minimum": 81, "maximum": 85},
+    "weight": {"unit": "survey weight", "minimum": 0},
+    "civil_partners": {"unit": "partners", "minimum": 0, "maximum": 1000},
+    "established": {"unit": "year", "minimum": 1800, "maximum": 2100},
+}
+
+
+def _numbers(column: str, kind: str, allowed) -> dict:
+    if kind not in ("int", "float") or allowed is not None:
+        return {}
+    return NUMBERS["id" if column.endswith("_id") else column]
+
+
 def _schema(name: str, cols: list[tuple]) -> Schema:
     return Schema(name, tuple(Column(c[0], c[1], nullable=c[2], allowed=c[3] if len(c) > 3 else None,
-                                     description=c[4] if len(c) > 4 else "") for c in cols))
+                                     description=c[4] if len(c) > 4 else "",
+                                     **_numbers(c[0], c[1], c[3] if len(c) > 3 else None)) for c in cols))
 
 
 # Answer columns are nullable: a blank is item non-response (or a question not asked), never "no".

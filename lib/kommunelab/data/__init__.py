@@ -99,36 +99,46 @@ def _all_municipalities(df: pd.DataFrame, where: str) -> None:
 
 # The reference datasets. Publisher, source table, address, licence and attribution of each file are in
 # data/reference/datapackage.json (kommunelab.reference); columns, keys and completeness checks here.
+DK_CODE = {"unit": "code", "minimum": 101, "maximum": 860}  # Danish municipality codes run from 101 to 860
+YEAR = {"unit": "year", "minimum": 1900, "maximum": 2100}
+DENMARK_KM2 = 43_000  # Denmark's land area is about 42,950 km²: no municipality can be larger
+
 MUNICIPALITIES = Dataset("municipalities", "dk/municipalities.csv", Schema("dk_municipalities", (
-    Column("municipality_code", "int", description="official 3-digit municipality code"),
+    Column("municipality_code", "int", description="official 3-digit municipality code", **DK_CODE),
     Column("name_da", "str"), Column("name_en", "str"),
-    Column("region_code", "int", description="81 Nordjylland ... 85 Sjælland"),
+    Column("region_code", "int", description="81 Nordjylland ... 85 Sjælland", unit="code", minimum=81, maximum=85),
     Column("region_name", "str"),
-    Column("area_km2", "float", description="area in km² (Danish Wikipedia list, about 2023)"),
+    Column("area_km2", "float", description="area in km² (Danish Wikipedia list, about 2023)", unit="km²",
+           minimum=1, maximum=DENMARK_KM2),
 ), key=("municipality_code",), checks=(_regions_are_known, _all_municipalities)))
 
 POPULATION = Dataset("population", "dk/population.csv", Schema("dk_population", (
-    Column("area_code", "int"), Column("level", "str", allowed=("country", "region", "municipality")),
-    Column("year", "int"), Column("population", "int", description="population on 1 January"),
+    Column("area_code", "int", unit="code (0 the country, 81-85 regions)", minimum=0, maximum=860),
+    Column("level", "str", allowed=("country", "region", "municipality")),
+    Column("year", "int", **YEAR), Column("population", "int", description="population on 1 January",
+                                          unit="persons", minimum=0, maximum=10_000_000),
 ), key=("area_code", "year"), checks=(_population_positive, _every_year_complete("area_code", MUNICIPALITY_COUNT),
                                     _population_adds_up)), statbank.folk1a_population)
 
 UNEMPLOYMENT = Dataset("unemployment", "dk/unemployment.csv", Schema("dk_unemployment", (
-    Column("municipality_code", "int"), Column("year", "int"), Column("unemployed_persons", "int"),
+    Column("municipality_code", "int", **DK_CODE), Column("year", "int", **YEAR),
+    Column("unemployed_persons", "int", unit="persons", minimum=0, maximum=1_000_000),
 ), key=("municipality_code", "year"), checks=(_every_year_complete("municipality_code", MUNICIPALITY_COUNT),)),
     statbank.aul01_unemployment)
 
 INCOME = Dataset("income", "dk/income.csv", Schema("dk_income", (
-    Column("area_code", "int"), Column("year", "int"),
+    Column("area_code", "int", unit="code (0 the country)", minimum=0, maximum=860), Column("year", "int", **YEAR),
     Column("earned_income", "int", source_name="erhvervsindkomst",
            description="earned income (erhvervsindkomst), INDKP101 unit 116: read as DKK per person with the "
-                       "income, not verified"),
-    Column("capital_income", "int", source_name="formueindkomst"),
-    Column("other_personal_income", "int", source_name="anden_personlig_indkomst"),
+                       "income, not verified", unit="DKK per person", minimum=0, maximum=10_000_000),
+    Column("capital_income", "int", source_name="formueindkomst", unit="DKK per person (net: can be negative)",
+           minimum=-10_000_000, maximum=10_000_000),
+    Column("other_personal_income", "int", source_name="anden_personlig_indkomst", unit="DKK per person",
+           minimum=0, maximum=10_000_000),
 ), key=("area_code", "year"), checks=(_every_year_complete("area_code", MUNICIPALITY_COUNT, extra=(0,)),)))
 
 NO_MUNICIPALITIES = Dataset("no_municipalities", "no/municipalities_2017_2019.csv", Schema("no_municipalities", (
-    Column("year", "int"), Column("municipality_code", "code", width=4, source_name="kommunenummer"),
+    Column("year", "int", **YEAR), Column("municipality_code", "code", width=4, source_name="kommunenummer"),
     Column("municipality_name", "str", source_name="kommunenavn"),
     Column("county_code", "code", width=2, source_name="fylkesnummer"),
     Column("county_name", "str", source_name="fylkesnavn"),

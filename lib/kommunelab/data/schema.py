@@ -9,18 +9,26 @@ column, and the problem; a missing file is a DataError too, never a bare FileNot
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, shorten
 from ..provenance import record_read, sha256_file
 
 
 @dataclass(frozen=True)
 class Column:
+    """One column: its type, and for a number what it counts and the values it can take.
+
+    Every number column says its ``unit`` (``ROW_UNIT`` where another column of the row names it) and its bounds,
+    ``minimum`` and ``maximum`` (inclusive; None where a side is open): a value outside them is refused with the
+    row, the column and the bounds, so that "1.470" km² read as 1.47, or an IKU of 150, never reaches a report."""
+
     name: str
     kind: str  # int | float | str | code (zero-padded string of `width` digits)
     width: int | None = None
@@ -28,6 +36,19 @@ class Column:
     allowed: tuple | None = None
     description: str = ""
     source_name: str = ""  # the header in the source file when it differs (our names are English)
+    unit: str = ""  # what a number counts: "persons", "DKK", "km²", "percent", "year", "code", "id", ...
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind in ("int", "float") and self.allowed is None and not self.unit:
+            raise ValueError(f"column {self.name!r}: a number column declares its unit and bounds")
+
+
+ROW_UNIT = "the row's own unit column"  # e.g. findings.csv's published_value: its unit is in the column `unit`
+# A number written with Danish thousands separators ("1.470", "12.345.678") or a decimal comma ("1,5", "1.234,5").
+DANISH_THOUSANDS = re.compile(r"^[-−]?[1-9]\d{0,2}(\.\d{3})+$")
+DANISH_DECIMAL = re.compile(r"^[-−]?\d{1,3}(\.\d{3})*,\d+$|^[-−]?\d+,\d+$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +66,26 @@ class Schema:
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+
+def _refuse_danish_numbers(s: pd.Series, col: Column, where: str) -> None:
+    """A number column written with Danish separators is refused with the fix, never read as something else: "1.470"
+    (one thousand four hundred and seventy) would otherwise become 1.47."""
+    text = s.dropna().astype(str)
+    comma = text[text.str.fullmatch(DANISH_DECIMAL.pattern)]
+    if not comma.empty:
+        i = int(comma.index[0])
+        raise DataError(where, f"{comma.iloc[0]!r} has a decimal comma (Danish number format)", row=i + 2,
+                        column=col.name, hint="write numbers with a decimal point and no thousands separators "
+                        "(1234.5, not 1.234,5); in a spreadsheet, export as CSV with '.' as the decimal mark")
+    dotted = text[text.str.fullmatch(DANISH_THOUSANDS.pattern)]
+    decimals = text[~text.index.isin(dotted.index)].str.extract(r"\.(\d+)$")[0].dropna().str.len()
+    if not dotted.empty and (col.kind == "int" or decimals.empty or decimals.max() < 3):
+        i = int(dotted.index[0])
+        raise DataError(where, f"{dotted.iloc[0]!r} looks like a number with a Danish thousands separator "
+                        f"({dotted.iloc[0].replace('.', '')}), while the column's other values have at most "
+                        f"{0 if decimals.empty else int(decimals.max())} decimal(s)", row=i + 2, column=col.name,
+                        hint="write numbers without thousands separators (1470, not 1.470)")
 
 
 def read_text(path: Path) -> str:
@@ -71,7 +112,7 @@ def read_table(path: Path, schema: Schema) -> pd.DataFrame:
     try:
         df = pd.read_csv(io.StringIO(text), dtype=dtypes, keep_default_na=False, na_values=[""])
     except pd.errors.ParserError as exc:
-        raise DataError(str(path), f"cannot be parsed as CSV: {exc}") from None
+        raise DataError(str(path), f"cannot be parsed as CSV: {shorten(str(exc))}") from None
     return validate_frame(df, schema, str(path))
 
 
@@ -89,6 +130,8 @@ def validate_frame(df: pd.DataFrame, schema: Schema, where: str) -> pd.DataFrame
     for col in schema.columns:
         out[col.name] = _convert(df[col.name], col, where)
     out = out.reset_index(drop=True)
+    if out.empty:
+        raise DataError(where, "no rows: the file has a header and nothing else")
     if schema.key:
         dup = out.duplicated(list(schema.key), keep="first")
         if dup.any():
@@ -107,11 +150,28 @@ def _convert(series: pd.Series, col: Column, where: str) -> pd.Series:
         i = int(na.to_numpy().nonzero()[0][0])
         raise DataError(where, "empty value", row=i + 2, column=col.name)
     if col.kind in ("int", "float"):
+        if not pd.api.types.is_numeric_dtype(s):
+            _refuse_danish_numbers(s, col, where)
         values = pd.to_numeric(s, errors="coerce")
         bad = values.isna() & ~na
         if bad.any():
             i = int(bad.to_numpy().nonzero()[0][0])
-            raise DataError(where, f"{series.iloc[i]!r} is not a number", row=i + 2, column=col.name)
+            raise DataError(where, f"{shorten(repr(series.iloc[i]), 60)} is not a number", row=i + 2, column=col.name)
+        infinite = ~np.isfinite(values.astype("float64")) & ~na
+        if infinite.any():
+            i = int(infinite.to_numpy().nonzero()[0][0])
+            raise DataError(where, f"{series.iloc[i]!r} is not a finite number", row=i + 2, column=col.name)
+        outside = pd.Series(False, index=values.index)
+        if col.minimum is not None:
+            outside |= (values < col.minimum).fillna(False)
+        if col.maximum is not None:
+            outside |= (values > col.maximum).fillna(False)
+        if outside.any():
+            i = int(outside.to_numpy().nonzero()[0][0])
+            low = "…" if col.minimum is None else f"{col.minimum:g}"
+            high = "…" if col.maximum is None else f"{col.maximum:g}"
+            raise DataError(where, f"{shorten(str(series.iloc[i]), 40)} is outside what {col.name} can be ({low} to "
+                            f"{high} {col.unit})", row=i + 2, column=col.name, hint="Check the value and its unit")
         if col.kind == "int":
             frac = values.notna() & (values != values.round())
             if frac.any():
