@@ -394,6 +394,48 @@ def test_a_cell_that_prints_too_much_fails_its_variant(toy_project):
     assert "at most 1 MB" in outcome.failure.message and not (toy_project / "reports" / "other" / "default.html").exists()
 
 
+def test_an_endless_print_loop_is_stopped_at_the_cap_and_the_kept_notebook_is_small(toy_project):
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "x = 1",
+                   "while True:\n    print('x' * 10_000)")
+    started = time.monotonic()
+    (outcome,) = build(["other"], None, False, BuildOptions(formats=("html",), max_output_mb=2, timeout=120),
+                       out=io.StringIO())
+    assert time.monotonic() - started < 60  # stopped at the cap, not at the time limit
+    failure = outcome.failure
+    assert failure.stage == "limit" and failure.exception == "OutputTooLarge" and failure.cell == 3, failure
+    assert "while True" in failure.cell_source and "at most 2 MB" in failure.message
+    kept = toy_project / "reports" / "other" / "default.failed.ipynb"
+    assert kept.stat().st_size < 3 * 1024 * 1024 and "this one was stopped there" in kept.read_text(encoding="utf-8")
+
+
+def test_a_rich_output_past_the_cap_stops_the_cell_too(toy_project):
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False",
+                   "from IPython.display import HTML, display\nwhile True:\n    display(HTML('x' * 500_000))")
+    (outcome,) = build(["other"], None, False, BuildOptions(formats=("html",), max_output_mb=1, timeout=120),
+                       out=io.StringIO())
+    assert outcome.failure.exception == "OutputTooLarge" and outcome.failure.cell == 2, outcome.failure
+    kept = toy_project / "reports" / "other" / "default.failed.ipynb"
+    assert kept.stat().st_size < 2 * 1024 * 1024 and "output stopped here" in kept.read_text(encoding="utf-8")
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(toy_project, tmp_path, capsys):
+    bomb = tmp_path / "bomb.yaml"
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)]
+    bomb.write_text("\n".join(lines) + "\n")
+    started = time.monotonic()
+    assert main(["build", "hello", "-f", str(bomb)]) == 2
+    assert time.monotonic() - started < 1
+    err = capsys.readouterr().err
+    assert "aliases" in err and len(err) < 500
+
+
+def test_error_messages_quote_a_short_prefix_of_a_long_value(toy_project, capsys):
+    assert main(["build", "hello", "-p", "word=" + "x" * 1_000_000]) == 2
+    err = capsys.readouterr().err
+    assert "parameter 'word'" in err and len(err) < 2_000
+
+
 @pytest.mark.slow
 def test_a_kernel_past_its_memory_cap_fails_its_variant(toy_project):
     write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False",
@@ -501,6 +543,100 @@ def test_after_sigkill_workers_stop_and_the_next_build_cleans_up(toy_project):
     write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "x = 1")
     outcomes = build(["other"], None, False, HTML_ONLY, out=io.StringIO())
     assert outcomes[0].status == "built" and not (toy_project / "reports" / ".tmp").exists()  # ... are gone
+
+
+# ---- damaged state is said, not swallowed -----------------------------------------------------------------------
+@pytest.mark.parametrize("damage", [lambda t: t[: len(t) // 2], lambda t: "not json", lambda t: '{"variants": 7}'])
+def test_a_damaged_build_json_is_kept_aside_and_the_last_good_copy_restored(toy_project, capsys, damage):
+    assert main(["build", "--formats", "html"]) == 0
+    state = toy_project / "reports" / "build.json"
+    good = state.read_text(encoding="utf-8")
+    state.write_text(damage(good), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["prune"]) == 2 and main(["build", "--dry-run"]) == 2  # no listing from a damaged record
+    assert "build.json is damaged" in capsys.readouterr().err and state.read_text(encoding="utf-8") == damage(good)
+    assert main(["build", "--formats", "html"]) == 0  # the build restores the last good copy, and builds nothing
+    err = capsys.readouterr().err
+    assert "restored the last good copy (2 variant record(s))" in err and "nothing to do" in err
+    assert (toy_project / "reports" / "build.json.damaged").read_text(encoding="utf-8") == damage(good)
+    assert json.loads(state.read_text(encoding="utf-8"))["variants"] == json.loads(good)["variants"]
+
+
+def test_a_damaged_build_json_without_a_good_copy_is_refused_not_read_as_empty(toy_project, capsys):
+    assert main(["build", "--formats", "html"]) == 0
+    (toy_project / "reports" / ".build.json.bak").unlink()
+    (toy_project / "reports" / "build.json").write_text("{", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["build", "--formats", "html"]) == 2 and main(["prune", "--yes"]) == 2
+    assert "no good copy to restore. Move it aside" in capsys.readouterr().err
+    assert (toy_project / "reports" / "hello" / "default.html").is_file()  # nothing was pruned
+
+
+def test_a_retrieval_date_in_the_future_is_an_error(project):
+    path = project / "data" / "reference" / "datapackage.json"
+    path.write_text(path.read_text(encoding="utf-8").replace('"retrieved": "2026-11-29"', '"retrieved": "2031-01-01"',
+                                                             1), encoding="utf-8")
+    with pytest.raises(DataError, match="retrieved 2031-01-01, a date in the future"):
+        data.municipalities()
+
+
+@pytest.mark.parametrize("title", ['The "best" report', "Kommunernes \\ rapport'", 'x"\n[reports.evil]'])
+def test_kommunelab_new_writes_valid_toml_whatever_the_title(project, capsys, title):
+    import tomllib
+
+    code = main(["new", "town_hall", "--title", title])
+    manifest = tomllib.loads((project / "reports.toml").read_text(encoding="utf-8"))
+    if "\n" in title:
+        assert code == 2 and "town_hall" not in manifest["reports"]  # a title is one line
+    else:
+        assert code == 0 and manifest["reports"]["town_hall"]["title"] == title
+    assert "evil" not in manifest["reports"] and main(["list"]) == 0
+
+
+# ---- survey descriptors stay in their folder ----------------------------------------------------------------------
+def _package(folder: Path, path_of_table) -> Path:
+    """A survey folder with the stand-in's COI table renamed (so not marked synthetic by its name) and a descriptor
+    whose coi_workplaces resource path is ``path_of_table``."""
+    import shutil
+
+    from kommunelab.survey import descriptor
+
+    folder.mkdir(parents=True)
+    shutil.copy(Path(__file__).parents[1] / "data" / "synthetic" / "coi_workplaces.csv", folder / "coi.csv")
+    text = descriptor({"coi_workplaces": path_of_table}, name="x", title="Survey", sources=[{"title": "COI"}],
+                      licenses=[{"name": "terms"}])
+    (folder / "datapackage.json").write_text(json.dumps(text), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("where", ["../outside.csv", "/etc/passwd", "{outside}", "https://example.org/coi.csv",
+                                   "linked.csv", "sub/../../outside.csv"])
+def test_a_descriptor_resource_outside_its_folder_is_refused(project, tmp_path, capsys, where):
+    import shutil
+
+    outside = tmp_path / "outside.csv"
+    shutil.copy(Path(__file__).parents[1] / "data" / "synthetic" / "coi_workplaces.csv", outside)
+    folder = _package(tmp_path / "survey", where.format(outside=outside))
+    (folder / "linked.csv").symlink_to(outside)  # a valid table, but outside the folder: never the analyst's data
+    assert main(["build", "coi_citizens_volunteers", "-p", f"data_dir={folder}", "--formats", "html"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "must be a relative path inside" in err, err
+
+
+@pytest.mark.parametrize("text", ['["not", "a", "package"]', '{"name": "x", "title": "t", "sources": ["s"], '
+                                  '"licenses": ["l"], "resources": {"coi_workplaces": "coi.csv"}}',
+                                  '{"name": "x", "title": "t", "sources": ["s"], "licenses": ["l"], '
+                                  '"resources": ["coi.csv"]}',
+                                  '{"name": "x", "title": "t", "sources": ["s"], "licenses": ["l"], '
+                                  '"resources": [{"name": "coi_workplaces", "path": 7}]}',
+                                  '{"name": "x", "title": ["t"], "sources": "s", "licenses": ["l"], "resources": []}',
+                                  "\u00ff\u00fe not JSON"])
+def test_a_malformed_descriptor_is_one_line_and_exit_2(project, tmp_path, capsys, text):
+    folder = _package(tmp_path / "survey", "coi.csv")
+    (folder / "datapackage.json").write_text(text, encoding="latin-1" if "not JSON" in text else "utf-8")
+    assert main(["build", "coi_citizens_volunteers", "-p", f"data_dir={folder}", "--formats", "html"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "datapackage.json" in err and "Traceback" not in err, err
 
 
 def test_incomplete_microdata_names_the_missing_category():

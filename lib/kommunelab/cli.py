@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import KommunelabError
+from .errors import KommunelabError, shorten
 
 
 def _cmd_list(args) -> int:
@@ -289,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except KommunelabError as exc:
-        print(f"kommunelab: error: {exc}", file=sys.stderr)
+        print(f"kommunelab: error: {shorten(str(exc), 2000)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("kommunelab: interrupted", file=sys.stderr)

@@ -26,10 +26,11 @@ class ParameterError(KommunelabError):
     """A parameter given for a report is unknown, of the wrong type or out of range."""
 
     def __init__(self, report: str, parameter: str, problem: str, allowed: str = ""):
+        problem = shorten(problem, 400)  # a value quoted in it may be long: a prefix says enough
         self.report, self.parameter, self.problem, self.allowed = report, parameter, problem, allowed
         msg = f"report {report!r}, parameter {parameter!r}: {problem}"
         if allowed:
-            msg += f" (allowed: {allowed})"
+            msg += f" (allowed: {shorten(allowed, 400)})"
         super().__init__(msg)
 
 

@@ -7,6 +7,8 @@ error markers it adds are not counted, so "cell 1" is the cell after a leading p
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import os
 from dataclasses import dataclass
@@ -16,8 +18,13 @@ from typing import Any
 import nbformat
 import papermill
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from nbclient.util import run_sync
+from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 from papermill.exceptions import PapermillExecutionError, strip_color
+from papermill.log import logger
+from papermill.utils import merge_kwargs, remove_args
+from traitlets import Integer
 
 from .kernel import QUIET
 
@@ -80,7 +87,67 @@ class _SavedAtTheEnd(NotebookExecutionManager):
             super().save(**kwargs)
 
 
+class OutputLimitExceeded(Exception):
+    """A cell's output passed the cap while it ran: the kernel is stopped there, not when the cell ends."""
+
+    def __init__(self, cell_index: int, limit: int):
+        self.cell_index, self.limit = cell_index, limit
+        super().__init__(f"the cell printed more than {limit / 1024 / 1024:g} MB")
+
+
+def _message_size(msg: dict) -> int:
+    """About how many bytes an output message adds to the notebook: its text and data."""
+    content = msg.get("content", {})
+    size = len(content.get("text", "")) + sum(len(line) for line in content.get("traceback", ()))
+    data = content.get("data", {})
+    return size + sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
+
+
+class _CappedClient(PapermillNotebookClient):
+    """Papermill's client with the output cap enforced as output arrives (rich outputs too, which the kernel's own
+    print cap does not see): past ``max_output_bytes`` in one cell, its outputs end with a note, later ones are
+    dropped, the kernel is interrupted, and the cell fails as OutputLimitExceeded."""
+
+    max_output_bytes = Integer(0, help="what one cell may output (0: no cap)").tag(config=True)
+
+    def output(self, outs, msg, display_id, cell_index):
+        if self.max_output_bytes:
+            sizes = self.__dict__.setdefault("_kommunelab_sizes", {})
+            overflow = self.__dict__.setdefault("_kommunelab_overflow", set())
+            if cell_index in overflow:
+                return None
+            sizes[cell_index] = sizes.get(cell_index, 0) + _message_size(msg)
+            if sizes[cell_index] > self.max_output_bytes:
+                overflow.add(cell_index)
+                outs.append(nbformat.v4.new_output("stream", name="stderr", text=(
+                    f"[kommunelab: output stopped here: this cell printed more than "
+                    f"{self.max_output_bytes / 1024 / 1024:g} MB, the limit (--max-output-mb)]\n")))
+                interrupted = self.km.interrupt_kernel()
+                if inspect.isawaitable(interrupted):
+                    asyncio.ensure_future(interrupted)
+                return None
+        return super().output(outs, msg, display_id, cell_index)
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        try:
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            if cell_index in self.__dict__.get("_kommunelab_overflow", ()):
+                raise OutputLimitExceeded(cell_index, self.max_output_bytes)
+
+    execute_cell = run_sync(async_execute_cell)  # nbclient binds its sync twin to its own coroutine: bind ours
+
+
 class _Engine(NBClientEngine):
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, **kwargs):
+        """Papermill's, with the capped client (the cap comes as the engine argument ``max_output_bytes``)."""
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+        final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout, kernel_name=kernel_name,
+                             log=logger, log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+        return _CappedClient(nb_man, **final).execute()
+
     @classmethod
     def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False,
                          autosave_cell_every=30, **kwargs):
@@ -101,12 +168,13 @@ papermill_engines.register(ENGINE, _Engine)
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path, timeout: float = 900,
                      env: dict[str, str] | None = None, record_paths: tuple[str, str] | None = None,
-                     kernel_manager_class: type | None = None) -> ExecutionFailure | None:
+                     kernel_manager_class: type | None = None, max_output_bytes: int = 0) -> ExecutionFailure | None:
     """Run ``notebook`` with ``parameters`` and write the executed copy to ``output`` (written on failure too).
 
     ``record_paths`` (input, output) replaces the paths papermill records in the notebook's metadata, so the
     executed copy names where it will be kept rather than a temporary folder. ``kernel_manager_class`` (handed to
-    nbclient through papermill) starts the kernel another way, e.g. kommunelab.forking. Returns None on success.
+    nbclient through papermill) starts the kernel another way, e.g. kommunelab.forking. ``max_output_bytes`` caps what
+    one cell may output, enforced while it runs (failure "OutputTooLarge"). Returns None on success.
     """
     kernel = ensure_kernel()
     old_env = dict(os.environ)
@@ -117,11 +185,17 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
             str(notebook), str(output), parameters=parameters, kernel_name=kernel, cwd=str(cwd),
             progress_bar=False, log_output=False, engine_name=ENGINE,
             request_save_on_cell_execute=True,  # the engine gets the output path: written even if the kernel dies
-            execution_timeout=timeout, shutdown_kernel="immediate",
+            execution_timeout=timeout, shutdown_kernel="immediate", max_output_bytes=int(max_output_bytes),
             **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}),
         )
+    except OutputLimitExceeded as exc:
+        index = _source_index(output, exc.cell_index) if output.is_file() else exc.cell_index
+        failure = ExecutionFailure("OutputTooLarge", f"a cell may output at most {exc.limit / 1024 / 1024:g} MB "
+                                   "(--max-output-mb); this one was stopped there",
+                                   index, _cell_source(output, exc.cell_index))
     except PapermillExecutionError as exc:
-        failure = ExecutionFailure(exc.ename, exc.evalue, _source_index(output, exc.cell_index), exc.source,
+        name = "OutputTooLarge" if exc.ename == "OutputLimitExceeded" else exc.ename  # kommunelab.kernel's cap
+        failure = ExecutionFailure(name, exc.evalue, _source_index(output, exc.cell_index), exc.source,
                                    strip_color("\n".join(exc.traceback or ())))
     except Exception as exc:  # kernel died, timeout, bad notebook: still a failure of this variant only
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -133,6 +207,15 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
     if record_paths is not None and output.is_file():
         _record_paths(output, *record_paths)
     return failure
+
+
+def _cell_source(executed: Path, index: int) -> str:
+    """The source of cell ``index`` of the executed notebook (as papermill counts, the injected cell included)."""
+    try:
+        source = _source_cells(executed)[index].get("source", "")
+    except (OSError, ValueError, IndexError):
+        return ""
+    return "".join(source) if isinstance(source, list) else source
 
 
 def _source_cells(executed: Path) -> list[dict]:

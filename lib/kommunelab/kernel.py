@@ -24,6 +24,7 @@ import sys
 from .lifetime import die_with_parent
 
 MEMORY_ENV = "KOMMUNELAB_KERNEL_MEMORY_MB"
+OUTPUT_ENV = "KOMMUNELAB_MAX_OUTPUT_BYTES"  # what one cell may print; past it the cell fails with OutputLimitExceeded
 QUIET = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up warnings are noise in cron logs
 INLINE = "module://matplotlib_inline.backend_inline"
 # What the notebooks import (and what importing them costs most): imported once by the template, never run.
@@ -46,15 +47,41 @@ def limit_memory() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
+class OutputLimitExceeded(Exception):
+    """Raised in a cell that prints past $KOMMUNELAB_MAX_OUTPUT_BYTES: the cell stops there, and so does its memory."""
+
+
+def cap_output(shell) -> None:
+    """Count what each cell writes to stdout and stderr, and fail the cell at $KOMMUNELAB_MAX_OUTPUT_BYTES: an endless
+    print loop stops at the cap instead of filling the kernel's buffers (the build's client has its own check for
+    rich outputs)."""
+    value = os.environ.get(OUTPUT_ENV, "").strip()
+    if not value.isdigit() or int(value) <= 0:
+        return
+    limit, written = int(value), [0]
+    shell.events.register("pre_run_cell", lambda info: written.__setitem__(0, 0))
+    for stream in (sys.stdout, sys.stderr):
+        def write(text, _write=stream.write):
+            written[0] += len(text)
+            if written[0] > limit:
+                raise OutputLimitExceeded(f"a cell may output at most {limit / 1024 / 1024:g} MB (--max-output-mb); "
+                                          "this one was stopped there")
+            return _write(text)
+        stream.write = write
+
+
 def main() -> None:
     if sys.argv[1:] == ["--template"]:
         serve_template()
         return
     die_with_parent()
     limit_memory()
-    from ipykernel import kernelapp
+    from ipykernel.kernelapp import IPKernelApp
 
-    kernelapp.launch_new_instance()
+    app = IPKernelApp.instance()
+    app.initialize(sys.argv[1:])
+    cap_output(app.shell)
+    app.start()
 
 
 def serve_template() -> None:
@@ -106,6 +133,7 @@ def _become_kernel(request: dict) -> None:
             # by the template, before there was a shell).
             activate_matplotlib(INLINE)
             configure_inline_support(app.shell, INLINE)
+        cap_output(app.shell)
         app.start()
         code = 0
     except SystemExit as exc:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -157,7 +158,19 @@ def resources(folder: Path | None = None) -> dict[str, Resource]:
             raise DataError(where, f"resource {entry.get('path', '?') if isinstance(entry, dict) else entry!r} "
                             "lacks one of name, path, title, publisher, source_table, address, retrieved, licenses "
                             "(each with a title) and attribution") from None
+        _check_retrieved(out[entry["path"]], where)
     return out
+
+
+def _check_retrieved(resource: Resource, where: str) -> None:
+    """A retrieval date is a real date (YYYY-MM-DD), and not one in the future."""
+    try:
+        when = date.fromisoformat(resource.retrieved)
+    except ValueError:
+        raise DataError(where, f"{resource.path}: retrieved {resource.retrieved!r} is not a date (YYYY-MM-DD)") from None
+    if when > datetime.now(UTC).date():
+        raise DataError(where, f"{resource.path}: retrieved {resource.retrieved}, a date in the future",
+                        hint="Give the date the file was fetched from its publisher")
 
 
 def resource(relpath: str) -> Resource:

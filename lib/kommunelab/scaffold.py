@@ -11,7 +11,7 @@ import nbformat
 from .errors import KommunelabError
 from .execute import KERNEL_NAME
 from .manifest import load_manifest
-from .paths import MANIFEST_NAME, project_root
+from .paths import MANIFEST_NAME, project_root, write_atomic
 
 REPORT_ID = re.compile(r"[a-z][a-z0-9_]{1,40}")
 
@@ -55,6 +55,8 @@ def new_report(rid: str, title: str | None = None, root: Path | None = None) -> 
     if notebook.exists():
         raise KommunelabError(f"{notebook} already exists; choose another id or remove it")
     title = title or rid.replace("_", " ").capitalize()
+    if not title.strip() or any(ord(ch) < 32 for ch in title):
+        raise KommunelabError("--title: one line of text, without line breaks or control characters")
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python (kommunelab)", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
@@ -73,13 +75,29 @@ def new_report(rid: str, title: str | None = None, root: Path | None = None) -> 
         nb.cells.append(cell)
     notebook.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, notebook)
-    entry = (f'\n[reports.{rid}]\ntitle = "{title}"\nnotebook = "notebooks/{rid}.ipynb"\n'
-             f'description = "One line on what the report shows."\n\n'
-             f'[reports.{rid}.parameters.locale]\ntype = "str"\ndefault = "en"\nchoices = ["en", "da"]\n'
-             'help = "number format (en or da); the text stays in English"\n')
     manifest = root / MANIFEST_NAME
-    manifest.write_text(manifest.read_text(encoding="utf-8").rstrip("\n") + "\n" + entry, encoding="utf-8")
+    write_atomic(manifest, with_report_entry(manifest.read_text(encoding="utf-8"), rid, title))
     return [notebook, manifest]
+
+
+def with_report_entry(text: str, rid: str, title: str) -> str:
+    """reports.toml ``text`` with an entry for a new report, written by a TOML writer (tomlkit): any title, quotes
+    and newlines included, stays a title; the rest of the file, comments too, is kept as it was."""
+    import tomlkit
+
+    doc = tomlkit.parse(text)
+    reports = doc.setdefault("reports", tomlkit.table(is_super_table=True))
+    entry = tomlkit.table()
+    entry.update({"title": title, "notebook": f"notebooks/{rid}.ipynb",
+                  "description": "One line on what the report shows."})
+    locale = tomlkit.table()
+    locale.update({"type": "str", "default": "en", "choices": ["en", "da"],
+                   "help": "number format (en or da); the text stays in English"})
+    parameters = tomlkit.table(is_super_table=True)
+    parameters.add("locale", locale)
+    entry.add("parameters", parameters)
+    reports.add(rid, entry)
+    return tomlkit.dumps(doc)
 
 
 def finding_row_template(rid: str) -> str:

@@ -165,25 +165,50 @@ def open_package(data_dir: str | Path | None) -> Package:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataError(str(path), f"not valid JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise DataError(str(path), f"must be a JSON object (a data package), not a {type(raw).__name__}",
+                        hint=HOW_TO.format(folder=folder))
     for key in ("name", "title", "sources", "licenses", "resources"):
         if not raw.get(key):
             raise DataError(str(path), f"lacks '{key}'", hint=HOW_TO.format(folder=folder))
+    for key, kind in (("name", str), ("title", str), ("sources", list), ("licenses", list), ("resources", list)):
+        if not isinstance(raw[key], kind):
+            raise DataError(str(path), f"'{key}' must be a {'list' if kind is list else 'text'}",
+                            hint=HOW_TO.format(folder=folder))
     if PLACEHOLDER in json.dumps({k: raw[k] for k in ("title", "sources", "licenses")}):
         raise DataError(str(path), f"still has '{PLACEHOLDER}' placeholders", hint="fill in title, sources and licenses")
     resources = {}
     for i, res in enumerate(raw["resources"]):
+        if not isinstance(res, dict):
+            raise DataError(str(path), f"resource {i + 1} must be an object with a 'name' and a 'path'")
         name, rel = res.get("name"), res.get("path")
-        if name not in SCHEMAS or not rel:
+        if name not in SCHEMAS or not isinstance(rel, str) or not rel:
             raise DataError(str(path), f"resource {i + 1} must have a 'path' and a 'name' among {', '.join(SCHEMAS)}")
-        resources[name] = folder / rel
-        if not resources[name].is_file():
-            raise DataError(str(path), f"resource {name!r} names {rel}, which does not exist")
+        resources[name] = _inside(folder, rel, path, name)
     copies = [p.name for p in resources.values() if sha256_file(p) in stand_in_checksums()]
     synthetic = bool(raw.get(SYNTHETIC_FLAG)) or bool(copies)
     for name, p in resources.items():
         read_validated(p, SCHEMAS[name])
     return Package(folder, raw["title"], tuple(_names(raw["sources"])), tuple(_names(raw["licenses"])), synthetic,
                    resources)
+
+
+def _inside(folder: Path, rel: str, descriptor_path: Path, name: str) -> Path:
+    """The file a resource path names, which must be a relative path to a file inside the package's folder: not
+    absolute, not a URL, not leading out with '..', and not a link to somewhere else."""
+    where = f"resource {name!r}: {rel!r}"
+    if "://" in rel or ":" in rel.split("/")[0] or Path(rel).is_absolute() or ".." in Path(rel).parts:
+        raise DataError(str(descriptor_path), f"{where} must be a relative path inside {folder} (no absolute path, "
+                        "URL or '..')", hint="copy the table into the folder and name it by its file name")
+    target = folder / rel
+    real = target.resolve()
+    if not real.is_relative_to(folder.resolve()) or any(p.is_symlink() for p in (target, *target.parents)
+                                                         if p.is_relative_to(folder) and p != folder):
+        raise DataError(str(descriptor_path), f"{where} must be a relative path inside {folder}: it is a link "
+                        "to a file elsewhere", hint="copy the table into the folder instead of linking to it")
+    if not target.is_file():
+        raise DataError(str(descriptor_path), f"{where} names a file that does not exist")
+    return target
 
 
 def _names(items: list) -> list[str]:

@@ -78,7 +78,7 @@ def dry_run(report_ids: list[str] | None = None, overrides: Overrides = None, al
 
 def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions, out,
            keep_existing: bool = True) -> list[Outcome]:
-    previous = cache.load_state(root)
+    previous = cache.load_state(root, repair=True)
     manifest = load_manifest()
     if keep_existing:  # every variant already in reports/ of these reports is kept current, grids and one-offs alike
         selected = with_recorded(selected, previous, manifest)

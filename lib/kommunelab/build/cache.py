@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import sys
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..errors import KommunelabError, shorten
 from ..manifest import Report, Variant
-from ..paths import REPORTS, STATE_FILE, library_dir, relative
+from ..paths import REPORTS, STATE_BACKUP, STATE_DAMAGED, STATE_FILE, library_dir, relative, write_atomic
 from ..provenance import sha256_file
 from ..reference import where_now
 from .results import Outcome
@@ -197,14 +200,42 @@ def input_key(variant: Variant, data_keys: list[str], root: Path, formats: tuple
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest(), inputs
 
 
-def load_state(root: Path) -> dict[str, Outcome]:
-    """The last build's outcomes by "report/variant" (a damaged state file only costs a full rebuild)."""
-    path = root / REPORTS / STATE_FILE
+class DamagedState(KommunelabError):
+    """reports/build.json cannot be read: refused, never taken as "no build yet" (which would drop every record)."""
+
+
+def _parse_state(path: Path) -> dict[str, Outcome]:
+    records = json.loads(path.read_text(encoding="utf-8"))["variants"]
+    return {o.name: o for o in (Outcome.from_record(r) for r in records)}
+
+
+def load_state(root: Path, repair: bool = False) -> dict[str, Outcome]:
+    """The last build's outcomes by "report/variant" ({} when there was none).
+
+    A damaged build.json (truncated, not JSON, records that are not records) is never read as empty. With ``repair``
+    (a build or prune holding the lock) it is kept aside as build.json.damaged and the last good copy the build keeps
+    (.build.json.bak) is restored; otherwise, or without a good copy, DamagedState says what to do."""
+    folder = root / REPORTS
+    path = folder / STATE_FILE
     if not path.is_file():
         return {}
     try:
-        records = json.loads(path.read_text(encoding="utf-8")).get("variants", [])
-        outcomes = [Outcome.from_record(r) for r in records]
-    except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
-        return {}
-    return {o.name: o for o in outcomes}
+        return _parse_state(path)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError) as exc:
+        problem = f"{path} is damaged ({type(exc).__name__}: {shorten(str(exc), 120)})"
+    backup = folder / STATE_BACKUP
+    try:
+        restored = _parse_state(backup) if backup.is_file() and not backup.is_symlink() else None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        restored = None
+    if restored is None:
+        raise DamagedState(f"{problem}, and there is no good copy to restore. Move it aside (for example to "
+                           f"{folder / STATE_DAMAGED}) to start afresh: every variant is then built again")
+    if not repair:
+        raise DamagedState(f"{problem}; the next `kommunelab build` keeps it as {STATE_DAMAGED} and restores the last "
+                           "good copy")
+    os.replace(path, folder / STATE_DAMAGED)
+    write_atomic(path, backup.read_bytes())
+    print(f"kommunelab: {problem}; kept it as {folder / STATE_DAMAGED} and restored the last good copy "
+          f"({len(restored)} variant record(s))", file=sys.stderr)
+    return restored

@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..manifest import Report, variants
-from ..paths import DRIFT_FILE, FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_FILE, TMP
+from ..paths import DRIFT_FILE, FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_BACKUP, STATE_DAMAGED, STATE_FILE, TMP
 from . import cache, publish
 from .lock import LOCK_FILE
 from .results import Outcome
 
-OWN_FILES = {STATE_FILE, FINDINGS_FILE, INDEX_FILE, DRIFT_FILE, LOCK_FILE, "README.md"}  # the build's own, kept
+# the build's own files, never pruned
+OWN_FILES = {STATE_FILE, STATE_BACKUP, STATE_DAMAGED, FINDINGS_FILE, INDEX_FILE, DRIFT_FILE, LOCK_FILE, "README.md"}
 
 
 def _members(report: Report) -> set[str]:
@@ -49,6 +50,6 @@ def prune(root: Path, manifest: dict[str, Report], generated: str) -> list[Path]
     for folder in sorted({p.parent for p in files}, reverse=True):
         if folder != root / REPORTS and not any(folder.iterdir()):
             folder.rmdir()
-    state = {name: o for name, o in cache.load_state(root).items() if o not in dropped}
+    state = {name: o for name, o in cache.load_state(root, repair=True).items() if o not in dropped}
     publish.write_outputs(root, [], state, manifest, generated)
     return files

@@ -12,7 +12,18 @@ from typing import Any
 
 from ..errors import KommunelabError
 from ..manifest import Report, Variant
-from ..paths import DRIFT_FILE, FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_FILE, real_folder, relative, write_set
+from ..paths import (
+    DRIFT_FILE,
+    FINDINGS_FILE,
+    INDEX_FILE,
+    REPORTS,
+    STATE_BACKUP,
+    STATE_FILE,
+    real_folder,
+    relative,
+    write_atomic,
+    write_set,
+)
 from ..provenance import git_revision
 from .cache import input_key
 from .results import Failure, Outcome
@@ -102,6 +113,7 @@ def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outco
     try:
         folder.mkdir(exist_ok=True)
         write_set(folder, contents)
+        write_atomic(folder / STATE_BACKUP, contents[STATE_FILE])  # the last good copy, should build.json be damaged
     except OSError as exc:
         raise KommunelabError(f"cannot write the build's record in {folder}: {exc.strerror or exc}; the reports built "
                               "are in place, but build.json, findings.json and index.html are the previous ones"

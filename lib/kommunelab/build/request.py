@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import KommunelabError
+from ..errors import KommunelabError, shorten
 from ..manifest import FORMATS, Variant, load_manifest, variants
 
 DEFAULT_TIMEOUT = 600.0  # seconds for one variant, execution and printing, unless reports.toml says otherwise
@@ -96,19 +96,37 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
     return out
 
 
+PARAMETER_FILE_LIMIT = 1024 * 1024  # bytes: a parameter file is a few lines; past this it is a mistake or worse
+
+
 def read_parameter_sets(path: Path) -> list[dict[str, Any]]:
     """A YAML (or JSON) file of parameters, as papermill's -f takes it: one mapping (one variant) or a list of
-    mappings (one variant each)."""
+    mappings (one variant each). YAML aliases (``*name``) are refused: a few hundred bytes of nested aliases expand
+    to gigabytes, and a parameter file has no use for them."""
     import yaml
 
+    class NoAliases(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise yaml.YAMLError(f"line {mark.line + 1}: aliases (*name) are not allowed in a parameter file; "
+                                     "write each value out")
+            return super().compose_node(parent, index)
+
     try:
-        loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        if Path(path).stat().st_size > PARAMETER_FILE_LIMIT:
+            raise KommunelabError(f"-f {path}: larger than {PARAMETER_FILE_LIMIT // 1024} KB; a parameter file holds "
+                                  "a few NAME: VALUE lines")
+        loaded = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=NoAliases)  # noqa: S506 (a SafeLoader)
     except OSError as exc:
         raise KommunelabError(f"-f {path}: cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise KommunelabError(f"-f {path}: not UTF-8 text") from None
     except yaml.YAMLError as exc:
-        raise KommunelabError(f"-f {path}: not valid YAML: {exc}") from None
+        raise KommunelabError(f"-f {path}: not valid YAML: {shorten(str(exc))}") from None
     sets = loaded if isinstance(loaded, list) else [loaded]
     for n, item in enumerate(sets, start=1):
         if not isinstance(item, dict) or not all(isinstance(k, str) for k in item):
-            raise KommunelabError(f"-f {path}: parameter set {n} must be a mapping of NAME: VALUE, got {item!r}")
+            raise KommunelabError(f"-f {path}: parameter set {n} must be a mapping of NAME: VALUE, got "
+                                  f"{shorten(repr(item), 80)}")
     return [dict(item) for item in sets]

@@ -19,8 +19,9 @@ def status_lines(root: Path) -> list[str]:
         state = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise KommunelabError(f"no build yet: {path} does not exist; run `kommunelab build`") from None
-    except json.JSONDecodeError as exc:
-        raise KommunelabError(f"{path} is not valid JSON ({exc}); the next build rewrites it") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise KommunelabError(f"{path} is damaged ({exc}); the next build keeps it aside and restores the last good "
+                              "copy it kept") from None
     variants = state.get("variants", [])
     counts = Counter(v.get("status", "?") for v in variants)
     lines = [f"last build: {state.get('generated', '?')} from git revision {state.get('git_revision', '?')}",

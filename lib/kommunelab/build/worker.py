@@ -10,7 +10,6 @@ when it runs out), a cap on what one cell may output, and a memory cap on the ke
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
@@ -87,16 +86,6 @@ class Watchdog:
         self.timer.cancel()
 
 
-def _largest_output(executed: Path) -> tuple[int | None, int]:
-    """(cell index, bytes) of the cell with the most output."""
-    cells = json.loads(executed.read_text(encoding="utf-8")).get("cells", [])
-    sizes = [len(json.dumps(c.get("outputs", []))) for c in cells]
-    if not sizes:
-        return None, 0
-    i = max(range(len(sizes)), key=sizes.__getitem__)
-    return i, sizes[i]
-
-
 def run_task(task: Task) -> TaskResult:
     start = time.perf_counter()
     try:
@@ -115,32 +104,28 @@ def run_task(task: Task) -> TaskResult:
 def _run(task: Task, start: float) -> TaskResult:
     from ..execute import execute_notebook
     from ..export import html_to_pdf, notebook_to_html
-    from ..kernel import MEMORY_ENV
+    from ..kernel import MEMORY_ENV, OUTPUT_ENV
 
     work = Path(task.workdir)
     work.mkdir(parents=True, exist_ok=True)
     executed = work / f"{task.variant}.ipynb"
     files = {"ipynb": str(executed)}
-    env = {**task.env, MEMORY_ENV: str(task.kernel_memory_mb)}
+    cap = int(task.max_output_mb * 1024 * 1024)
+    env = {**task.env, MEMORY_ENV: str(task.kernel_memory_mb), OUTPUT_ENV: str(cap)}
     # The watchdog enforces the variant's budget; papermill's per-cell timeout is only a backstop behind it.
     manager = None
     if task.fork_kernels:
         from ..forking import ForkingKernelManager as manager
     failed = execute_notebook(Path(task.notebook), executed, task.params, cwd=Path(task.notebook).parent,
                               timeout=task.timeout + 30, env=env, record_paths=task.record_paths,
-                              kernel_manager_class=manager)
+                              kernel_manager_class=manager, max_output_bytes=cap)
     if failed is not None:
-        failure = Failure("execute", failed.exception, failed.message, failed.cell, failed.cell_source,
-                          failed.traceback)
+        stage = "limit" if failed.exception == "OutputTooLarge" else "execute"
+        failure = Failure(stage, failed.exception, failed.message, failed.cell, failed.cell_source, failed.traceback)
         if failed.exception == "MemoryError":
             failure = Failure("limit", "MemoryError", f"the kernel reached its memory limit of {task.kernel_memory_mb} "
                               "MB", failed.cell, failed.cell_source, failed.traceback)
         return TaskResult("failed", files if executed.is_file() else {}, failure=failure)
-    cell, size = _largest_output(executed)
-    if size > task.max_output_mb * 1024 * 1024:
-        return TaskResult("failed", files, failure=Failure(
-            "limit", "OutputTooLarge", f"cell {cell} printed {size / 1024 / 1024:.1f} MB; a cell may output at most "
-            f"{task.max_output_mb:g} MB", cell))
     stage = "export"
     try:
         collected = collect_outputs(executed)
