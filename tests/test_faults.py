@@ -639,6 +639,137 @@ def test_a_malformed_descriptor_is_one_line_and_exit_2(project, tmp_path, capsys
     assert len(err.strip().splitlines()) == 1 and "datapackage.json" in err and "Traceback" not in err, err
 
 
+# ---- errors are lines with the documented exit codes ------------------------------------------------------------
+@pytest.mark.parametrize("argv, code, message", [
+    (["build", "hello", "--kernel-memory-mb", "1"], 2, "a kernel needs about 200 MB to start"),
+    (["build", "hello", "-f", "/nonexistent/" + "x" * 300 + ".yaml"], 2, "-f /nonexistent/"),
+])
+def test_bad_options_are_one_line_with_exit_2(toy_project, capsys, argv, code, message):
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and message in err, err
+
+
+def test_a_path_longer_than_the_file_system_allows_is_a_bad_parameter(project, capsys):
+    for name in ("data_dir", "municipal_input"):
+        report = "kl_collaborations" if name == "data_dir" else "di_outsourcing_savings"
+        assert main(["build", report, "-p", f"{name}=/tmp/{'x' * 300}/table.csv", "--formats", "html"]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and f"parameter {name!r}" in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("epoch", ["99999999999999999", "-5", "tomorrow"])
+def test_source_date_epoch_out_of_range_is_refused(toy_project, monkeypatch, capsys, epoch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    assert main(["build", "hello", "--formats", "html"]) == 2
+    assert "SOURCE_DATE_EPOCH" in capsys.readouterr().err
+
+
+def test_a_read_only_reports_folder_is_exit_4_even_for_a_no_op_build(toy_project, monkeypatch, capsys):
+    assert main(["build", "--formats", "html"]) == 0
+    real_open = os.open
+
+    def read_only(path, flags, *args, **kwargs):
+        if str(path).endswith(".build.lock"):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args, **kwargs)
+    monkeypatch.setattr(os, "open", read_only)
+    capsys.readouterr()
+    assert main(["build", "--formats", "html"]) == 4
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Read-only file system" in err and "must be writable" in err
+
+
+def test_a_full_disk_at_the_record_step_is_exit_4_and_says_what_is_not_recorded(toy_project, monkeypatch, capsys):
+    def full(folder, contents):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr("kommunelab.build.publish.write_set", full)
+    assert main(["build", "hello", "--formats", "html"]) == 4
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "not recorded" in err and "builds them again" in err
+
+
+def test_a_full_disk_while_the_executed_notebook_is_written_is_a_clear_failure(toy_project, monkeypatch, tmp_path):
+    import papermill.engines
+
+    from kommunelab.execute import execute_notebook
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(papermill.engines, "write_ipynb", full)
+    failure = execute_notebook(toy_project / "notebooks" / "other.ipynb", tmp_path / "out.ipynb", {"fail": False},
+                               cwd=tmp_path)
+    assert failure is not None and failure.exception == "OSError" and "No space left on device" in failure.message
+
+
+def test_a_failure_without_a_message_says_what_it_means():
+    from kommunelab.build.runner import WHY
+
+    assert "scheduler" in WHY["CancelledError"] and "died" in WHY["BrokenProcessPool"]
+
+
+def test_output_into_a_closed_pipe_ends_quietly(toy_project):
+    listing = subprocess.run(f"{sys.executable} -m kommunelab list | head -1", shell=True, capture_output=True,
+                             text=True, env={**os.environ, "KOMMUNELAB_ROOT": str(toy_project)})
+    assert listing.stdout.strip() == "hello" and "Error" not in listing.stderr, listing.stderr
+
+
+def test_make_setup_holds_a_lock():
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text(encoding="utf-8")
+    assert "flock $(VENV).lock" in makefile
+
+
+# ---- nothing outlives a build -------------------------------------------------------------------------------------
+def test_a_setsid_grandchild_of_a_notebook_does_not_outlive_its_variant(toy_project, tmp_path):
+    pidfile = tmp_path / "grandchild.pid"
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", f"""import os, time
+if os.fork() == 0:  # a child that leaves its session and forks a grandchild that would live on, then exits
+    os.setsid()
+    if os.fork() == 0:
+        open({str(pidfile)!r}, "w").write(str(os.getpid()))
+        time.sleep(300)
+    os._exit(0)
+while not os.path.exists({str(pidfile)!r}):
+    time.sleep(0.05)
+time.sleep(0.2)""")
+    (outcome,) = build(["other"], None, False, HTML_ONLY, out=io.StringIO())
+    assert outcome.status == "built", outcome.failure
+    grandchild = int(pidfile.read_text())
+    from kommunelab.lifetime import alive
+
+    deadline = time.monotonic() + 5
+    while alive(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(grandchild)
+
+
+def test_kernel_connection_files_live_in_the_builds_folder(toy_project, monkeypatch, tmp_path):
+    runtime = tmp_path / "home-runtime"
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))  # where they would go otherwise
+    assert exit_code(build(["hello", "other"], None, False, HTML_ONLY, out=io.StringIO())) == 0
+    assert not runtime.exists() or not list(runtime.glob("kernel-*.json"))
+    assert not (toy_project / "reports" / ".tmp").exists()
+
+
+def test_a_dask_workers_scratch_folder_goes_with_it(tmp_path, monkeypatch):
+    import tempfile
+
+    from kommunelab.build import remote
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"{remote.SCRATCH_PREFIX}{dead.pid}-abc"  # a killed worker's folder
+    stale.mkdir()
+    mine = tmp_path / f"{remote.SCRATCH_PREFIX}{os.getpid()}-xyz"  # a live worker's folder
+    mine.mkdir()
+    monkeypatch.setattr(remote, "_SCRATCH", None)
+    scratch = remote._scratch()
+    assert not stale.exists() and mine.exists() and scratch.parent == tmp_path
+    remote._remove_scratch()
+    assert not scratch.exists()
+
+
 def test_incomplete_microdata_names_the_missing_category():
     from kommunelab import stats
 

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import KommunelabError, shorten
+from .errors import FileSystemError, KommunelabError, shorten
 
 
 def _cmd_list(args) -> int:
@@ -105,10 +105,6 @@ def _cmd_prune(args) -> int:
 
 
 UNREACHABLE = 3  # exit code: a statistics office could not be reached, or its answer failed the checks
-_DATA_UPDATE = ("Download each named table (all with a route when none is named), validate the whole download and "
-                "print what would change in data/reference/: rows added, removed and changed, the largest changes, "
-                "new years. Nothing is written without --write. Exit 3 when a source cannot be reached or its answer "
-                "fails the checks.")
 
 
 def _cmd_data_update(args) -> int:
@@ -242,7 +238,8 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("data", help="the pinned snapshot of reference data: update from the sources, or verify")
     data_sub = p.add_subparsers(dest="data_command", required=True)
     q = data_sub.add_parser("update", help="download tables from the statistics offices and show what would change",
-                            description=_DATA_UPDATE)
+                            description="Download, validate whole, print what would change in data/reference/ "
+                            "(rows, largest changes, new years); write only with --write. Exit 3: a source failed.")
     q.add_argument("tables", nargs="*", metavar="TABLE", help="population, unemployment, no_municipalities, ...")
     q.add_argument("--write", action="store_true",
                    help="replace the snapshot's files, SHA256SUMS and retrieval dates (a change to review and commit)")
@@ -288,9 +285,12 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["KOMMUNELAB_DATA_MIRROR"] = os.path.abspath(args.data_mirror)
     try:
         return args.func(args)
-    except KommunelabError as exc:
+    except BrokenPipeError:  # `kommunelab list | head`: the reader has gone; end quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (KommunelabError, OSError) as exc:  # OSError: the file system refused something outside any variant
         print(f"kommunelab: error: {shorten(str(exc), 2000)}", file=sys.stderr)
-        return 2
+        return 2 if isinstance(exc, KommunelabError) and not isinstance(exc, FileSystemError) else 4
     except KeyboardInterrupt:
         print("kommunelab: interrupted", file=sys.stderr)
         return 130

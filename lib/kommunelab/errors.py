@@ -18,6 +18,11 @@ class KommunelabError(Exception):
     """Base class: the message is complete (what, where, what to do)."""
 
 
+class FileSystemError(KommunelabError):
+    """The machine refused to write or read what the build needs (a read-only folder, a full disk) outside any single
+    variant: the CLI exits 4, the documented code for this, not 2 (a bad request)."""
+
+
 class ManifestError(KommunelabError):
     """reports.toml is malformed or refers to something that does not exist."""
 

@@ -15,6 +15,7 @@ import threading
 from contextlib import contextmanager
 
 PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
@@ -29,6 +30,45 @@ def die_with_parent(sig: int = signal.SIGKILL) -> None:
         return
     if os.getppid() != parent:  # the parent died before the request took effect
         os.kill(os.getpid(), sig)
+
+
+def become_subreaper() -> bool:
+    """Adopt orphans (Linux): a process that notebook code started and abandoned (setsid, then fork again) is given to
+    this process instead of init when its parent ends, so that :func:`kill_strays` finds it. Whether it took effect."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _session(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[3])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def kill_strays() -> list[int]:
+    """Kill what a finished variant left behind: every child of this process in a session other than its own (an
+    adopted orphan, a kernel), with everything below it. The worker's own helpers (the kernel template, Playwright
+    and the Chromium below it) are in its session or below them, and stay."""
+    mine = os.getsid(0)
+    strays = [pid for pid in children() if _session(pid) not in (mine, None)]
+    doomed = strays + [d for pid in strays for d in descendants(pid)]
+    for pid in doomed:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in doomed:  # those that were (or became, as orphans) this process's children: reap them
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    return doomed
 
 
 def children(pid: int | None = None) -> list[int]:

@@ -245,6 +245,8 @@ def _validate_value(report: Report, p: Parameter, value: Any) -> Any:
             value = _function(p.check, "check")(value)
         except KommunelabError as exc:
             raise ParameterError(report.id, p.name, str(exc)) from None
+        except OSError as exc:  # a path the file system refuses: too long, a loop of links, not allowed ...
+            raise ParameterError(report.id, p.name, f"{exc.strerror or exc}: {value!r}") from None
     return value
 
 

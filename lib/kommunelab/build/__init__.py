@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..chromium import ensure_chromium
+from ..errors import KommunelabError, shorten
 from ..labels import variant_parameters
 from ..lifetime import deferred_signals
 from ..manifest import Variant, load_manifest
@@ -36,9 +37,16 @@ __all__ = ["BuildOptions", "Failure", "Outcome", "build", "dry_run", "build_time
 
 def build_time() -> str:
     """The build's recorded time: $SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    when = datetime.fromtimestamp(int(epoch), UTC) if epoch and epoch.isdigit() else datetime.now(UTC)
-    return when.isoformat(timespec="seconds")
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        if int(epoch) < 0:
+            raise ValueError(epoch)
+        return datetime.fromtimestamp(int(epoch), UTC).isoformat(timespec="seconds")
+    except (ValueError, OverflowError, OSError):
+        raise KommunelabError(f"SOURCE_DATE_EPOCH={shorten(epoch, 40)} is not a time: give whole seconds since "
+                              "1970-01-01 (e.g. `git log -1 --format=%ct`), or unset it") from None
 
 
 def _log(out, message: str) -> None:
@@ -108,7 +116,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
               + (f"; {len(current)} up to date" if current else ""))
     tmp_root = root / REPORTS / TMP / str(os.getpid())
     env = {"KOMMUNELAB_ROOT": str(root), "PYDEVD_DISABLE_FILE_VALIDATION": "1", BUILD_TIME_ENV: when,
-           REVISION_ENV: git_revision(root)}  # found once, not by every kernel
+           REVISION_ENV: git_revision(root),  # found once, not by every kernel
+           "JUPYTER_RUNTIME_DIR": str(tmp_root / "runtime")}  # connection files go with the build's folder
     if options.data_mirror:
         env["KOMMUNELAB_DATA_MIRROR"] = str(Path(options.data_mirror).resolve())
     by_task = {}

@@ -13,7 +13,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import KommunelabError
+from ..errors import FileSystemError, KommunelabError
 from ..paths import NEXT, REPORTS, TMP, complete_set
 
 LOCK_FILE = ".build.lock"
@@ -43,7 +43,8 @@ def build_lock(root: Path, wait: bool = False, started: str = "", poll: float = 
         if path.is_symlink():
             raise KommunelabError(f"{path} is a symbolic link (to {os.readlink(path)}); a build never writes through "
                                   "links. Remove it and build again") from None
-        raise KommunelabError(f"cannot open the build lock {path}: {exc.strerror or exc}") from None
+        raise FileSystemError(f"cannot open the build lock {path}: {exc.strerror or exc}; the reports folder must be "
+                              "writable (even a build with nothing to do takes the lock)") from None
     fh = os.fdopen(fd, "a+", encoding="utf-8")
     try:
         while True:

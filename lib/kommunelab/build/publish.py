@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import KommunelabError
+from ..errors import FileSystemError, KommunelabError
 from ..manifest import Report, Variant
 from ..paths import (
     DRIFT_FILE,
@@ -115,9 +115,9 @@ def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outco
         write_set(folder, contents)
         write_atomic(folder / STATE_BACKUP, contents[STATE_FILE])  # the last good copy, should build.json be damaged
     except OSError as exc:
-        raise KommunelabError(f"cannot write the build's record in {folder}: {exc.strerror or exc}; the reports built "
-                              "are in place, but build.json, findings.json and index.html are the previous ones"
-                              ) from None
+        raise FileSystemError(f"cannot write the build's record in {folder}: {exc.strerror or exc}; the reports built "
+                              "are in place but not recorded (build.json, findings.json and index.html are the "
+                              "previous ones), so the next build builds them again") from None
     return records
 
 

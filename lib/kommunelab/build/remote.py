@@ -9,6 +9,7 @@ fails its variant only (after Dask has retried it elsewhere).
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -22,11 +23,31 @@ _SCRATCH: Path | None = None
 
 
 def _scratch() -> Path:
-    """This worker process's scratch folder (the printer's browser profile lives there across tasks)."""
+    """This worker process's scratch folder (the printer's browser profile lives there across tasks), removed when
+    the process exits; folders of worker processes that are gone (killed) are removed when the next one starts."""
     global _SCRATCH
     if _SCRATCH is None:
-        _SCRATCH = Path(tempfile.mkdtemp(prefix="kommunelab-dask-"))
+        from ..lifetime import alive
+
+        base = Path(tempfile.gettempdir())
+        for stale in base.glob(f"{SCRATCH_PREFIX}*-*"):
+            owner = stale.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+            if owner.isdigit() and not alive(int(owner)):
+                shutil.rmtree(stale, ignore_errors=True)
+        _SCRATCH = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+        atexit.register(_remove_scratch)
     return _SCRATCH
+
+
+SCRATCH_PREFIX = "kommunelab-dask-"
+
+
+def _remove_scratch() -> None:
+    from ..export import close_printer
+
+    close_printer()  # its browser profile is in the folder
+    if _SCRATCH is not None:
+        shutil.rmtree(_SCRATCH, ignore_errors=True)
 
 
 def _here(task: Task) -> Task:
@@ -37,7 +58,7 @@ def _here(task: Task) -> Task:
 
     client_root = Path(task.env.get("KOMMUNELAB_ROOT", ""))
     root = client_root if (client_root / task.record_paths[0]).is_file() else project_root()
-    env = {**task.env, "KOMMUNELAB_ROOT": str(root)}
+    env = {**task.env, "KOMMUNELAB_ROOT": str(root), "JUPYTER_RUNTIME_DIR": str(_scratch() / "runtime")}
     mirror = env.get("KOMMUNELAB_DATA_MIRROR")
     if mirror and not Path(mirror).is_dir():
         env.pop("KOMMUNELAB_DATA_MIRROR")  # the client's mirror is not here: this machine's own setting applies

@@ -15,6 +15,9 @@ from ..manifest import FORMATS, Variant, load_manifest, variants
 DEFAULT_TIMEOUT = 600.0  # seconds for one variant, execution and printing, unless reports.toml says otherwise
 
 
+MIN_KERNEL_MB = 256  # what a kernel with pandas, seaborn and statsmodels imported needs to start, with room
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     formats: tuple[str, ...] = FORMATS
@@ -44,6 +47,9 @@ class BuildOptions:
             raise KommunelabError("--scheduler is for --executor dask")
         if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1:
             raise KommunelabError(f"--jobs must be a whole number of at least 1, got {self.jobs!r}")
+        if isinstance(self.kernel_memory_mb, int) and 0 < self.kernel_memory_mb < MIN_KERNEL_MB:
+            raise KommunelabError(f"--kernel-memory-mb {self.kernel_memory_mb}: a kernel needs about 200 MB to start; "
+                                  f"give at least {MIN_KERNEL_MB}")
         for flag, value in (("--timeout", self.timeout), ("--max-output-mb", self.max_output_mb),
                             ("--kernel-memory-mb", self.kernel_memory_mb)):
             if flag == "--timeout" and value is None:

@@ -17,6 +17,10 @@ from datetime import datetime
 from .results import Failure, Outcome
 from .worker import Task, TaskResult, run_task, start_worker
 
+# What an exception that carries no message means here.
+WHY = {"CancelledError": "the task was cancelled: the Dask scheduler or the worker went away before it finished",
+       "BrokenProcessPool": "a worker process died (killed, or out of memory) before it finished"}
+
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
@@ -45,7 +49,8 @@ def run(tasks: list[Task], jobs: int, fork_kernels: bool = True,
             try:
                 result = finish(task, fut.result())
             except Exception as exc:  # the worker process itself died (Dask: KilledWorker after its retries)
-                result = TaskResult("failed", failure=Failure("worker", type(exc).__name__, str(exc)))
+                result = TaskResult("failed", failure=Failure("worker", type(exc).__name__, str(exc) or WHY.get(
+                    type(exc).__name__, "the worker ended without saying why")))
             yield task, result
     except (KeyboardInterrupt, GeneratorExit):
         pool.shutdown(wait=False, cancel_futures=True)

@@ -52,12 +52,17 @@ class TaskResult:
     seconds: float = 0.0
 
 
+_ADOPTS = False  # set in a pool worker that adopts orphans (start_worker)
+
+
 def start_worker(fork_kernels: bool = True) -> None:
     """Pool initializer: a worker dies with the build that started it, even when the build is killed. Its kernel
     template starts importing now, while the worker imports papermill and nbconvert."""
-    from ..lifetime import die_with_parent
+    global _ADOPTS
+    from ..lifetime import become_subreaper, die_with_parent
 
     die_with_parent()
+    _ADOPTS = become_subreaper()  # processes a notebook abandons come to this worker, which ends them (run_task)
     if fork_kernels:
         from ..forking import start_template
 
@@ -93,6 +98,10 @@ def run_task(task: Task) -> TaskResult:
             result = _run(task, start)
     except Exception as exc:  # e.g. the temporary folder cannot be written: a failure of this variant only
         result = TaskResult("failed", failure=Failure("worker", type(exc).__name__, str(exc)))
+    if _ADOPTS:
+        from ..lifetime import kill_strays
+
+        kill_strays()  # nothing a variant started outlives it, setsid'd grandchildren included
     if watchdog.expired:
         failure = Failure("limit", "TimeLimitExceeded", f"the variant ran past its limit of {task.timeout:g} s "
                           "(execution and printing together); the kernel and Chromium were stopped",
@@ -108,6 +117,8 @@ def _run(task: Task, start: float) -> TaskResult:
 
     work = Path(task.workdir)
     work.mkdir(parents=True, exist_ok=True)
+    if task.env.get("JUPYTER_RUNTIME_DIR"):  # kernel connection files (with their signing keys) go with the build
+        Path(task.env["JUPYTER_RUNTIME_DIR"]).mkdir(parents=True, exist_ok=True)
     executed = work / f"{task.variant}.ipynb"
     files = {"ipynb": str(executed)}
     cap = int(task.max_output_mb * 1024 * 1024)
