@@ -88,10 +88,70 @@ def test_the_parameters_cell_has_the_manifests_names_types_and_defaults():
         assert f'parameters("{report.id}", globals())' in code, f"{report.id}: the setup cell validates its parameters"
 
 
-def test_no_library_module_is_over_300_lines():
-    for path in (REPO / "lib" / "kommunelab").rglob("*.py"):
-        lines = len(path.read_text(encoding="utf-8").splitlines())
-        assert lines <= 300, f"{path.relative_to(REPO)} has {lines} lines; split it by job"
+LIB = REPO / "lib" / "kommunelab"
+# The engine's stages in order; a module may import its own stage and earlier ones, never a later one.
+STAGES = (("records", {"results"}), ("plan", {"request", "plan", "cache", "stale"}),
+          ("run", {"runner", "worker", "remote"}), ("publish", {"publish", "prune", "status", "lock", "__init__"}))
+ENGINE = {"kommunelab.build", "kommunelab.execute", "kommunelab.export", "kommunelab.forking", "kommunelab.cli"}
+
+
+def _imports(path: Path) -> set[str]:
+    """Every kommunelab module ``path`` imports, at its top or inside a function, as dotted names."""
+    import ast
+
+    package = ".".join(("kommunelab", *path.relative_to(LIB).with_suffix("").parts))
+    if path.name != "__init__.py":
+        package = package.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level else ""
+            module = ".".join(p for p in (base, node.module or "") if p) if node.level else node.module or ""
+            found |= {module} | {f"{module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return {m for m in found if m.startswith("kommunelab")}
+
+
+def test_no_engine_stage_imports_a_later_one():
+    order = {name: i for i, (_, names) in enumerate(STAGES) for name in names}
+    for path in (LIB / "build").glob("*.py"):
+        mine = order[path.stem]
+        for module in _imports(path):
+            parts = module.split(".")
+            if parts[:2] == ["kommunelab", "build"] and len(parts) > 2 and parts[2] in order:
+                assert order[parts[2]] <= mine, f"build/{path.name} ({STAGES[mine][0]}) imports {module}"
+
+
+def test_the_notebook_side_never_imports_the_engine():
+    import nbformat
+
+    def module_file(name: str) -> Path | None:
+        parts = name.split(".")[1:]
+        if not parts:
+            return LIB / "__init__.py"
+        rel = Path(*parts)
+        for candidate in (LIB / rel.with_suffix(".py"), LIB / rel / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        return None
+
+    todo = set()
+    for path in (REPO / "notebooks").glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                todo |= {m.removeprefix("from ").split(" import ")[0].strip() for m in cell.source.splitlines()
+                         if m.startswith(("from kommunelab", "import kommunelab"))}
+    seen = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        assert not any(name == e or name.startswith(e + ".") for e in ENGINE), f"the notebooks reach {name}"
+        path = module_file(name)
+        if path is not None:
+            todo |= _imports(path) - seen
 
 
 def test_municipality_grid_expands_to_98_and_refuses_unknown_names(project):

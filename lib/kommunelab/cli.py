@@ -112,7 +112,8 @@ def _cmd_data_update(args) -> int:
     from .paths import relative
 
     updates, failures, notes = updates_for(args.tables)
-    print("\n".join(notes + [line for u in updates for line in u.diff.lines()]))
+    for line in notes + [line for u in updates for line in u.diff.lines()]:
+        print(line)
     for line in failures:
         print(f"kommunelab: {line}; nothing was written", file=sys.stderr)
     changed = [u for u in updates if not u.diff.identical]

@@ -14,6 +14,18 @@ def shorten(text: str, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def network_reason(exc: BaseException) -> str:
+    """Why a request to a statistics office failed, in a few words (the HTTP library's own text runs to lines)."""
+    text = str(exc)
+    if "NameResolution" in text or "Failed to resolve" in text or "Name or service not known" in text:
+        return "its name did not resolve (no network?)"
+    if "Connection refused" in text:
+        return "the connection was refused"
+    if "timed out" in text.lower() or type(exc).__name__.endswith("Timeout"):
+        return "it did not answer in time"
+    return shorten(f"{type(exc).__name__}: {text}", 160)
+
+
 class KommunelabError(Exception):
     """Base class: the message is complete (what, where, what to do)."""
 

@@ -12,7 +12,7 @@ import os
 import pandas as pd
 import requests
 
-from ..errors import DownloadError
+from ..errors import DownloadError, network_reason
 
 DEFAULT_URL = "https://data.ssb.no/api/klass/v1"
 MUNICIPALITIES, COUNTIES = 131, 104
@@ -28,7 +28,7 @@ def codes_at(classification: int, date: str, timeout: float = 60) -> list[dict]:
         response = requests.get(url, params={"date": date}, headers={"Accept": "application/json"},
                                 timeout=timeout)
     except requests.RequestException as exc:
-        raise DownloadError(f"KLASS {classification}: cannot reach {url}: {exc}") from None
+        raise DownloadError(f"KLASS {classification}: cannot reach {url}: {network_reason(exc)}") from None
     if response.status_code != 200:
         raise DownloadError(f"KLASS {classification} at {date}: HTTP {response.status_code}: {response.text[:300]}")
     try:

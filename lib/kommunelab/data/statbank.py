@@ -14,7 +14,7 @@ import os
 import pandas as pd
 import requests
 
-from ..errors import DownloadError
+from ..errors import DownloadError, network_reason
 
 DEFAULT_URL = "https://api.statbank.dk/v1"
 REGION_CODES = {81, 82, 83, 84, 85}
@@ -32,7 +32,7 @@ def fetch_table(table: str, variables: dict[str, list[str]], timeout: float = 60
     try:
         response = requests.post(url, json=payload, timeout=timeout)
     except requests.RequestException as exc:
-        raise DownloadError(f"StatBank {table}: cannot reach {url}: {exc}") from None
+        raise DownloadError(f"StatBank {table}: cannot reach {url}: {network_reason(exc)}") from None
     if response.status_code != 200:
         raise DownloadError(f"StatBank {table}: HTTP {response.status_code} from {url}: {response.text[:300]}")
     text = response.content.decode("utf-8-sig")
