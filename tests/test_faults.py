@@ -743,12 +743,28 @@ time.sleep(0.2)""")
     assert not alive(grandchild)
 
 
-def test_kernel_connection_files_live_in_the_builds_folder(toy_project, monkeypatch, tmp_path):
-    runtime = tmp_path / "home-runtime"
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))  # where they would go otherwise
-    assert exit_code(build(["hello", "other"], None, False, HTML_ONLY, out=io.StringIO())) == 0
-    assert not runtime.exists() or not list(runtime.glob("kernel-*.json"))
-    assert not (toy_project / "reports" / ".tmp").exists()
+@pytest.mark.parametrize("fresh", [False, True])
+def test_a_killed_build_leaves_no_kernel_connection_file_outside_its_folder(toy_project, tmp_path, fresh):
+    """Connection files hold the kernel's signing key: never in /tmp or the user's runtime folder, where a killed
+    build would leave them, but in the build's temporary folder, which the next build removes."""
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "import time\ntime.sleep(120)")
+    tmp, runtime = tmp_path / "tmp", tmp_path / "home-runtime"
+    tmp.mkdir()
+    env = {**os.environ, "KOMMUNELAB_ROOT": str(toy_project), "TMPDIR": str(tmp), "JUPYTER_RUNTIME_DIR": str(runtime)}
+    argv = [sys.executable, "-m", "kommunelab", "build", "other", "--formats", "html", "--jobs", "1"]
+    build_process = subprocess.Popen(argv + (["--fresh-kernels"] if fresh else []), env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not list((toy_project / "reports").glob(".tmp/*/runtime/kernel-*.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert list((toy_project / "reports").glob(".tmp/*/runtime/kernel-*.json")), "no kernel started in the build"
+    build_process.kill()
+    build_process.wait()
+    time.sleep(1)
+    assert not list(tmp.rglob("*.json")) and not list(runtime.rglob("*.json"))
+    write_notebook(toy_project / "notebooks" / "other.ipynb", "fail = False", "x = 1")
+    assert exit_code(build(["other"], None, False, HTML_ONLY, out=io.StringIO())) == 0
+    assert not (toy_project / "reports" / ".tmp").exists()  # the next build took the killed one's folder away
 
 
 def test_a_dask_workers_scratch_folder_goes_with_it(tmp_path, monkeypatch):

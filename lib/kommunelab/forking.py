@@ -112,8 +112,21 @@ class ForkingProvisioner(LocalProvisioner):
         return self.connection_info
 
 
-class ForkingKernelManager(AsyncKernelManager):
-    """An AsyncKernelManager whose kernels are forked from the worker's template."""
+class BuildKernelManager(AsyncKernelManager):
+    """jupyter_client's manager, but the connection file (which holds the kernel's signing key) goes in
+    $JUPYTER_RUNTIME_DIR, which a build points into its own temporary folder, instead of a mkstemp file in /tmp that a
+    killed build would leave behind."""
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
+        runtime = os.environ.get("JUPYTER_RUNTIME_DIR")
+        if runtime and not self.connection_file:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
+            self.connection_file = os.path.join(runtime, f"kernel-{self.kernel_id}.json")
+        return await super()._async_pre_start_kernel(**kw)
+
+
+class ForkingKernelManager(BuildKernelManager):
+    """A BuildKernelManager whose kernels are forked from the worker's template."""
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         if self.provisioner is None:

@@ -124,9 +124,9 @@ def _run(task: Task, start: float) -> TaskResult:
     cap = int(task.max_output_mb * 1024 * 1024)
     env = {**task.env, MEMORY_ENV: str(task.kernel_memory_mb), OUTPUT_ENV: str(cap)}
     # The watchdog enforces the variant's budget; papermill's per-cell timeout is only a backstop behind it.
-    manager = None
-    if task.fork_kernels:
-        from ..forking import ForkingKernelManager as manager
+    from ..forking import BuildKernelManager, ForkingKernelManager
+
+    manager = ForkingKernelManager if task.fork_kernels else BuildKernelManager
     failed = execute_notebook(Path(task.notebook), executed, task.params, cwd=Path(task.notebook).parent,
                               timeout=task.timeout + 30, env=env, record_paths=task.record_paths,
                               kernel_manager_class=manager, max_output_bytes=cap)
