@@ -173,6 +173,8 @@ def test_a_municipality_name_holding_markup_reaches_the_report_as_text(project, 
     assert "<img" not in page and "<iframe" not in page and f'href="{server.url}' not in page
     assert "&lt;iframe src=" in page  # the name is there, as text
     assert "Content-Security-Policy" in page
+    assert 'class="kl-subtitle"' not in page  # the heading carries the name (escaped): it is not repeated under it
+    assert "UserWarning" not in page  # a long name squeezes the charts; the layout engine's warning is not shown
     index = (project / "reports" / "index.html").read_text(encoding="utf-8")
     assert "<iframe" not in index and "<img" not in index
     assert [request for request in server.close() if request] == []

@@ -12,7 +12,7 @@ import os
 import re
 from datetime import datetime
 from functools import cache
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from urllib.parse import quote
 
@@ -90,7 +90,7 @@ def finish_html(body: str, shown: tuple[tuple[str, str], ...] = ()) -> str:
     body = HEADING.sub(section, body)
     after_heading = ""
     first = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
-    page_heading = _text(first.group(1)).lower() if first else ""
+    page_heading = unescape(_text(first.group(1))).lower() if first else ""
     if first and any(value.lower() not in page_heading for _, value in shown):
         text = "; ".join(f"{name}: {value}" for name, value in shown)
         after_heading += f'<p class="kl-subtitle">{escape(text[:1].upper() + text[1:])}</p>'

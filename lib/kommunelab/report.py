@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import warnings
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -134,7 +135,9 @@ def figure(fig, caption: str, *, label: str, stand_in: bool = False) -> None:
 
     plain, markup = _caption("figure", label, caption, stand_in)
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    with warnings.catch_warnings():  # a layout engine giving up on a long title is not the reader's business
+        warnings.filterwarnings("ignore", message="constrained_layout not applied", category=UserWarning)
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
