@@ -57,12 +57,7 @@ def kill_strays() -> list[int]:
     and the Chromium below it) are in its session or below them, and stay."""
     mine = os.getsid(0)
     strays = [pid for pid in children() if _session(pid) not in (mine, None)]
-    doomed = strays + [d for pid in strays for d in descendants(pid)]
-    for pid in doomed:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    doomed = kill_all(strays + [d for pid in strays for d in descendants(pid)])
     for pid in doomed:  # those that were (or became, as orphans) this process's children: reap them
         try:
             os.waitpid(pid, 0)
@@ -111,16 +106,21 @@ def descendants(pid: int | None = None) -> list[int]:
     return found
 
 
-def kill_descendants(sig: int = signal.SIGKILL) -> list[int]:
-    """Send ``sig`` to every process below this one (kernels, Chromium); returns their PIDs."""
+def kill_all(pids: list[int], sig: int = signal.SIGKILL) -> list[int]:
+    """Send ``sig`` to each of ``pids``; returns those it reached (the others had gone already)."""
     killed = []
-    for child in descendants():
+    for pid in pids:
         try:
-            os.kill(child, sig)
-            killed.append(child)
+            os.kill(pid, sig)
+            killed.append(pid)
         except ProcessLookupError:
             pass
     return killed
+
+
+def kill_descendants(sig: int = signal.SIGKILL) -> list[int]:
+    """Send ``sig`` to every process below this one (kernels, Chromium); returns their PIDs."""
+    return kill_all(descendants(), sig)
 
 
 @contextmanager

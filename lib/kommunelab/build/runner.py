@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-import os
 import signal
 import time
 from collections.abc import Callable, Iterator
@@ -67,15 +66,11 @@ def _stop_workers(grace: float = 5.0) -> None:
     """Kill the running workers and everything below them (kernel templates, kernels, Chromium and its driver), and
     wait until they are gone, so that removing the build's temporary folder cannot race a browser still writing its
     profile there."""
-    from ..lifetime import alive, descendants
+    from ..lifetime import alive, descendants, kill_all
 
     workers = [c.pid for c in multiprocessing.active_children() if c.pid is not None]
     pids = workers + [p for w in workers for p in descendants(w)]
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    kill_all(pids)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline and any(alive(pid) for pid in pids):
         time.sleep(0.02)
