@@ -97,6 +97,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_a_clone_alone_lists_and_builds_from_its_own_snapshot(tmp_path):
     """A clone with nothing beside it and no mirror set: list and params give the municipalities, and the profile
     (which reads the reference snapshot) builds."""
@@ -119,6 +120,7 @@ def test_a_clone_alone_lists_and_builds_from_its_own_snapshot(tmp_path):
     assert run("data", "verify").returncode == 0
 
 
+@pytest.mark.slow
 def test_a_new_report_scaffold_builds_as_it_stands(project, capsys):
     import subprocess
 

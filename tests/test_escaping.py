@@ -118,7 +118,7 @@ def test_the_printing_browser_fetches_nothing_and_embeds_no_file_even_from_raw_m
     """The last layer alone: a page with no escaping and no Content-Security-Policy still prints without a request
     and without the file its iframe names."""
     from kommunelab.chromium import PROXY_ENV, ensure_chromium
-    from kommunelab.export import html_to_pdf, printer
+    from kommunelab.export import close_printer, html_to_pdf, printer
 
     server = _Listener()
     monkeypatch.setenv(PROXY_ENV, server.url)
@@ -129,8 +129,12 @@ def test_the_printing_browser_fetches_nothing_and_embeds_no_file_even_from_raw_m
                     f'<object data="file:///etc/passwd"></object><script>fetch("{server.url}/js")</script>'
                     "</body></html>", encoding="utf-8")
     chromium = ensure_chromium(install=False)
-    html_to_pdf(page, tmp_path / "page.pdf", chromium, scratch=tmp_path / "scratch")
-    blocked = printer(chromium).blocked
+    close_printer()  # this test's own browser, started behind the listener
+    try:
+        html_to_pdf(page, tmp_path / "page.pdf", chromium, scratch=tmp_path / "scratch")
+        blocked = printer(chromium).blocked
+    finally:
+        close_printer()
     # Chromium may open a connection to its proxy ahead of a request (a preconnect); no request is sent on it.
     assert [request for request in server.close() if request] == []
     text = _pdf_text(tmp_path / "page.pdf")

@@ -23,6 +23,7 @@ def assert_labels_match_ticks(ticks: list[tuple[float, str]], locale: str, where
         assert parse(label, locale) == pytest.approx(position, abs=1e-9), (where, position, label)
 
 
+@pytest.mark.slow
 def test_tick_labels_of_every_profile_figure_match_their_positions(reference):
     import matplotlib
 

@@ -178,6 +178,7 @@ def test_manifest_errors_name_the_problem(tmp_path):
         load_manifest(path)
 
 
+@pytest.mark.slow
 def test_notebooks_are_stripped_on_commit_by_a_git_filter(tmp_path):
     """`make setup` installs nbstripout as the notebooks' git filter: a run notebook added with its outputs is
     stored without them."""
@@ -257,6 +258,7 @@ def _tool(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
+@pytest.mark.slow
 def test_the_workflow_passes_the_github_schema_and_zizmor_offline():
     import subprocess
 
