@@ -742,6 +742,35 @@ def test_output_into_a_closed_pipe_ends_quietly(toy_project):
     assert listing.stdout.strip() == "hello" and "Error" not in listing.stderr, listing.stderr
 
 
+def test_a_failure_repeated_across_variants_is_listed_once(toy_project):
+    from kommunelab.build import failure_table
+    from kommunelab.build.results import Failure, Outcome
+
+    failure = Failure("execute", "DataError", "dk/population.csv: checksum mismatch", 1, "pop = data.population()")
+    outcomes = [Outcome("profile", f"municipality-{c}", "t", {"municipality": str(c)}, "failed", failure=failure)
+                for c in range(101, 199)] + [Outcome("other", "default", "t", {}, "failed", failure=Failure(
+                    "limit", "TimeLimitExceeded", "ran past 10 s"))]
+    table = failure_table(outcomes)
+    assert table.count("checksum mismatch") == 1 and "98 variants of profile [execute, cell 1], the same failure" in table
+    assert "and 92 more" in table and "- other/default [limit]" in table
+
+
+@pytest.mark.slow
+def test_an_html_only_rebuild_leaves_no_older_pdf_beside_the_new_html(toy_project):
+    text = (toy_project / "reports.toml").read_text(encoding="utf-8").replace('formats = ["html"]\n', "", 1)
+    (toy_project / "reports.toml").write_text(text, encoding="utf-8")
+    folder = toy_project / "reports" / "hello"
+    build(["hello"], None, False, BuildOptions(), out=io.StringIO())
+    assert (folder / "default.pdf").is_file()
+    (outcome,) = build(["hello"], None, False, BuildOptions(formats=("html",), force=True), out=io.StringIO())
+    assert outcome.status == "built" and "pdf" not in outcome.outputs and not (folder / "default.pdf").exists()
+
+
+def test_unknown_names_get_a_did_you_mean(toy_project, capsys):
+    assert main(["build", "helo"]) == 2 and "did you mean hello?" in capsys.readouterr().err
+    assert main(["build", "hello", "-p", "wrod=hej"]) == 2 and "did you mean word?" in capsys.readouterr().err
+
+
 def test_make_setup_holds_a_lock():
     makefile = (Path(__file__).parents[1] / "Makefile").read_text(encoding="utf-8")
     assert "flock $(VENV).lock" in makefile

@@ -23,10 +23,12 @@ def _cmd_list(args) -> int:
 
 def _cmd_params(args) -> int:
     from .manifest import choices_table, load_manifest
+    from .names import did_you_mean
 
     manifest = load_manifest()
     if args.report not in manifest:
-        raise KommunelabError(f"unknown report {args.report!r}; known: {', '.join(manifest)}")
+        raise KommunelabError(f"unknown report {shorten(args.report, 60)!r}{did_you_mean(args.report, manifest)} "
+                              f"(known: {', '.join(manifest)})")
     report = manifest[args.report]
     print(f"{report.id}: {report.title}")
     for p in report.parameters.values():

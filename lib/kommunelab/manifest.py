@@ -256,7 +256,8 @@ def validate_parameters(report: Report, overrides: dict[str, Any]) -> dict[str, 
     for name, value in overrides.items():
         if name not in report.parameters:
             known = ", ".join(report.parameters) or "none"
-            raise ParameterError(report.id, name, "unknown parameter", f"this report's parameters: {known}")
+            raise ParameterError(report.id, name, "unknown parameter" + names.did_you_mean(name, report.parameters),
+                                 f"this report's parameters: {known}")
         params[name] = _validate_value(report, report.parameters[name], value)
     return params
 

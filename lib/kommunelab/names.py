@@ -38,6 +38,12 @@ def resolve(table: Mapping[str, Any], value: Any) -> Any | None:
     return None
 
 
+def did_you_mean(value: Any, known: Iterable[str]) -> str:
+    """ "; did you mean X?" when one of ``known`` is close to ``value``, else ""."""
+    close = difflib.get_close_matches(str(value).strip(), sorted(set(known)), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def closest(table: Iterable[str], value: Any, n: int = 4) -> list[str]:
     """The closest accepted spellings as a person would write them (not the folded duplicates)."""
     shown = [k for k in table if not k.isdigit() and k[:1].isupper()] or [k for k in table if not k.isdigit()]

@@ -180,20 +180,31 @@ def exit_code(outcomes: list[Outcome]) -> int:
 
 
 def failure_table(outcomes: list[Outcome], width: int = 120) -> str:
-    """The failed variants: report, parameters, stage and cell, error, and the executed notebook kept. Long values
-    wrap rather than being cut, so the offending parameter is always visible."""
+    """The failed variants: report, parameters, stage and cell, error, and the executed notebook kept. A failure
+    repeated across variants (same stage, cell, exception and message) is given once, with the variants it hit.
+    Long values wrap rather than being cut, so the offending parameter is always visible."""
     failed = [o for o in outcomes if o.failure is not None and o.status == "failed"]
     if not failed:
         return ""
-    lines = ["Failures:"]
+    groups: dict[tuple, list[Outcome]] = {}
     for o in failed:
         f = o.failure
-        where = f"{f.stage}" + (f", cell {f.cell}" if f.cell is not None else "")
-        lines.append(f"- {o.name} [{where}]")
-        params = ", ".join(f"{k}={v}" for k, v in o.params.items())
-        for label, text in (("parameters", params), ("error", f"{f.exception}: {f.message}"),
+        groups.setdefault((o.report, f.stage, f.cell, f.exception, f.message), []).append(o)
+    lines = ["Failures:"]
+    for (_, stage, cell, exception, message), hit in groups.items():
+        o, f = hit[0], hit[0].failure
+        where = f"{stage}" + (f", cell {cell}" if cell is not None else "")
+        if len(hit) == 1:
+            lines.append(f"- {o.name} [{where}]")
+            params = ", ".join(f"{k}={v}" for k, v in o.params.items())
+        else:
+            names = ", ".join(h.variant for h in hit[:6]) + (f" and {len(hit) - 6} more" if len(hit) > 6 else "")
+            lines.append(f"- {len(hit)} variants of {o.report} [{where}], the same failure: {names}")
+            params = ""
+        notebook = f.notebook + (" (and one for each of the others)" if f.notebook and len(hit) > 1 else "")
+        for label, text in (("parameters", params), ("error", f"{exception}: {message}"),
                             ("cell source", f.cell_source.strip().splitlines()[0] if f.cell_source.strip() else ""),
-                            ("notebook", f.notebook)):
+                            ("notebook", notebook)):
             if text:
                 lines.extend(textwrap.wrap(text, width=width, initial_indent=f"    {label + ':':<13}",
                                            subsequent_indent=" " * 17, break_long_words=True))

@@ -45,10 +45,12 @@ def promote(variant: Variant, result: TaskResult, root: Path, previous: Outcome 
         if result.status == "built":
             outputs = {}
             for kind in KINDS:
+                target = dest / f"{variant.id}.{kind}"
                 if kind in result.files:
-                    target = dest / f"{variant.id}.{kind}"
                     os.replace(result.files[kind], target)
                     outputs[kind] = relative(target, root / REPORTS)
+                else:  # an HTML-only rebuild: a PDF of the earlier build would no longer match, so it goes
+                    target.unlink(missing_ok=True)
             failed_copy.unlink(missing_ok=True)
             key, inputs = input_key(variant, list(result.collected.data_files), root, formats, show_code)
             return base.but(outputs=outputs, findings=result.collected.findings, key=key, inputs=inputs)

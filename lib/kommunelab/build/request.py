@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import KommunelabError, shorten
 from ..manifest import FORMATS, Variant, load_manifest, variants
+from ..names import did_you_mean
 
 DEFAULT_TIMEOUT = 600.0  # seconds for one variant, execution and printing, unless reports.toml says otherwise
 
@@ -73,7 +74,9 @@ def select_variants(report_ids: list[str] | None, overrides: dict[str, Any] | li
     ids = report_ids or list(manifest)
     unknown = [r for r in ids if r not in manifest]
     if unknown:
-        raise KommunelabError(f"unknown report(s) {', '.join(unknown)}; known: {', '.join(manifest)}")
+        hints = "".join(did_you_mean(u, manifest) for u in unknown[:1])
+        raise KommunelabError(f"unknown report(s) {', '.join(shorten(u, 60) for u in unknown)}{hints} "
+                              f"(known: {', '.join(manifest)})")
     sets = overrides if isinstance(overrides, list) else [overrides or {}]
     if any(sets) and len(ids) > 1:
         raise KommunelabError("-p NAME=VALUE and -f FILE apply to one report; name exactly one report to build")
