@@ -742,6 +742,26 @@ def test_output_into_a_closed_pipe_ends_quietly(toy_project):
     assert listing.stdout.strip() == "hello" and "Error" not in listing.stderr, listing.stderr
 
 
+def test_a_kernel_that_dies_before_answering_is_started_once_more_but_no_cell_runs_twice(monkeypatch, tmp_path):
+    from kommunelab import execute
+
+    calls = []
+
+    def once(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            return execute.ExecutionFailure("RuntimeError", "Kernel died before replying to kernel_info")
+        return None
+    monkeypatch.setattr(execute, "_execute_once", once)
+    assert execute.execute_notebook(tmp_path / "a.ipynb", tmp_path / "b.ipynb", {}, tmp_path) is None
+    assert len(calls) == 2
+    calls.clear()
+    monkeypatch.setattr(execute, "_execute_once", lambda *a: calls.append(a) or execute.ExecutionFailure(
+        "DeadKernelError", "Kernel died before replying to kernel_info", cell=3))
+    assert execute.execute_notebook(tmp_path / "a.ipynb", tmp_path / "b.ipynb", {}, tmp_path).cell == 3
+    assert len(calls) == 1  # the kernel died in a cell: that cell is not run again
+
+
 def test_a_failure_repeated_across_variants_is_listed_once(toy_project):
     from kommunelab.build import failure_table
     from kommunelab.build.results import Failure, Outcome

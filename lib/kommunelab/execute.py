@@ -177,6 +177,32 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
     one cell may output, enforced while it runs (failure "OutputTooLarge"). Returns None on success.
     """
     kernel = ensure_kernel()
+    for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+        failure = _execute_once(notebook, output, parameters, cwd, timeout, env, kernel, kernel_manager_class,
+                                max_output_bytes)
+        if failure is None or failure.cell is not None or not _start_failed(failure) or attempt == KERNEL_START_ATTEMPTS:
+            break  # done, or failed in a cell: never run a notebook's cells twice
+    if record_paths is not None and output.is_file():
+        try:
+            _record_paths(output, *record_paths)
+        except (OSError, ValueError) as exc:  # a full disk left the executed notebook cut short
+            failure = failure or ExecutionFailure(type(exc).__name__, f"the executed notebook was not written whole: "
+                                                  f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
+    return failure
+
+
+# A kernel can die before it answers, when the ports jupyter_client chose for it were taken by another process in
+# between (ZMQError: Address already in use); starting it again with new ports is safe: no cell has run.
+KERNEL_START_ATTEMPTS = 2
+
+
+def _start_failed(failure: ExecutionFailure) -> bool:
+    return "kernel_info" in failure.message or "Address already in use" in failure.message
+
+
+def _execute_once(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path, timeout: float,
+                  env: dict[str, str] | None, kernel: str, kernel_manager_class: type | None,
+                  max_output_bytes: int) -> ExecutionFailure | None:
     old_env = dict(os.environ)
     os.environ.update(env or {})  # the kernel inherits this process's environment
     failure = None
@@ -204,8 +230,6 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
     finally:
         os.environ.clear()
         os.environ.update(old_env)
-    if record_paths is not None and output.is_file():
-        _record_paths(output, *record_paths)
     return failure
 
 
