@@ -37,7 +37,7 @@ def test_errors_are_one_line_and_exit_2(toy_project, capsys):
     err = capsys.readouterr().err
     assert err.strip() == "kommunelab: error: report 'hello', parameter 'n': 99 is above the maximum (allowed: 1 <= int <= 10)"
     assert main(["build", "nonesuch"]) == 2
-    assert "unknown report(s) nonesuch; known: hello, other" in capsys.readouterr().err
+    assert "unknown report(s) nonesuch (known: hello, other)" in capsys.readouterr().err
     assert main(["build", "--formats", "docx"]) == 2
     assert main(["params", "nonesuch"]) == 2
 
