@@ -26,7 +26,9 @@ from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 from traitlets import Integer
 
-from .kernel import QUIET
+from .kernel import QUIET, OutputLimitExceeded, output_cap_message
+
+OUTPUT_TOO_LARGE = "OutputTooLarge"  # the failure of a cell stopped at the output cap, however it was stopped
 
 KERNEL_NAME = "kommunelab"
 INJECTED = "injected-parameters"
@@ -87,12 +89,13 @@ class _SavedAtTheEnd(NotebookExecutionManager):
             super().save(**kwargs)
 
 
-class OutputLimitExceeded(Exception):
-    """A cell's output passed the cap while it ran: the kernel is stopped there, not when the cell ends."""
+class _OutputCapReached(Exception):
+    """The client saw a cell's rich outputs pass the cap while it ran (the kernel's own count, for what a cell prints,
+    raises kommunelab.kernel.OutputLimitExceeded inside the cell instead)."""
 
     def __init__(self, cell_index: int, limit: int):
         self.cell_index, self.limit = cell_index, limit
-        super().__init__(f"the cell printed more than {limit / 1024 / 1024:g} MB")
+        super().__init__(output_cap_message(limit))
 
 
 def _message_size(msg: dict) -> int:
@@ -106,7 +109,7 @@ def _message_size(msg: dict) -> int:
 class _CappedClient(PapermillNotebookClient):
     """Papermill's client with the output cap enforced as output arrives (rich outputs too, which the kernel's own
     print cap does not see): past ``max_output_bytes`` in one cell, its outputs end with a note, later ones are
-    dropped, the kernel is interrupted, and the cell fails as OutputLimitExceeded."""
+    dropped, the kernel is interrupted, and the cell fails as OutputTooLarge."""
 
     max_output_bytes = Integer(0, help="what one cell may output (0: no cap)").tag(config=True)
 
@@ -133,7 +136,7 @@ class _CappedClient(PapermillNotebookClient):
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         finally:
             if cell_index in self.__dict__.get("_kommunelab_overflow", ()):
-                raise OutputLimitExceeded(cell_index, self.max_output_bytes)
+                raise _OutputCapReached(cell_index, self.max_output_bytes)
 
     execute_cell = run_sync(async_execute_cell)  # nbclient binds its sync twin to its own coroutine: bind ours
 
@@ -214,13 +217,11 @@ def _execute_once(notebook: Path, output: Path, parameters: dict[str, Any], cwd:
             execution_timeout=timeout, shutdown_kernel="immediate", max_output_bytes=int(max_output_bytes),
             **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}),
         )
-    except OutputLimitExceeded as exc:
+    except _OutputCapReached as exc:
         index = _source_index(output, exc.cell_index) if output.is_file() else exc.cell_index
-        failure = ExecutionFailure("OutputTooLarge", f"a cell may output at most {exc.limit / 1024 / 1024:g} MB "
-                                   "(--max-output-mb); this one was stopped there",
-                                   index, _cell_source(output, exc.cell_index))
+        failure = ExecutionFailure(OUTPUT_TOO_LARGE, str(exc), index, _cell_source(output, exc.cell_index))
     except PapermillExecutionError as exc:
-        name = "OutputTooLarge" if exc.ename == "OutputLimitExceeded" else exc.ename  # kommunelab.kernel's cap
+        name = OUTPUT_TOO_LARGE if exc.ename == OutputLimitExceeded.__name__ else exc.ename  # the kernel's cap
         failure = ExecutionFailure(name, exc.evalue, _source_index(output, exc.cell_index), exc.source,
                                    strip_color("\n".join(exc.traceback or ())))
     except Exception as exc:  # kernel died, timeout, bad notebook: still a failure of this variant only

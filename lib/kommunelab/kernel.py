@@ -51,6 +51,11 @@ class OutputLimitExceeded(Exception):
     """Raised in a cell that prints past $KOMMUNELAB_MAX_OUTPUT_BYTES: the cell stops there, and so does its memory."""
 
 
+def output_cap_message(limit: int) -> str:
+    """What a cell stopped at the output cap says (the kernel's count and the build client's alike)."""
+    return f"a cell may output at most {limit / 1024 / 1024:g} MB (--max-output-mb); this one was stopped there"
+
+
 def cap_output(shell) -> None:
     """Count what each cell writes to stdout and stderr, and fail the cell at $KOMMUNELAB_MAX_OUTPUT_BYTES: an endless
     print loop stops at the cap instead of filling the kernel's buffers (the build's client has its own check for
@@ -64,8 +69,7 @@ def cap_output(shell) -> None:
         def write(text, _write=stream.write):
             written[0] += len(text)
             if written[0] > limit:
-                raise OutputLimitExceeded(f"a cell may output at most {limit / 1024 / 1024:g} MB (--max-output-mb); "
-                                          "this one was stopped there")
+                raise OutputLimitExceeded(output_cap_message(limit))
             return _write(text)
         stream.write = write
 

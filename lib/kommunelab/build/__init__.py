@@ -115,8 +115,9 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     _log(out, f"building {len(todo)} of {len(selected)} report variant(s) {where}"
               + (f"; {len(current)} up to date" if current else ""))
     tmp_root = root / REPORTS / TMP / str(os.getpid())
+    revision = git_revision(root)  # found once: for every kernel, and for the record
     env = {"KOMMUNELAB_ROOT": str(root), "PYDEVD_DISABLE_FILE_VALIDATION": "1", BUILD_TIME_ENV: when,
-           REVISION_ENV: git_revision(root),  # found once, not by every kernel
+           REVISION_ENV: revision,
            "JUPYTER_RUNTIME_DIR": str(tmp_root / "runtime")}  # connection files go with the build's folder
     if options.data_mirror:
         env["KOMMUNELAB_DATA_MIRROR"] = str(Path(options.data_mirror).resolve())
@@ -144,7 +145,7 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     except KeyboardInterrupt:
         progress.close()
         with deferred_signals():  # what finished stays recorded, as one set
-            publish.write_outputs(root, outcomes + others, previous, manifest, when)
+            publish.write_outputs(root, outcomes + others, previous, manifest, when, revision=revision)
         _log(out, "interrupted: finished variants are in place and recorded; nothing half-written was kept")
         raise
     finally:
@@ -154,7 +155,7 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     changes = publish.drift(previous, outcomes)
     with deferred_signals() as held:  # the records switch as one set; a signal now waits until they are in place
         publish.write_outputs(root, outcomes + others, previous, manifest, when,
-                              changes if any(o.status == "built" for o in outcomes) else None)
+                              changes if any(o.status == "built" for o in outcomes) else None, revision)
     for line in publish.drift_lines(changes):
         _log(out, line)
     built = sum(o.status == "built" for o in outcomes)

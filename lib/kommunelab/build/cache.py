@@ -204,6 +204,10 @@ class DamagedState(KommunelabError):
     """reports/build.json cannot be read: refused, never taken as "no build yet" (which would drop every record)."""
 
 
+# What reading a damaged build.json raises: not there, not text, not JSON, or JSON that is not a list of records.
+_UNREADABLE = (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError)
+
+
 def _parse_state(path: Path) -> dict[str, Outcome]:
     records = json.loads(path.read_text(encoding="utf-8"))["variants"]
     return {o.name: o for o in (Outcome.from_record(r) for r in records)}
@@ -221,12 +225,12 @@ def load_state(root: Path, repair: bool = False) -> dict[str, Outcome]:
         return {}
     try:
         return _parse_state(path)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError) as exc:
+    except _UNREADABLE as exc:
         problem = f"{path} is damaged ({type(exc).__name__}: {shorten(str(exc), 120)})"
     backup = folder / STATE_BACKUP
     try:
         restored = _parse_state(backup) if backup.is_file() and not backup.is_symlink() else None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+    except _UNREADABLE:
         restored = None
     if restored is None:
         raise DamagedState(f"{problem}, and there is no good copy to restore. Move it aside (for example to "

@@ -92,11 +92,12 @@ def unchanged(root: Path, previous: dict[str, Outcome], manifest: dict[str, Repo
 
 
 def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outcome], manifest: dict[str, Report],
-                  generated: str, changes: list[dict[str, Any]] | None = None) -> list[Outcome]:
+                  generated: str, changes: list[dict[str, Any]] | None = None,
+                  revision: str | None = None) -> list[Outcome]:
     """build.json, findings.json and index.html (and drift.json when ``changes`` are given: the findings that moved
     in this build), switched into place as one set (paths.write_set). Records of variants not built this time are
     kept while the manifest still declares them; records of removed reports and variants are dropped (``kommunelab
-    prune`` lists their files). Returns the records written."""
+    prune`` lists their files). ``revision`` is the build's, when it found it already. Returns the records written."""
     from ..index import render_index
 
     merged = {name: o for name, o in previous.items() if still_declared(o, manifest)}
@@ -104,7 +105,8 @@ def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outco
     records = sorted((o.but(status="built") if o.status == "current" else o for o in merged.values()),
                      key=lambda o: (o.report, o.variant))
     folder = root / REPORTS
-    state = {"generated": generated, "git_revision": git_revision(root), "variants": [o.record() for o in records]}
+    state = {"generated": generated, "git_revision": revision or git_revision(root),
+             "variants": [o.record() for o in records]}
     findings = [{"report": o.report, "variant": o.variant, **f} for o in records for f in o.findings]
     drift = {"generated": generated, "changes": changes} if changes is not None else _last_drift(folder)
     contents = {STATE_FILE: json.dumps(state, indent=1, ensure_ascii=False, default=str),

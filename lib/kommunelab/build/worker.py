@@ -111,7 +111,7 @@ def run_task(task: Task) -> TaskResult:
 
 
 def _run(task: Task, start: float) -> TaskResult:
-    from ..execute import execute_notebook
+    from ..execute import OUTPUT_TOO_LARGE, execute_notebook
     from ..export import html_to_pdf, notebook_to_html
     from ..kernel import MEMORY_ENV, OUTPUT_ENV
 
@@ -123,15 +123,15 @@ def _run(task: Task, start: float) -> TaskResult:
     files = {"ipynb": str(executed)}
     cap = int(task.max_output_mb * 1024 * 1024)
     env = {**task.env, MEMORY_ENV: str(task.kernel_memory_mb), OUTPUT_ENV: str(cap)}
-    # The watchdog enforces the variant's budget; papermill's per-cell timeout is only a backstop behind it.
     from ..forking import BuildKernelManager, ForkingKernelManager
 
     manager = ForkingKernelManager if task.fork_kernels else BuildKernelManager
+    # The watchdog enforces the variant's budget; papermill's per-cell timeout is only a backstop behind it.
     failed = execute_notebook(Path(task.notebook), executed, task.params, cwd=Path(task.notebook).parent,
                               timeout=task.timeout + 30, env=env, record_paths=task.record_paths,
                               kernel_manager_class=manager, max_output_bytes=cap)
     if failed is not None:
-        stage = "limit" if failed.exception == "OutputTooLarge" else "execute"
+        stage = "limit" if failed.exception == OUTPUT_TOO_LARGE else "execute"
         failure = Failure(stage, failed.exception, failed.message, failed.cell, failed.cell_source, failed.traceback)
         if failed.exception == "MemoryError":
             failure = Failure("limit", "MemoryError", f"the kernel reached its memory limit of {task.kernel_memory_mb} "

@@ -25,10 +25,6 @@ class Dataset:
     schema: Schema  # columns, key, completeness checks
     download: Callable[[], pd.DataFrame] | None = None  # the verified route from the statistics office, if any
 
-    @property
-    def table(self) -> str:
-        return resource(self.path).source_table
-
 
 def load(dataset: Dataset) -> pd.DataFrame:
     """The dataset from the snapshot (or the mirror folder), validated, with its provenance and attribution."""
