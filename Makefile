@@ -37,7 +37,7 @@ install-venv:
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
 	    -r requirements-dev.lock && \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . && \
-	  $(BIN)/python -c "from kommunelab.execute import ensure_kernel; ensure_kernel()" && \
+	  $(BIN)/python -c "from kommunelab.engine.run.execute import ensure_kernel; ensure_kernel()" && \
 	  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
 	    $(BIN)/nbstripout --install --attributes .gitattributes && git status --porcelain >/dev/null; fi && \
 	  touch $(STAMP); }

@@ -33,7 +33,7 @@ def main() -> None:
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    from kommunelab.export import notebook_to_html
+    from kommunelab.engine.render import notebook_to_html
 
     variants = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     execute_s, export_s = [], []

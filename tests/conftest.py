@@ -130,3 +130,15 @@ def edit_snapshot(folder: Path, relpath: str, edit) -> Path:
              for line in sums.read_text(encoding="utf-8").splitlines()]
     sums.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return target
+
+
+def a_finding(**changes):
+    """A valid kommunelab.records.Finding (a recomputation inside its target), with ``changes`` applied."""
+    from kommunelab.records import Finding
+
+    base = dict(id="x", facts_id="F1", statement="a statement", published=50.0, published_text="50%", unit="pct",
+                target=(49.5, 50.5), target_rule="rounded", target_text="49.5% to 50.5%", value=50.1, ci=None,
+                bounds=None, n=None, value_text="50.1%", in_target=True, ci_overlaps_target=None,
+                status="reproduced", check="recomputation", truth=None, truth_text=None, recovered=None, passed=None,
+                evidence="public-data", source="https://example.org", note="", scope="all")
+    return Finding(**{**base, **changes})

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from kommunelab.build import BuildOptions, build, cache, exit_code, failure_table
+from kommunelab.engine.build import BuildOptions, build, exit_code, failure_table
+from kommunelab.engine.plan import cache
 from kommunelab.errors import ParameterError
 
 from .conftest import edit_snapshot, write_notebook
@@ -86,8 +87,9 @@ def _bump_package(monkeypatch):
 @pytest.mark.parametrize("touch, expected", [
     (_touch_notebook, ("built", "current")), (_touch_parameters, ("built", "current")),
     (_touch_data, ("built", "current")), (_touch_lock, ("current", "current")),
-    ("data/schema.py", ("built", "current")), ("index.py", ("current", "current")),
-    ("export.py", ("built", "built")), ("templates/kommunelab/report.css", ("built", "built")),
+    ("data/schema.py", ("built", "current")), ("engine/publish/index.py", ("current", "current")),
+    ("engine/build.py", ("current", "current")), ("engine/render/__init__.py", ("built", "built")),
+    ("templates/kommunelab/report.css", ("built", "built")),
     ("packages", ("built", "built"))])
 def test_changing_an_input_rebuilds_what_depends_on_it(toy_project, monkeypatch, touch, expected):
     assert run()[0] == 0
@@ -110,8 +112,10 @@ def test_library_inputs_follow_the_notebooks_imports():
     coi = cache.library_inputs(notebooks / "coi_citizens_volunteers.ipynb")
     assert "profile.py" in profile and "analysis/coi.py" not in profile and "analysis/coi.py" in coi
     assert "stats.py" in coi and "data/schema.py" in profile  # reached through other modules' imports
-    assert "index.py" not in profile and "cli.py" not in coi  # the build's own bookkeeping shapes no output
-    assert {"export.py", "execute.py", "templates/kommunelab/report.css"} <= set(profile) & set(coi)
+    assert "engine/publish/index.py" not in profile and "cli.py" not in coi  # the build's bookkeeping shapes no output
+    assert "engine/build.py" not in profile and "engine/plan/cache.py" not in coi
+    assert {"engine/render/__init__.py", "engine/run/execute.py", "records.py",
+            "templates/kommunelab/report.css"} <= set(profile) & set(coi)
 
 
 def test_force_rebuilds(toy_project):
@@ -364,6 +368,6 @@ def test_a_no_op_build_imports_no_notebook_stack(toy_project):
 
 
 def test_listing_the_98_profiles_needs_no_pandas(reference):
-    code = ("from kommunelab.build import select_variants\n"
+    code = ("from kommunelab.engine.build import select_variants\n"
             "assert len(select_variants(['municipality_profile'], None, True)) == 98")
     assert _heavy_modules_after(code) == []

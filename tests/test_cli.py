@@ -124,7 +124,7 @@ def test_a_clone_alone_lists_and_builds_from_its_own_snapshot(tmp_path):
 def test_a_new_report_scaffold_builds_as_it_stands(project, capsys):
     import subprocess
 
-    from kommunelab.build import BuildOptions, build, exit_code, failure_table
+    from kommunelab.engine.build import BuildOptions, build, exit_code, failure_table
 
     assert main(["new", "town_hall", "--title", "Town hall figures"]) == 0
     said = capsys.readouterr().out

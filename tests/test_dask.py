@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from kommunelab.build import BuildOptions, build, exit_code, failure_table
+from kommunelab.engine.build import BuildOptions, build, exit_code, failure_table
 
 from .conftest import write_notebook
 

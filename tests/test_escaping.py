@@ -118,7 +118,7 @@ def test_the_printing_browser_fetches_nothing_and_embeds_no_file_even_from_raw_m
     """The last layer alone: a page with no escaping and no Content-Security-Policy still prints without a request
     and without the file its iframe names."""
     from kommunelab.chromium import PROXY_ENV, ensure_chromium
-    from kommunelab.export import close_printer, html_to_pdf, printer
+    from kommunelab.engine.render import close_printer, html_to_pdf, printer
 
     server = _Listener()
     monkeypatch.setenv(PROXY_ENV, server.url)
@@ -161,8 +161,8 @@ def _rename_municipality(code: int, name: str):
 
 @pytest.mark.slow
 def test_a_municipality_name_holding_markup_reaches_the_report_as_text(project, monkeypatch):
-    from kommunelab.build import BuildOptions, build
     from kommunelab.chromium import PROXY_ENV
+    from kommunelab.engine.build import BuildOptions, build
 
     server = _Listener()
     monkeypatch.setenv(PROXY_ENV, server.url)

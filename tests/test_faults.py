@@ -19,28 +19,29 @@ import pandas as pd
 import pytest
 
 from kommunelab import data
-from kommunelab.build import BuildOptions, build, exit_code, failure_table
-from kommunelab.build.lock import BuildLocked, build_lock
 from kommunelab.cli import main
+from kommunelab.engine.build import BuildOptions, build, exit_code, failure_table
+from kommunelab.engine.publish.lock import BuildLocked, build_lock
 from kommunelab.errors import DataError
 from kommunelab.provenance import sha256_file
+from kommunelab.records import BuildRecord, Failure, Outcome
 
-from .conftest import write_notebook
+from .conftest import a_finding, write_notebook
 
 HTML_ONLY = BuildOptions(formats=("html",))
 
 
 # ---- escaping ----------------------------------------------------------------------------------------------------
 def test_the_index_escapes_everything_it_shows():
-    from kommunelab.index import render_index
+    from kommunelab.engine.publish.index import render_index
 
     hostile = "<script>alert(1)</script><img src=http://example.org/x>"
-    state = {"generated": "now", "git_revision": "abc", "variants": [{
-        "report": "r", "variant": "v", "title": hostile, "params": {"data_dir": hostile}, "status": "failed",
-        "outputs": {}, "failure": {"stage": "execute", "exception": hostile, "cell": 1, "notebook": hostile}}]}
-    finding = {"report": "r", "variant": "v", "id": "x", "statement": hostile, "published_text": hostile,
-               "value_text": hostile, "status": "differs", "evidence": "microdata", "facts_id": hostile}
-    page = render_index(state, [finding])
+    finding = a_finding(statement=hostile, published_text=hostile, value_text=hostile, status="differs",
+                        evidence="microdata", facts_id=hostile)
+    failed = Outcome(report="r", variant="v", title=hostile, params={"data_dir": hostile}, status="failed",
+                     failure=Failure(stage="execute", exception=hostile, cell=1, notebook=hostile))
+    shown = Outcome(report="r", variant="w", title=hostile, params={}, status="built", findings=(finding,))
+    page = render_index(BuildRecord(generated="now", git_revision="abc", variants=(failed, shown)))
     assert "<script>alert" not in page and "<img src=http" not in page and "&lt;script&gt;" in page
 
 
@@ -354,7 +355,7 @@ def test_meaningless_options_are_refused(toy_project, capsys, argv, message):
 @pytest.mark.slow
 @pytest.mark.parametrize("code", [errno.EROFS, errno.ENOSPC])
 def test_a_file_system_error_fails_the_variant_cleanly(toy_project, monkeypatch, code):
-    from kommunelab.build import publish
+    from kommunelab.engine import publish
 
     assert build(["hello"], None, False, HTML_ONLY, out=io.StringIO())[0].status == "built"
     good = (toy_project / "reports" / "hello" / "default.html").read_bytes()
@@ -458,7 +459,7 @@ def test_a_kernel_past_its_memory_cap_fails_its_variant(toy_project):
 @pytest.mark.slow
 def test_printing_makes_no_network_request(tmp_path, monkeypatch):
     from kommunelab.chromium import PROXY_ENV, ensure_chromium
-    from kommunelab.export import close_printer, html_to_pdf
+    from kommunelab.engine.render import close_printer, html_to_pdf
 
     seen = []
     listener = socket.socket()
@@ -710,7 +711,7 @@ def test_a_read_only_reports_folder_is_exit_4_even_for_a_no_op_build(toy_project
 def test_a_full_disk_at_the_record_step_is_exit_4_and_says_what_is_not_recorded(toy_project, monkeypatch, capsys):
     def full(folder, contents):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr("kommunelab.build.publish.write_set", full)
+    monkeypatch.setattr("kommunelab.engine.publish.write_set", full)
     assert main(["build", "hello", "--formats", "html"]) == 4
     err = capsys.readouterr().err
     assert "No space left on device" in err and "not recorded" in err and "builds them again" in err
@@ -720,7 +721,7 @@ def test_a_full_disk_at_the_record_step_is_exit_4_and_says_what_is_not_recorded(
 def test_a_full_disk_while_the_executed_notebook_is_written_is_a_clear_failure(toy_project, monkeypatch, tmp_path):
     import papermill.engines
 
-    from kommunelab.execute import execute_notebook
+    from kommunelab.engine.run.execute import execute_notebook
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -731,7 +732,7 @@ def test_a_full_disk_while_the_executed_notebook_is_written_is_a_clear_failure(t
 
 
 def test_a_failure_without_a_message_says_what_it_means():
-    from kommunelab.build.runner import WHY
+    from kommunelab.engine.run import WHY
 
     assert "scheduler" in WHY["CancelledError"] and "died" in WHY["BrokenProcessPool"]
 
@@ -743,7 +744,7 @@ def test_output_into_a_closed_pipe_ends_quietly(toy_project):
 
 
 def test_a_kernel_that_dies_before_answering_is_started_once_more_but_no_cell_runs_twice(monkeypatch, tmp_path):
-    from kommunelab import execute
+    from kommunelab.engine.run import execute
 
     calls = []
 
@@ -763,13 +764,12 @@ def test_a_kernel_that_dies_before_answering_is_started_once_more_but_no_cell_ru
 
 
 def test_a_failure_repeated_across_variants_is_listed_once(toy_project):
-    from kommunelab.build import failure_table
-    from kommunelab.build.results import Failure, Outcome
-
-    failure = Failure("execute", "DataError", "dk/population.csv: checksum mismatch", 1, "pop = data.population()")
-    outcomes = [Outcome("profile", f"municipality-{c}", "t", {"municipality": str(c)}, "failed", failure=failure)
-                for c in range(101, 199)] + [Outcome("other", "default", "t", {}, "failed", failure=Failure(
-                    "limit", "TimeLimitExceeded", "ran past 10 s"))]
+    failure = Failure(stage="execute", exception="DataError", message="dk/population.csv: checksum mismatch", cell=1,
+                      cell_source="pop = data.population()")
+    outcomes = [Outcome(report="profile", variant=f"municipality-{c}", title="t", params={"municipality": str(c)},
+                        status="failed", failure=failure) for c in range(101, 199)]
+    outcomes.append(Outcome(report="other", variant="default", title="t", params={}, status="failed",
+                            failure=Failure(stage="limit", exception="TimeLimitExceeded", message="ran past 10 s")))
     table = failure_table(outcomes)
     assert table.count("checksum mismatch") == 1 and "98 variants of profile [execute, cell 1], the same failure" in table
     assert "and 92 more" in table and "- other/default [limit]" in table
@@ -849,7 +849,7 @@ def test_a_killed_build_leaves_no_kernel_connection_file_outside_its_folder(toy_
 def test_a_dask_workers_scratch_folder_goes_with_it(tmp_path, monkeypatch):
     import tempfile
 
-    from kommunelab.build import remote
+    from kommunelab.engine.run import remote
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     dead = subprocess.Popen(["true"])
@@ -887,7 +887,7 @@ def test_nan_and_infinities_are_refused_for_numbers(project, value):
 
 def test_pdf_structure_ids_are_renumbered_by_rank():
     """Chromium takes a tagged PDF's element ids from DOM node ids, which shift from one print to the next."""
-    from kommunelab.export import stable_node_ids
+    from kommunelab.engine.render import stable_node_ids
 
     one = b"<</ID (node00000059)>> <</ID (node00000061)>> /Names [(node00000059) 1 0 R (node00000061) 2 0 R]"
     two = one.replace(b"00000059", b"00000060").replace(b"00000061", b"00000062")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -105,31 +106,53 @@ def test_every_numeric_claim_has_the_interval_its_rule_gives():
 def test_status_rules(project):
     # Synthetic: pass or fail against the stand-in's own truth (19.41 %), whatever the published 19 %.
     record = findings.finding("kl.innovation_purpose_share", 19.4, ci=(18.3, 20.6))
-    assert record["status"] == "pipeline-check" and record["recovered"] is True
-    assert record["truth"] == pytest.approx(19.41, abs=0.01)
+    assert record.status == "pipeline-check" and record.recovered is True
+    assert record.truth == pytest.approx(19.41, abs=0.01)
     missed = findings.finding("kl.innovation_purpose_share", 19.0, ci=(18.95, 19.05))  # the published value, but
-    assert missed["status"] == "pipeline-check" and missed["recovered"] is False  # not the stand-in's truth
-    assert missed["label"] == "pipeline check: NOT recovered"
+    assert missed.status == "pipeline-check" and missed.recovered is False  # not the stand-in's truth
+    assert missed.label == "pipeline check: NOT recovered"
     # Microdata: the published interval decides; whether the estimate's interval overlaps it is recorded too.
     inside = findings.finding("kl.innovation_purpose_share", 19.4, ci=(18.0, 21.0), evidence="microdata")
-    assert inside["status"] == "reproduced" and inside["ci_overlaps_target"] is True
+    assert inside.status == "reproduced" and inside.ci_overlaps_target is True
     outside = findings.finding("kl.innovation_purpose_share", 20.0, ci=(19.2, 20.8), evidence="microdata")
-    assert outside["status"] == "differs" and outside["ci_overlaps_target"] is True
-    assert findings.finding("kl.innovation_purpose_share", 25.0, evidence="microdata")["status"] == "differs"
+    assert outside.status == "differs" and outside.ci_overlaps_target is True
+    assert findings.finding("kl.innovation_purpose_share", 25.0, evidence="microdata").status == "differs"
     # Arithmetic on quoted figures is never "reproduced"; a benchmark is never "differs".
     arithmetic = findings.finding("di.gribskov_contract_sum", 1.5e9)
-    assert arithmetic["status"] == "arithmetic-check" and arithmetic["passed"] is True
-    assert findings.finding("di.gribskov_contract_sum", 2e9)["passed"] is False
-    assert findings.finding("di.copenhagen_savings", 379e6, check="benchmark")["status"] == "benchmark"
-    assert findings.finding("coi.citizens_or_volunteers_bounds", bounds=(63, 79))["status"] == "consistent"
-    assert findings.finding("coi.citizens_or_volunteers_bounds", bounds=(70, 79))["status"] == "inconsistent"
-    assert findings.finding("di.tax_points", note="no tax base")["status"] == "not-computed"
+    assert arithmetic.status == "arithmetic-check" and arithmetic.passed is True
+    assert findings.finding("di.gribskov_contract_sum", 2e9).passed is False
+    assert findings.finding("di.copenhagen_savings", 379e6, check="benchmark").status == "benchmark"
+    assert findings.finding("coi.citizens_or_volunteers_bounds", bounds=(63, 79)).status == "consistent"
+    assert findings.finding("coi.citizens_or_volunteers_bounds", bounds=(70, 79)).status == "inconsistent"
+    assert findings.finding("di.tax_points", note="no tax base").status == "not-computed"
     with pytest.raises(FindingError, match="say why"):
         findings.finding("di.tax_points")
     with pytest.raises(FindingError, match="nan"):
         findings.finding("di.tax_points", float("nan"))
     with pytest.raises(FindingError, match="no truth for finding 'di.tax_points'"):
         findings.finding("di.tax_points", 0.5, evidence="synthetic")
+
+
+def test_a_finding_record_checks_itself_without_assert():
+    """A Finding validates when made (not with assert, which python -O removes), and round-trips through JSON."""
+    from kommunelab.records import Finding, Verdict
+
+    from .conftest import a_finding
+
+    ok = a_finding()
+    assert Finding.from_record(json.loads(json.dumps(ok.record()))) == ok and ok.verdict is Verdict.REPRODUCED
+    for bad, message in (({"status": "reproducd"}, "not a valid FindingStatus"),
+                         ({"status": "pipeline-check"}, "says whether it recovered"),
+                         ({"recovered": True}, "says whether it recovered"),
+                         ({"status": "arithmetic-check"}, "says whether it passed"),
+                         ({"status": "not-computed", "value": None}, "say why"),
+                         ({"evidence": "hearsay"}, "evidence must be one of"),
+                         ({"check": "vibes"}, "not a valid Check"),
+                         ({"value": float("inf")}, "the computed value is inf")):
+        with pytest.raises(FindingError, match=message):
+            a_finding(**bad)
+    assert a_finding(status="pipeline-check", recovered=False).label == "pipeline check: NOT recovered"
+    assert a_finding(status="arithmetic-check", passed=False).verdict is Verdict.ARITHMETIC_FAILS
 
 
 def test_card_shows_published_computed_status_and_evidence(project):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kommunelab.build import BuildOptions, build, exit_code, failure_table
+from kommunelab.engine.build import BuildOptions, build, exit_code, failure_table
 
 from .conftest import copy_project
 
@@ -341,15 +341,16 @@ def test_index_and_reports_in_a_browser(built_defaults, browser, width, tmp_path
 
 
 def test_the_index_filter_finds_a_municipality_offline(browser, tmp_path):
-    from kommunelab.index import render_index
+    from kommunelab.engine.publish.index import render_index
+    from kommunelab.records import BuildRecord, Outcome
 
     names = [("Gribskov", "Region Hovedstaden"), ("Aarhus", "Region Midtjylland"), ("Odense", "Region Syddanmark")]
-    records = [{"report": "municipality_profile", "variant": f"municipality-{i}", "title": f"{n} profile",
-                "label": n, "detail": region, "params": {"municipality": str(i)}, "status": "built",
-                "outputs": {"html": f"municipality_profile/municipality-{i}.html"}}
-               for i, (n, region) in enumerate(names * 6)]
+    records = tuple(Outcome(report="municipality_profile", variant=f"municipality-{i}", title=f"{n} profile", label=n,
+                            detail=region, params={"municipality": str(i)}, status="built",
+                            outputs={"html": f"municipality_profile/municipality-{i}.html"})
+                    for i, (n, region) in enumerate(names * 6))
     page_file = tmp_path / "index.html"
-    page_file.write_text(render_index({"generated": "now", "git_revision": "abc", "variants": records}, []),
+    page_file.write_text(render_index(BuildRecord(generated="now", git_revision="abc", variants=records)),
                          encoding="utf-8")
     visible = {}
 
@@ -393,6 +394,20 @@ def printed(tmp_path_factory, reference):
     mp.undo()
     assert exit_code(outcomes) == 0, out.getvalue() + failure_table(outcomes)
     return {o.report: (root / "reports" / o.outputs["pdf"], o.title) for o in outcomes}
+
+
+def test_the_computed_population_of_gribskov_reaches_the_pdf(printed):
+    """The default profile is Gribskov's, 2021: the population the loader reads from the snapshot, formatted as the
+    report formats it, is in the PDF's text (not typed anywhere: read here from the same data)."""
+    from pypdf import PdfReader
+
+    from kommunelab import data, fmt
+
+    pop = data.population()
+    count = pop.loc[(pop["level"] == "municipality") & (pop["area_code"] == 270) & (pop["year"] == 2021), "population"].item()
+    pdf, _ = printed["municipality_profile"]
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert fmt.number(count, locale="en") == "40,971" and "it had 40,971 inhabitants" in " ".join(text.split())
 
 
 def test_pdf_pages_are_numbered_titled_and_bookmarked_with_no_heading_at_a_page_foot(printed):

@@ -89,19 +89,16 @@ def test_the_parameters_cell_has_the_manifests_names_types_and_defaults():
 
 
 LIB = REPO / "lib" / "kommunelab"
-# The engine's stages in order; a module may import its own stage and earlier ones, never a later one.
-STAGES = (("records", {"results"}), ("plan", {"request", "plan", "cache", "stale"}),
-          ("run", {"runner", "worker", "remote"}), ("publish", {"publish", "prune", "status", "lock", "__init__"}))
-ENGINE = {"kommunelab.build", "kommunelab.execute", "kommunelab.export", "kommunelab.forking", "kommunelab.cli"}
+# The engine's stages in order: a module may import its own stage and earlier ones, never a later one.
+STAGES = ("plan", "run", "render", "publish")
+ENGINE = {"kommunelab.engine", "kommunelab.cli", "kommunelab.scaffold"}
 
 
 def _imports(path: Path) -> set[str]:
     """Every kommunelab module ``path`` imports, at its top or inside a function, as dotted names."""
     import ast
 
-    package = ".".join(("kommunelab", *path.relative_to(LIB).with_suffix("").parts))
-    if path.name != "__init__.py":
-        package = package.rsplit(".", 1)[0]
+    package = ".".join(("kommunelab", *path.relative_to(LIB).parent.parts))  # what `from .` names
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
@@ -114,13 +111,50 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_no_engine_stage_imports_a_later_one():
-    order = {name: i for i, (_, names) in enumerate(STAGES) for name in names}
-    for path in (LIB / "build").glob("*.py"):
-        mine = order[path.stem]
-        for module in _imports(path):
-            parts = module.split(".")
-            if parts[:2] == ["kommunelab", "build"] and len(parts) > 2 and parts[2] in order:
-                assert order[parts[2]] <= mine, f"build/{path.name} ({STAGES[mine][0]}) imports {module}"
+    assert not (LIB / "build").exists(), "the engine lives in kommunelab/engine"
+    assert sorted(p.name for p in (LIB / "engine").iterdir() if p.is_dir() and p.name != "__pycache__") == sorted(STAGES)
+    checked = 0
+    for i, stage in enumerate(STAGES):
+        for path in (LIB / "engine" / stage).rglob("*.py"):
+            checked += 1
+            for module in _imports(path):
+                parts = module.split(".")
+                if parts[:2] == ["kommunelab", "engine"]:
+                    assert len(parts) > 2 and parts[2] in STAGES, f"{path.name} imports the engine itself ({module})"
+                    assert STAGES.index(parts[2]) <= i, f"engine/{stage}/{path.name} imports {module}, a later stage"
+    assert checked >= 12
+
+
+def test_no_status_is_written_outside_the_records_module():
+    """The statuses are kommunelab.records' enums: a status string written elsewhere in the library (not counting
+    docstrings) or in a template would be a second, unchecked copy of it."""
+    import ast
+
+    from kommunelab.records import BuildStatus, FindingStatus, Verdict
+
+    values = {str(s) for s in (*BuildStatus, *FindingStatus, *Verdict)}
+    found = []
+    for path in sorted(LIB.rglob("*.py")):
+        if path.name == "records.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+                      and node.body and isinstance(node.body[0], ast.Expr)}
+        found += [f"{path.relative_to(LIB)}:{node.lineno} {node.value!r}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and node.value in values and id(node) not in docstrings]
+    for path in sorted((LIB / "templates").rglob("*")):
+        if path.is_file():
+            text = path.read_text(encoding="utf-8")
+            found += [f"{path.relative_to(LIB)} {q}{v}{q}" for v in values for q in "'\"" if f"{q}{v}{q}" in text]
+            found += [f"{path.relative_to(LIB)} .s-{v}" for v in values if f"s-{v} " in text or f"s-{v}," in text]
+    assert found == []
+
+
+def test_the_readme_status_table_is_the_records_modules():
+    from kommunelab.records import status_table
+
+    assert status_table() in (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def test_the_notebook_side_never_imports_the_engine():
@@ -214,7 +248,7 @@ def test_make_lab_allows_root_and_the_kernel_installs_for_any_jupyter(tmp_path):
     dry = subprocess.run(["make", "-n", "-W", ".venv/.installed", "lab"], cwd=REPO, capture_output=True, text=True)
     line = [x for x in dry.stdout.splitlines() if "jupyter lab" in x]
     assert line and ("--allow-root" in line[0]) == (os.getuid() == 0), dry.stdout
-    from kommunelab.execute import install_kernel
+    from kommunelab.engine.run.execute import install_kernel
 
     folder = install_kernel(prefix=str(tmp_path))
     spec = json.loads((folder / "kernel.json").read_text(encoding="utf-8"))

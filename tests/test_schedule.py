@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from kommunelab.build import BuildOptions, build, dry_run, exit_code
 from kommunelab.cli import main
+from kommunelab.engine.build import BuildOptions, build, dry_run, exit_code
 
 HTML_ONLY = BuildOptions(formats=("html",), jobs=2)
 

@@ -1,4 +1,4 @@
-"""Command line: a thin layer over the Python API (kommunelab.build, kommunelab.manifest, ...)."""
+"""Command line: a thin layer over the Python API (kommunelab.engine, kommunelab.manifest, ...)."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ def _cmd_params(args) -> int:
 
 
 def _cmd_build(args) -> int:
-    from .build import BuildOptions, build, dry_run, exit_code, failure_table
-    from .build.request import parse_assignments, read_parameter_sets
+    from .engine.build import BuildOptions, build, dry_run, exit_code, failure_table
+    from .engine.plan.request import parse_assignments, read_parameter_sets
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     options = BuildOptions(formats=formats, jobs=args.jobs, force=args.force, show_code=args.show_code,
@@ -73,7 +73,7 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_status(args) -> int:
-    from .build.status import status_lines
+    from .engine.publish.status import status_lines
     from .paths import project_root
 
     print("\n".join(status_lines(project_root())))
@@ -81,8 +81,8 @@ def _cmd_status(args) -> int:
 
 
 def _cmd_prune(args) -> int:
-    from .build import build_time
-    from .build.prune import candidates, prune
+    from .engine.build import build_time
+    from .engine.publish.prune import candidates, prune
     from .manifest import load_manifest
     from .paths import project_root, relative
 
@@ -98,7 +98,7 @@ def _cmd_prune(args) -> int:
     if not args.yes:
         print(f"{len(files)} file(s), {len(dropped)} record(s); run `kommunelab prune --yes` to remove them")
         return 0
-    from .build.lock import build_lock
+    from .engine.publish.lock import build_lock
 
     with build_lock(root, started=build_time()):
         prune(root, manifest, build_time())
@@ -160,7 +160,7 @@ def _cmd_new(args) -> int:
 
 
 def _cmd_kernel_install(args) -> int:
-    from .execute import KERNEL_NAME, install_kernel
+    from .engine.run.execute import KERNEL_NAME, install_kernel
 
     folder = install_kernel(args.name or KERNEL_NAME, user=args.user, prefix=args.prefix)
     print(f"installed the kernel {args.name or KERNEL_NAME!r} (Python (kommunelab), {sys.executable}) in {folder}; "
@@ -177,7 +177,7 @@ def _cmd_microdata_init(args) -> int:
 
 
 def make_parser() -> argparse.ArgumentParser:
-    from .build.request import default_jobs
+    from .engine.plan.request import default_jobs
 
     parser = argparse.ArgumentParser(prog="kommunelab", description="Build the kommunelab reports.")
     parser.add_argument("--data-mirror", metavar="DIR", default=None, help="read the reference files found in DIR "

@@ -5,7 +5,7 @@ lives in data/published/findings.csv; a notebook supplies only the computed valu
 report and emits the record under a kommunelab MIME type, from which the build collects reports/findings.json
 and the index scorecard.
 
-Status, decided here and nowhere else:
+Status, decided here and nowhere else (the statuses, their labels and colours are declared in kommunelab.records):
 - ``pipeline-check``: computed on the synthetic stand-in. Passes (``recovered``) when the estimate recovers the
   true value the stand-in generator recorded in its population: the 95% interval covers it, or for ranks and
   yes/no claims they match. The published claim is context only, never the pass criterion.
@@ -29,15 +29,13 @@ from typing import Any
 import pandas as pd
 
 from . import fmt, targets
-from .contract import FINDING_FIELDS, FINDING_MIME
 from .data.schema import ROW_UNIT, Column, Schema, load_table
 from .errors import FindingError
 from .paths import project_root
+from .records import EVIDENCE, FINDING_MIME, UNITS, Check, Finding, FindingStatus
 from .report import _display
 
-EVIDENCE = ("public-data", "published-tables", "synthetic", "microdata")
-UNITS = ("pct", "pp", "count", "dkk", "rank", "ratio", "yes/no")
-CHECKS = ("recomputation", "bounds", "arithmetic", "benchmark")
+CHECKS = tuple(Check)
 EVIDENCE_TEXT = {
     "public-data": "recomputed from public data",
     "published-tables": "computed from the report's own published figures",
@@ -56,14 +54,6 @@ FINDINGS_SCHEMA = Schema("findings", (
     Column("evidence", "str", allowed=EVIDENCE), Column("source", "str"), Column("quote", "str"),
 ), key=("id",), source="the reports and the pages that announced them (address and quote on every row)",
     source_table="findings.csv", licence="figures quoted from publications, with their sources")
-
-
-class FindingRecord(dict):
-    """What finding() returns: the record as a dict. Already shown as a card, so a notebook cell that ends with
-    a finding() call shows nothing more."""
-
-    def _ipython_display_(self) -> None:
-        pass
 
 
 def findings_path() -> Path:
@@ -94,25 +84,29 @@ def recovers(unit: str, value: float, ci: tuple[float, float] | None, truth: flo
     return bool(ci[0] - 1e-9 <= truth <= ci[1] + 1e-9)
 
 
-def _status(row: dict[str, Any], value: float | None, evidence: str, bounds: tuple[float, float] | None) -> str:
+def _status(row: dict[str, Any], value: float | None, evidence: str,
+            bounds: tuple[float, float] | None) -> FindingStatus:
     if value is None and bounds is None:
-        return "not-computed"
+        return FindingStatus.NOT_COMPUTED
     if evidence == "synthetic":
-        return "pipeline-check"
-    if row["check"] == "bounds":
+        return FindingStatus.PIPELINE_CHECK
+    check = Check(row["check"])
+    if check is Check.BOUNDS:
         lo, hi = bounds if bounds is not None else (value, value)
-        return "consistent" if lo - 1e-9 <= row["published_value"] <= hi + 1e-9 else "inconsistent"
-    if row["check"] == "arithmetic":
-        return "arithmetic-check"
-    if row["check"] == "benchmark":
-        return "benchmark"
-    return "reproduced" if targets.contains(row["target_low"], row["target_high"], value) else "differs"
+        inside = lo - 1e-9 <= row["published_value"] <= hi + 1e-9
+        return FindingStatus.CONSISTENT if inside else FindingStatus.INCONSISTENT
+    if check is Check.ARITHMETIC:
+        return FindingStatus.ARITHMETIC_CHECK
+    if check is Check.BENCHMARK:
+        return FindingStatus.BENCHMARK
+    inside = targets.contains(row["target_low"], row["target_high"], value)
+    return FindingStatus.REPRODUCED if inside else FindingStatus.DIFFERS
 
 
 def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, float] | None = None,
             bounds: tuple[float, float] | None = None, evidence: str | None = None, note: str = "",
             n: int | None = None, scope: str = "all", check: str | None = None, locale: str = "en",
-            decimals: int = 0) -> FindingRecord:
+            decimals: int = 0) -> Finding:
     """Record and show one finding. ``value=None`` (with a ``note`` saying why) records it as not computed.
 
     ``evidence`` defaults to the kind in findings.csv; a notebook run on real microdata passes the kind that
@@ -137,17 +131,17 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
         ci = (float(ci[0]), float(ci[1]))
     if value is None and bounds is None and not note:
         raise FindingError(f"finding {finding_id!r}: not computed, so say why in note=")
-    if row["check"] == "bounds" and bounds is None and value is not None:
+    if row["check"] == Check.BOUNDS and bounds is None and value is not None:
         raise FindingError(f"finding {finding_id!r} is a bounds check: pass bounds=(low, high)")
     status = _status(row, value, evidence, bounds)
     unit = row["unit"]
     truth = recovered = passed = None
-    if status == "pipeline-check":
+    if status is FindingStatus.PIPELINE_CHECK:
         from .synthetic import truth_value
 
         truth = truth_value(finding_id, scope)
         recovered = recovers(unit, value, ci, truth)
-    elif status == "arithmetic-check":
+    elif status is FindingStatus.ARITHMETIC_CHECK:
         passed = targets.contains(row["target_low"], row["target_high"], value)
     in_target = None if value is None else targets.contains(row["target_low"], row["target_high"], value)
     overlap = None if ci is None else targets.overlaps(row["target_low"], row["target_high"], ci)
@@ -162,20 +156,15 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
     value_text = show(value) if bounds is None else f"{show(bounds[0])} to {show(bounds[1])}"
     if ci is not None:
         value_text += f" (95% CI {show(ci[0])} to {show(ci[1])})"
-    record = FindingRecord({
-        "id": finding_id, "facts_id": row["facts_id"], "statement": row["statement_en"],
-        "published": row["published_value"], "published_text": row["published_text"], "unit": unit,
-        "target": [row["target_low"], row["target_high"]], "target_rule": row["target_rule"],
-        "target_text": target_text(row, locale), "value": value, "ci": list(ci) if ci else None,
-        "bounds": list(bounds) if bounds else None, "n": None if n is None else int(n), "value_text": value_text,
-        "in_target": in_target, "ci_overlaps_target": overlap, "status": status, "check": row["check"],
-        "truth": truth, "truth_text": None if truth is None else show(truth), "recovered": recovered,
-        "passed": passed, "label": status_label(status, recovered, passed), "evidence": evidence,
-        "source": row["source"], "note": note, "scope": scope,
-    })
-    assert tuple(record) == FINDING_FIELDS, "the finding record must match kommunelab.contract.FINDING_FIELDS"
-    _display({"text/html": card_html(record, row), "text/plain": f"{finding_id}: {value_text} ({record['label']})",
-              FINDING_MIME: record})
+    record = Finding(
+        id=finding_id, facts_id=row["facts_id"], statement=row["statement_en"], published=row["published_value"],
+        published_text=row["published_text"], unit=unit, target=(row["target_low"], row["target_high"]),
+        target_rule=row["target_rule"], target_text=target_text(row, locale), value=value, ci=ci, bounds=bounds,
+        n=None if n is None else int(n), value_text=value_text, in_target=in_target, ci_overlaps_target=overlap,
+        status=status, check=row["check"], truth=truth, truth_text=None if truth is None else show(truth),
+        recovered=recovered, passed=passed, evidence=evidence, source=row["source"], note=note, scope=scope)
+    _display({"text/html": card_html(record, row), "text/plain": f"{finding_id}: {value_text} ({record.label})",
+              FINDING_MIME: record.record()})
     return record
 
 
@@ -206,27 +195,10 @@ def _decimals(x: float) -> int:
     return next(d for d in range(4) if abs(round(x, d) - x) < 1e-9 * max(1.0, abs(x))) if math.isfinite(x) else 0
 
 
-def status_label(status: str, recovered: bool | None = None, passed: bool | None = None) -> str:
-    """The words shown for a status: "pipeline check: recovered", "arithmetic check: fails", ..."""
-    if status == "pipeline-check":
-        return "pipeline check: recovered" if recovered else "pipeline check: NOT recovered"
-    if status == "arithmetic-check":
-        return "arithmetic check: holds" if passed else "arithmetic check: fails"
-    return status.replace("-", " ")
-
-
-def _status_class(record: dict[str, Any]) -> str:
-    if record["status"] == "pipeline-check":
-        return "pipeline-check" if record["recovered"] else "pipeline-failed"
-    if record["status"] == "arithmetic-check" and not record["passed"]:
-        return "inconsistent"
-    return record["status"]
-
-
 def evidence_text(evidence: str, check: str) -> str:
-    if check == "benchmark":
+    if check == Check.BENCHMARK:
         return f"{evidence.replace('-', ' ')}, used for a benchmark that is not the report's method"
-    if check == "arithmetic":
+    if check == Check.ARITHMETIC:
         return "arithmetic on figures quoted in the report's source, not a finding of its analysis"
     return EVIDENCE_TEXT[evidence]
 
@@ -246,32 +218,32 @@ def publisher(url: str) -> str:
     return host.removeprefix("www.")
 
 
-def card_html(record: dict[str, Any], row: dict[str, Any]) -> str:
+def card_html(record: Finding, row: dict[str, Any]) -> str:
     e = html.escape
-    synthetic = record["evidence"] == "synthetic"
-    rows = [("published", f"{record['published_text']}"
-             + (f" (the wording allows {record['target_text']})" if record["target_text"] != record["published_text"]
-                and record["target_text"] != "no numeric claim" else ""))]
-    rows.append(("computed" if synthetic else "recomputed" if record["check"] == "recomputation" else "value",
-                 record["value_text"] + (f"; n = {record['n']:,} answered" if record["n"] is not None else "")))
-    if record["truth_text"] is not None:
-        rows.append(("stand-in truth", f"{record['truth_text']} (the value in the generated population)"))
-    note = f"<div class='kl-meta'>{e(record['note'])}</div>" if record["note"] else ""
-    status = _status_class(record)
-    source = record["source"]
+    synthetic = record.evidence == "synthetic"
+    rows = [("published", f"{record.published_text}"
+             + (f" (the wording allows {record.target_text})" if record.target_text != record.published_text
+                and record.target_text != "no numeric claim" else ""))]
+    rows.append(("computed" if synthetic else "recomputed" if record.check is Check.RECOMPUTATION else "value",
+                 record.value_text + (f"; n = {record.n:,} answered" if record.n is not None else "")))
+    if record.truth_text is not None:
+        rows.append(("stand-in truth", f"{record.truth_text} (the value in the generated population)"))
+    note = f"<div class='kl-meta'>{e(record.note)}</div>" if record.note else ""
+    status = record.verdict
+    source = record.source
     link = (f"{e(publisher(source))}, <a href='{e(source)}'>{e(source)}</a>" if source.startswith("http")
             else e(source))
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
     return (
-        f"<div class='kl-card kl-status-{e(status)}' id='finding-{e(record['id'])}' data-finding='{e(record['id'])}' "
-        f"data-facts='{e(record['facts_id'])}'>"
-        f"<div class='kl-statement'>{e(record['statement'])}</div>"
+        f"<div class='kl-card kl-status-{e(status)}' id='finding-{e(record.id)}' data-finding='{e(record.id)}' "
+        f"data-facts='{e(record.facts_id)}'>"
+        f"<div class='kl-statement'>{e(record.statement)}</div>"
         f"<table>{body}"
-        f"<tr><th>status</th><td><span class='kl-pill kl-pill-status'>{e(record['label'])}</span> "
-        f"<span class='kl-pill'>{e(record['evidence'])}</span></td></tr>"
+        f"<tr><th>status</th><td><span class='kl-pill kl-pill-status'>{e(record.label)}</span> "
+        f"<span class='kl-pill'>{e(record.evidence)}</span></td></tr>"
         "</table>"
-        f"<div class='kl-meta'>{'Evidence' if record['status'] != 'not-computed' else 'Evidence when computed'}: "
-        f"{e(evidence_text(record['evidence'], record['check']))}.</div>"
+        f"<div class='kl-meta'>{'Evidence' if record.status is not FindingStatus.NOT_COMPUTED else 'Evidence when computed'}: "
+        f"{e(evidence_text(record.evidence, record.check))}.</div>"
         f"<div class='kl-meta'>“{e(row['quote'])}” — {link}</div>"
         f"{note}</div>"
     )

@@ -3,10 +3,10 @@ $KOMMUNELAB_KERNEL_MEMORY_MB is set, cannot grow past that much memory (a cell t
 
 Two ways to start one:
 - fresh: ``python -m kommunelab.kernel -f FILE`` (registered as the `kommunelab` kernel by
-  kommunelab.execute.ensure_kernel; what JupyterLab and a plain papermill run use);
+  kommunelab.engine.run.execute.ensure_kernel; what JupyterLab and a plain papermill run use);
 - forked: ``python -m kommunelab.kernel --template`` starts a *template* process that imports the notebooks'
   libraries once and then, for each line ``{"connection_file", "cwd", "env"}`` on its stdin, forks a child that
-  becomes a fresh kernel and answers ``{"pid": N}``. A build's workers use it (kommunelab.forking) so that a variant
+  becomes a fresh kernel and answers ``{"pid": N}``. A build's workers use it (kommunelab.engine.run.forking) so that a variant
   does not pay for starting Python and importing pandas, seaborn and statsmodels again. Every child starts from the
   template's state, which has imported modules but run no notebook code: nothing one variant does is seen by the next.
 """

@@ -16,13 +16,7 @@ from .errors import KommunelabError
 MANIFEST_NAME = "reports.toml"
 LOCK_NAME = "requirements.lock"
 REPORTS = "reports"
-STATE_FILE = "build.json"
-STATE_BACKUP = ".build.json.bak"  # the last good build.json, restored when build.json is found damaged
-STATE_DAMAGED = "build.json.damaged"  # a damaged build.json, kept aside for a person to look at
-FINDINGS_FILE = "findings.json"
-INDEX_FILE = "index.html"
-DRIFT_FILE = "drift.json"  # the findings that changed in the last build that built something
-TMP = ".tmp"
+# (the names of the build's own files in reports/ are in kommunelab.records)
 
 
 def project_root() -> Path:

@@ -2,7 +2,7 @@
 their captions, cross-references, and the provenance block.
 
 Findings and provenance are displayed twice over in one output: as HTML for the reader and as JSON under a
-kommunelab MIME type (kommunelab.contract), which the build reads back from the executed notebook.
+kommunelab MIME type (kommunelab.records), which the build reads back from the executed notebook.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .contract import PROVENANCE_MIME
 from .markup import Trusted
+from .records import PROVENANCE_MIME
 
 PACKAGES = ("kommunelab", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "papermill",
             "nbconvert", "babel")

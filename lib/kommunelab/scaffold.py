@@ -8,8 +8,8 @@ from pathlib import Path
 
 import nbformat
 
+from .engine.run.execute import KERNEL_NAME
 from .errors import KommunelabError
-from .execute import KERNEL_NAME
 from .manifest import load_manifest
 from .paths import MANIFEST_NAME, project_root, write_atomic
 

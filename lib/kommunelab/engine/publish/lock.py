@@ -13,10 +13,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import FileSystemError, KommunelabError
-from ..paths import NEXT, REPORTS, TMP, complete_set
-
-LOCK_FILE = ".build.lock"
+from ...errors import FileSystemError, KommunelabError
+from ...paths import NEXT, REPORTS, complete_set
+from ...records import LOCK_FILE, TMP
 
 
 class BuildLocked(KommunelabError):

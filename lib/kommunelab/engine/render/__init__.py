@@ -1,4 +1,5 @@
-"""Export an executed notebook to HTML (nbconvert, house template) and print that HTML to PDF (Chromium).
+"""The render stage: an executed notebook to HTML (nbconvert, house template), and that HTML printed to PDF
+(Chromium). ``render_variant`` is the step a worker runs after execution.
 
 nbconvert's own webpdf exporter downloads a browser at run time, which fails offline, so the PDF is printed by
 the system's headless Chromium (driven by Playwright, which downloads nothing when given its executable) from the very
@@ -19,10 +20,34 @@ from urllib.parse import quote
 import nbformat
 from nbconvert import HTMLExporter
 
-from .chromium import browser_command
-from .errors import KommunelabError
-from .markup import REPORT_CSP
-from .paths import library_dir
+from ...chromium import browser_command
+from ...errors import KommunelabError
+from ...markup import REPORT_CSP
+from ...paths import library_dir
+from ...records import Failure, Stage, Task, status_css
+
+
+def render_variant(task: Task, executed: Path, seconds_left: float) -> tuple[dict[str, str], Failure | None]:
+    """The HTML and PDF ``task`` asks for, made from its executed notebook beside it: (kind -> path, None), or
+    ({}, the failure naming its stage). Never raises."""
+    files: dict[str, str] = {}
+    if "html" not in task.formats and "pdf" not in task.formats:
+        return files, None
+    stage = Stage.EXPORT
+    try:
+        html = executed.with_suffix(".html")
+        html.write_text(notebook_to_html(executed, task.show_code, task.title, task.shown), encoding="utf-8")
+        if "html" in task.formats:
+            files["html"] = str(html)
+        if "pdf" in task.formats:
+            stage = Stage.PRINT
+            pdf = executed.with_suffix(".pdf")
+            html_to_pdf(html, pdf, task.chromium, timeout=seconds_left, created=task.build_time,
+                        scratch=executed.parents[2])
+            files["pdf"] = str(pdf)
+    except Exception as exc:
+        return {}, Failure(stage=stage, exception=type(exc).__name__, message=str(exc))
+    return files, None
 
 
 def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None = None,
@@ -38,7 +63,8 @@ def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None 
         hidden = {"remove-cell", "injected-parameters"}
         nb.cells = [c for c in nb.cells if not hidden & set(c.metadata.get("tags", []))]
     body, _ = _exporter(show_code).from_notebook_node(
-        nb, resources={"language_code": nb.metadata.get("language_code", "en"), "csp": REPORT_CSP})
+        nb, resources={"language_code": nb.metadata.get("language_code", "en"), "csp": REPORT_CSP,
+                       "status_css": status_css()})
     return finish_html(body, shown)
 
 

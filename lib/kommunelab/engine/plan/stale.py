@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..manifest import Variant
-from ..paths import REPORTS
+from ...manifest import Variant
+from ...paths import REPORTS
+from ...records import BuildStatus, Outcome
 from .cache import input_key
-from .results import Outcome
 
 
 def stale_reasons(variant: Variant, previous: Outcome | None, root: Path, formats: tuple[str, ...], show_code: bool,
@@ -17,7 +17,7 @@ def stale_reasons(variant: Variant, previous: Outcome | None, root: Path, format
     """Why ``variant`` must be built, one reason per changed input; empty when its outputs are current."""
     if previous is None or not previous.key:
         return ["never built"]
-    if previous.status == "failed":
+    if previous.status is BuildStatus.FAILED:
         return ["its last build failed"]
     missing = [rel for rel in previous.outputs.values() if not (root / REPORTS / rel).is_file()]
     if missing:

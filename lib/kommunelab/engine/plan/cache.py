@@ -1,4 +1,4 @@
-"""Stage 2: what is already built. Input keys over everything a variant's output depends on, and the state of the
+"""Part of the plan stage: what is already built. Input keys over everything a variant's output depends on, and the state of the
 last build (reports/build.json), with paths relative to the project so a clone elsewhere finds its builds current.
 
 What a variant depends on: its notebook, parameters and manifest entry; the library modules its notebook imports
@@ -21,15 +21,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ..errors import KommunelabError, shorten
-from ..manifest import Report, Variant
-from ..paths import REPORTS, STATE_BACKUP, STATE_DAMAGED, STATE_FILE, library_dir, relative, write_atomic
-from ..provenance import sha256_file
-from ..reference import where_now
-from .results import Outcome
+from ...errors import FindingError, KommunelabError, shorten
+from ...manifest import Report, Variant
+from ...paths import REPORTS, library_dir, relative, write_atomic
+from ...provenance import sha256_file
+from ...records import STATE_BACKUP, STATE_DAMAGED, STATE_FILE, BuildRecord, Outcome
+from ...reference import where_now
 
 # What turns a notebook into its outputs (execution, kernels, HTML export, printing): part of every variant's key.
-RENDERER = ("kommunelab.execute", "kommunelab.kernel", "kommunelab.forking", "kommunelab.export")
+RENDERER = ("kommunelab.engine.run.execute", "kommunelab.kernel", "kommunelab.engine.run.forking", "kommunelab.engine.render",
+            "kommunelab.records")
 
 
 @cache
@@ -140,7 +141,7 @@ def runtime_packages() -> dict[str, str]:
 def chromium_identity() -> str:
     """Which Chromium prints the PDFs: its executable's path, size and modification time (an upgrade replaces the
     file, and so reprints every PDF). Read without starting it."""
-    from ..chromium import find_chromium
+    from ...chromium import find_chromium
 
     path = find_chromium()
     if not path:
@@ -205,16 +206,22 @@ class DamagedState(KommunelabError):
 
 
 # What reading a damaged build.json raises: not there, not text, not JSON, or JSON that is not a list of records.
-_UNREADABLE = (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError)
+_UNREADABLE = (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError,
+               FindingError)
 
 
-def _parse_state(path: Path) -> dict[str, Outcome]:
-    records = json.loads(path.read_text(encoding="utf-8"))["variants"]
-    return {o.name: o for o in (Outcome.from_record(r) for r in records)}
+def _parse_state(path: Path) -> BuildRecord:
+    return BuildRecord.from_record(json.loads(path.read_text(encoding="utf-8")))
 
 
 def load_state(root: Path, repair: bool = False) -> dict[str, Outcome]:
-    """The last build's outcomes by "report/variant" ({} when there was none).
+    """The last build's outcomes by "report/variant" ({} when there was none); see load_record."""
+    record = load_record(root, repair)
+    return {} if record is None else {o.name: o for o in record.variants}
+
+
+def load_record(root: Path, repair: bool = False) -> BuildRecord | None:
+    """The last build's record (None when there was none).
 
     A damaged build.json (truncated, not JSON, records that are not records) is never read as empty. With ``repair``
     (a build or prune holding the lock) it is kept aside as build.json.damaged and the last good copy the build keeps
@@ -222,7 +229,7 @@ def load_state(root: Path, repair: bool = False) -> dict[str, Outcome]:
     folder = root / REPORTS
     path = folder / STATE_FILE
     if not path.is_file():
-        return {}
+        return None
     try:
         return _parse_state(path)
     except _UNREADABLE as exc:
@@ -241,5 +248,5 @@ def load_state(root: Path, repair: bool = False) -> dict[str, Outcome]:
     os.replace(path, folder / STATE_DAMAGED)
     write_atomic(path, backup.read_bytes())
     print(f"kommunelab: {problem}; kept it as {folder / STATE_DAMAGED} and restored the last good copy "
-          f"({len(restored)} variant record(s))", file=sys.stderr)
+          f"({len(restored.variants)} variant record(s))", file=sys.stderr)
     return restored

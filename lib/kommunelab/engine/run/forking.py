@@ -22,7 +22,7 @@ from typing import Any
 from jupyter_client import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 
-from .lifetime import alive, die_with_parent
+from ...lifetime import alive, die_with_parent
 
 _template: subprocess.Popen | None = None
 _ready = False

@@ -1,5 +1,6 @@
-"""Stage 3b: run the tasks on a pool of worker processes (or a Dask cluster, kommunelab.build.remote), report
-progress, and stop cleanly on Ctrl-C or SIGTERM.
+"""The run stage: the tasks on a pool of worker processes (or a Dask cluster, engine.run.remote), each executed by
+engine.run.worker and rendered by the step the engine passes in; progress reported; a clean stop on Ctrl-C or
+SIGTERM.
 
 A live bar on a terminal; one timestamped line per variant otherwise (cron, CI, pipes).
 """
@@ -12,9 +13,10 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 
-from .results import Failure, Outcome
-from .worker import Task, TaskResult, run_task, start_worker
+from ...records import BuildStatus, Outcome, Result, Stage, Task
+from .worker import Render, run_task, start_worker
 
 # What an exception that carries no message means here.
 WHY = {"CancelledError": "the task was cancelled: the Dask scheduler or the worker went away before it finished",
@@ -25,8 +27,8 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def run(tasks: list[Task], jobs: int, fork_kernels: bool = True,
-        scheduler: str | None = None) -> Iterator[tuple[Task, TaskResult]]:
+def run(tasks: list[Task], render: Render, jobs: int, fork_kernels: bool = True,
+        scheduler: str | None = None) -> Iterator[tuple[Task, Result]]:
     """Yield each task with its result as it finishes: on ``jobs`` local worker processes, or on the Dask cluster at
     ``scheduler``. On Ctrl-C or SIGTERM the local workers (and so their kernels) are terminated, or the cluster's
     tasks cancelled, and KeyboardInterrupt propagates; what finished before has already been yielded."""
@@ -34,12 +36,12 @@ def run(tasks: list[Task], jobs: int, fork_kernels: bool = True,
         from .remote import dask_executor, land, run_remote
 
         client, pool = dask_executor(scheduler)
-        work, finish, stop = run_remote, (lambda task, value: land(task, *value)), client.close
+        work, finish, stop = partial(run_remote, render=render), (lambda task, value: land(task, *value)), client.close
     else:
         ctx = multiprocessing.get_context("spawn")
         pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=start_worker,
                                       initargs=(fork_kernels,))
-        work, finish, stop = run_task, (lambda task, value: value), _stop_workers
+        work, finish, stop = partial(run_task, render=render), (lambda task, value: value), _stop_workers
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)  # cron's kill: stop as cleanly as Ctrl-C
     try:
         futures = {pool.submit(work, t): t for t in tasks}
@@ -48,8 +50,8 @@ def run(tasks: list[Task], jobs: int, fork_kernels: bool = True,
             try:
                 result = finish(task, fut.result())
             except Exception as exc:  # the worker process itself died (Dask: KilledWorker after its retries)
-                result = TaskResult("failed", failure=Failure("worker", type(exc).__name__, str(exc) or WHY.get(
-                    type(exc).__name__, "the worker ended without saying why")))
+                result = Result.failed(Stage.WORKER, exc, str(exc) or WHY.get(
+                    type(exc).__name__, "the worker ended without saying why"))
             yield task, result
     except (KeyboardInterrupt, GeneratorExit):
         pool.shutdown(wait=False, cancel_futures=True)
@@ -66,7 +68,7 @@ def _stop_workers(grace: float = 5.0) -> None:
     """Kill the running workers and everything below them (kernel templates, kernels, Chromium and its driver), and
     wait until they are gone, so that removing the build's temporary folder cannot race a browser still writing its
     profile there."""
-    from ..lifetime import alive, descendants, kill_all
+    from ...lifetime import alive, descendants, kill_all
 
     workers = [c.pid for c in multiprocessing.active_children() if c.pid is not None]
     pids = workers + [p for w in workers for p in descendants(w)]
@@ -95,12 +97,12 @@ class Progress:
 
     def step(self, outcome: Outcome) -> None:
         self.done += 1
-        line = f"[{self.done}/{self.total}] {outcome.status:<6} {outcome.name} ({outcome.seconds:.1f} s)"
+        line = f"[{self.done}/{self.total}] {outcome.status.label:<6} {outcome.name} ({outcome.seconds:.1f} s)"
         if outcome.failure:
             line += f" - {outcome.failure.line()}"
         if self.bar is not None:
             self.bar.update(1)
-            if outcome.status == "failed":
+            if outcome.status is BuildStatus.FAILED:
                 self.bar.write(line)
         else:
             print(f"{timestamp()} {line}", file=self.out, flush=True)

@@ -1,9 +1,6 @@
-"""Build reports in four stages, each a module with one job:
-
-request (validate options and variants) -> cache (input keys, last build) -> runner + worker (execute with papermill,
-export with nbconvert, print with Chromium, in a process pool) -> publish (promote outputs, build.json, findings.json,
-index). ``build()`` returns the outcomes; the CLI prints them and maps them to an exit code (exit_code()).
-Knows nothing about what a report computes.
+"""``kommunelab build``: the engine's stages composed. build() plans, runs (rendering each variant in its worker)
+and publishes, under the build lock, and returns the outcomes; the CLI prints them and maps them to an exit code
+(exit_code()). Knows nothing about what a report computes.
 """
 
 from __future__ import annotations
@@ -21,15 +18,14 @@ from ..errors import KommunelabError, shorten
 from ..labels import variant_parameters
 from ..lifetime import deferred_signals
 from ..manifest import Variant, load_manifest
-from ..paths import REPORTS, TMP, project_root, relative
+from ..paths import REPORTS, project_root, relative
 from ..provenance import REVISION_ENV, git_revision
+from ..records import TMP, BuildStatus, Failure, Outcome, Task
 from ..report import BUILD_TIME_ENV
-from . import cache, publish, runner
-from .lock import build_lock
-from .plan import formats_for, plan, stale_elsewhere, with_recorded
-from .request import BuildOptions, default_jobs, select_variants
-from .results import Failure, Outcome
-from .worker import Task
+from . import publish, run
+from .plan import cache, formats_for, plan, stale_elsewhere, with_recorded
+from .plan.request import BuildOptions, default_jobs, select_variants
+from .publish.lock import build_lock
 
 __all__ = ["BuildOptions", "Failure", "Outcome", "build", "dry_run", "build_time", "default_jobs", "exit_code", "failure_table",
            "select_variants"]
@@ -50,7 +46,7 @@ def build_time() -> str:
 
 
 def _log(out, message: str) -> None:
-    stamp = "" if hasattr(out, "isatty") and out.isatty() else f"{runner.timestamp()} "
+    stamp = "" if hasattr(out, "isatty") and out.isatty() else f"{run.timestamp()} "
     print(f"{stamp}kommunelab: {message}", file=out, flush=True)
 
 
@@ -93,20 +89,21 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     memo = {}
     planned, current = plan(selected, previous, root, options, memo)
     todo = [v for v, _ in planned]
-    outcomes = [previous[f"{v.report.id}/{v.id}"].but(status="current", title=v.title, label=v.label,
+    outcomes = [previous[f"{v.report.id}/{v.id}"].but(status=BuildStatus.CURRENT, title=v.title, label=v.label,
                                                       detail=v.detail, stale=()) for v in current]
     others = stale_elsewhere(previous, selected, manifest, root, options, memo)
-    if others and any(o.status == "stale" for o in others):
-        _log(out, f"{sum(o.status == 'stale' for o in others)} variant(s) of reports not in this build are stale "
+    if others and any(o.status is BuildStatus.STALE for o in others):
+        _log(out, f"{sum(o.status is BuildStatus.STALE for o in others)} variant(s) of reports not in this build are stale "
                   "(`kommunelab build --dry-run` says why; `kommunelab build` rebuilds them)")
     if not todo:
         _log(out, f"nothing to do: all {len(selected)} report variant(s) are up to date (use --force to rebuild)")
-        was_stale = any(previous[o.name].status == "stale" for o in outcomes)  # current again: say so
+        was_stale = any(previous[o.name].status is BuildStatus.STALE for o in outcomes)  # current again: say so
         if others or was_stale or not publish.unchanged(root, previous, manifest):
             with deferred_signals():
                 publish.write_outputs(root, outcomes + others, previous, manifest, when)
         return outcomes
-    from ..execute import ensure_kernel
+    from . import render  # nbconvert and the browser driver: imported only when there is something to build
+    from .run.execute import ensure_kernel
 
     ensure_kernel()  # once, here: workers installing it at the same time would race
     chromium = ensure_chromium(install=False) if any("pdf" in formats_for(v, options) for v in todo) else None
@@ -124,15 +121,16 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     by_task = {}
     for v in todo:
         executed = root / REPORTS / v.report.id / f"{v.id}.ipynb"
-        task = Task(v.report.id, v.id, v.title, str(v.report.notebook), v.params, formats_for(v, options),
-                    options.show_code, chromium, str(tmp_root / v.report.id / v.id), env, options.timeout_for(v.report),
-                    options.max_output_mb, options.kernel_memory_mb,
-                    (relative(v.report.notebook, root), relative(executed, root)), when, options.fork_kernels,
-                    tuple(variant_parameters(v)))
+        task = Task(report=v.report.id, variant=v.id, title=v.title, notebook=str(v.report.notebook),
+                    params=v.params, formats=formats_for(v, options), show_code=options.show_code, chromium=chromium,
+                    workdir=str(tmp_root / v.report.id / v.id), env=env, timeout=options.timeout_for(v.report),
+                    max_output_mb=options.max_output_mb, kernel_memory_mb=options.kernel_memory_mb,
+                    record_paths=(relative(v.report.notebook, root), relative(executed, root)), build_time=when,
+                    fork_kernels=options.fork_kernels, shown=tuple(variant_parameters(v)))
         by_task[task] = v
-    progress = runner.Progress(len(todo), out)
+    progress = run.Progress(len(todo), out)
     try:
-        for task, result in runner.run(list(by_task), jobs, options.fork_kernels,
+        for task, result in run.run(list(by_task), render.render_variant, jobs, options.fork_kernels,
                                        options.scheduler if options.executor == "dask" else None):
             v = by_task[task]
             with deferred_signals() as held:  # a variant's files move in together, or not at all
@@ -155,11 +153,11 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     changes = publish.drift(previous, outcomes)
     with deferred_signals() as held:  # the records switch as one set; a signal now waits until they are in place
         publish.write_outputs(root, outcomes + others, previous, manifest, when,
-                              changes if any(o.status == "built" for o in outcomes) else None, revision)
+                              changes if any(o.status is BuildStatus.BUILT for o in outcomes) else None, revision)
     for line in publish.drift_lines(changes):
         _log(out, line)
-    built = sum(o.status == "built" for o in outcomes)
-    failed = sum(o.status == "failed" for o in outcomes)
+    built = sum(o.status is BuildStatus.BUILT for o in outcomes)
+    failed = sum(o.status is BuildStatus.FAILED for o in outcomes)
     _log(out, f"{built} built, {len(outcomes) - built - failed} up to date, {failed} failed; "
               f"index: {root / REPORTS / 'index.html'}")
     if held:
@@ -177,14 +175,14 @@ def _remove_empty(folder: Path) -> None:
 
 def exit_code(outcomes: list[Outcome]) -> int:
     """0 when every variant is built or up to date, 1 when any failed (2, a bad request, is raised before)."""
-    return 1 if any(o.status == "failed" for o in outcomes) else 0
+    return 1 if any(o.status is BuildStatus.FAILED for o in outcomes) else 0
 
 
 def failure_table(outcomes: list[Outcome], width: int = 120) -> str:
     """The failed variants: report, parameters, stage and cell, error, and the executed notebook kept. A failure
     repeated across variants (same stage, cell, exception and message) is given once, with the variants it hit.
     Long values wrap rather than being cut, so the offending parameter is always visible."""
-    failed = [o for o in outcomes if o.failure is not None and o.status == "failed"]
+    failed = [o for o in outcomes if o.failure is not None and o.status is BuildStatus.FAILED]
     if not failed:
         return ""
     groups: dict[tuple, list[Outcome]] = {}

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import KommunelabError, shorten
-from ..manifest import FORMATS, Variant, load_manifest, variants
-from ..names import did_you_mean
+from ...errors import KommunelabError, shorten
+from ...manifest import FORMATS, Variant, load_manifest, variants
+from ...names import did_you_mean
 
 DEFAULT_TIMEOUT = 600.0  # seconds for one variant, execution and printing, unless reports.toml says otherwise
 
@@ -30,7 +30,7 @@ class BuildOptions:
     max_output_mb: float = 20.0  # what one cell may output
     kernel_memory_mb: int = 4096  # what one kernel may allocate
     wait: bool = False  # wait for another build on the same reports/ to finish instead of refusing
-    fork_kernels: bool = True  # fork kernels from a worker's template with the libraries imported (kommunelab.forking)
+    fork_kernels: bool = True  # fork kernels from a worker's template with the libraries imported (kommunelab.engine.run.forking)
     executor: str = "local"  # local: a pool of worker processes; dask: tasks on the Dask cluster at `scheduler`
     scheduler: str | None = None  # a Dask scheduler's address, tcp://HOST:8786
 

@@ -1,4 +1,4 @@
-"""Stage 4: put what a worker made in place and record it: each output moved into reports/<report>/ with an atomic
+"""The publish stage: put what a worker made in place and record it: each output moved into reports/<report>/ with an atomic
 rename, then build.json, findings.json and index.html, each written whole. A failed variant keeps the previous good
 outputs and its executed notebook as <variant>.failed.ipynb; a stale one from another failure is removed."""
 
@@ -6,45 +6,44 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import FileSystemError, KommunelabError
-from ..manifest import Report, Variant
-from ..paths import (
+from ...errors import FileSystemError, KommunelabError
+from ...manifest import Report, Variant
+from ...paths import REPORTS, real_folder, relative, write_atomic, write_set
+from ...provenance import git_revision
+from ...records import (
     DRIFT_FILE,
     FINDINGS_FILE,
     INDEX_FILE,
-    REPORTS,
+    OUTPUT_KINDS,
     STATE_BACKUP,
     STATE_FILE,
-    real_folder,
-    relative,
-    write_atomic,
-    write_set,
+    BuildRecord,
+    BuildStatus,
+    Failure,
+    Finding,
+    Outcome,
+    Result,
+    Stage,
 )
-from ..provenance import git_revision
-from .cache import input_key
-from .results import Failure, Outcome
-from .worker import TaskResult
-
-KINDS = ("ipynb", "html", "pdf")
+from ..plan.cache import input_key
 
 
-def promote(variant: Variant, result: TaskResult, root: Path, previous: Outcome | None, built_at: str,
+def promote(variant: Variant, result: Result, root: Path, previous: Outcome | None, built_at: str,
             formats: tuple[str, ...], show_code: bool) -> Outcome:
     """Move a finished variant's files into place and describe it."""
     dest = root / REPORTS / variant.report.id
-    base = Outcome(variant.report.id, variant.id, variant.title, dict(variant.params), result.status,
-                   is_default=variant.params == variant.report.defaults(), seconds=round(result.seconds, 2),
+    base = Outcome(report=variant.report.id, variant=variant.id, title=variant.title, params=dict(variant.params),
+                   status=result.status, is_default=variant.params == variant.report.defaults(), seconds=round(result.seconds, 2),
                    built_at=built_at, label=variant.label, detail=variant.detail)
     failed_copy = dest / f"{variant.id}.failed.ipynb"
     try:
         real_folder(dest, root / REPORTS)
-        if result.status == "built":
+        if result.status is BuildStatus.BUILT:
             outputs = {}
-            for kind in KINDS:
+            for kind in OUTPUT_KINDS:
                 target = dest / f"{variant.id}.{kind}"
                 if kind in result.files:
                     os.replace(result.files[kind], target)
@@ -54,19 +53,20 @@ def promote(variant: Variant, result: TaskResult, root: Path, previous: Outcome 
             failed_copy.unlink(missing_ok=True)
             key, inputs = input_key(variant, list(result.collected.data_files), root, formats, show_code)
             return base.but(outputs=outputs, findings=result.collected.findings, key=key, inputs=inputs)
-        failure = result.failure or Failure("worker", "UnknownError", "the worker reported no failure")
+        failure = result.failure
         executed = result.files.get("ipynb")
         if executed and Path(executed).is_file() and Path(executed).stat().st_size > 0:
             os.replace(executed, failed_copy)
-            failure = replace(failure, notebook=relative(failed_copy, root))
+            failure = failure.but(notebook=relative(failed_copy, root))
         else:
             failed_copy.unlink(missing_ok=True)  # it belongs to an earlier, different failure
     except OSError as exc:  # a read-only folder, a full disk: this variant fails, the build goes on
-        failure = Failure("publish", type(exc).__name__, f"{exc.strerror or exc} ({relative(dest, root)})")
+        failure = Failure(stage=Stage.PUBLISH, exception=type(exc).__name__,
+                          message=f"{exc.strerror or exc} ({relative(dest, root)})")
     except KommunelabError as exc:  # reports/<report> is a link or a file: nothing is written through it
-        failure = Failure("publish", type(exc).__name__, str(exc))
+        failure = Failure(stage=Stage.PUBLISH, exception=type(exc).__name__, message=str(exc))
     kept = previous.outputs if previous is not None else {}
-    return base.but(status="failed", failure=failure, outputs=dict(kept),
+    return base.but(status=BuildStatus.FAILED, failure=failure, outputs=dict(kept),
                     findings=previous.findings if previous is not None and kept else ())
 
 
@@ -98,20 +98,20 @@ def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outco
     in this build), switched into place as one set (paths.write_set). Records of variants not built this time are
     kept while the manifest still declares them; records of removed reports and variants are dropped (``kommunelab
     prune`` lists their files). ``revision`` is the build's, when it found it already. Returns the records written."""
-    from ..index import render_index
+    from .index import render_index
 
     merged = {name: o for name, o in previous.items() if still_declared(o, manifest)}
     merged.update({o.name: o for o in outcomes})
-    records = sorted((o.but(status="built") if o.status == "current" else o for o in merged.values()),
+    records = sorted((o.but(status=BuildStatus.BUILT) if o.status is BuildStatus.CURRENT else o
+                      for o in merged.values()),
                      key=lambda o: (o.report, o.variant))
     folder = root / REPORTS
-    state = {"generated": generated, "git_revision": revision or git_revision(root),
-             "variants": [o.record() for o in records]}
-    findings = [{"report": o.report, "variant": o.variant, **f} for o in records for f in o.findings]
+    build = BuildRecord(generated=generated, git_revision=revision or git_revision(root), variants=tuple(records))
+    findings = [{"report": o.report, "variant": o.variant, **f.record()} for o in records for f in o.findings]
     drift = {"generated": generated, "changes": changes} if changes is not None else _last_drift(folder)
-    contents = {STATE_FILE: json.dumps(state, indent=1, ensure_ascii=False, default=str),
+    contents = {STATE_FILE: json.dumps(build.record(), indent=1, ensure_ascii=False, default=str),
                 FINDINGS_FILE: json.dumps(findings, indent=1, ensure_ascii=False, default=str),
-                INDEX_FILE: render_index(state, findings, manifest, drift)}
+                INDEX_FILE: render_index(build, manifest, drift)}
     if changes is not None:
         contents[DRIFT_FILE] = json.dumps(drift, indent=1, ensure_ascii=False, default=str)
     try:
@@ -139,32 +139,20 @@ def drift(previous: dict[str, Outcome], outcomes: list[Outcome]) -> list[dict[st
     changes = []
     for o in outcomes:
         prev = previous.get(o.name)
-        if o.status != "built" or prev is None:
+        if o.status is not BuildStatus.BUILT or prev is None:
             continue
-        old = {f["id"]: f for f in prev.findings}
+        old: dict[str, Finding] = {f.id: f for f in prev.findings}
         for f in o.findings:
-            p = old.get(f["id"])
-            if p is None or (p.get("value") == f.get("value") and _status(p) == _status(f)):
+            p = old.get(f.id)
+            if p is None or (p.value == f.value and p.verdict is f.verdict):
                 continue
-            was, now = _inside(p), _inside(f)
-            changes.append({"report": o.report, "variant": o.variant, "id": f["id"], "statement": f.get("statement"),
-                            "old": p.get("value"), "new": f.get("value"), "old_text": p.get("value_text"),
-                            "new_text": f.get("value_text"), "old_status": _status(p), "new_status": _status(f),
-                            "status_changed": _status(p) != _status(f), "left_interval": was is True and now is False,
+            was, now = p.meets_target, f.meets_target
+            changes.append({"report": o.report, "variant": o.variant, "id": f.id, "statement": f.statement,
+                            "old": p.value, "new": f.value, "old_text": p.value_text, "new_text": f.value_text,
+                            "old_status": p.label, "new_status": f.label, "status_changed": p.verdict is not f.verdict,
+                            "left_interval": was is True and now is False,
                             "entered_interval": was is False and now is True, "built_before": prev.built_at})
     return changes
-
-
-def _status(finding: dict[str, Any]) -> str:
-    return finding.get("label") or str(finding.get("status", ""))
-
-
-def _inside(finding: dict[str, Any]) -> bool | None:
-    """Whether the finding meets its target: a pipeline check recovers its truth; otherwise the value lies in the
-    interval the published wording allows (None when there is no such test)."""
-    if finding.get("status") == "pipeline-check":
-        return finding.get("recovered")
-    return finding.get("in_target")
 
 
 def drift_lines(changes: list[dict[str, Any]]) -> list[str]:

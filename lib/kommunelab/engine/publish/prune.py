@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..manifest import Report, variants
-from ..paths import DRIFT_FILE, FINDINGS_FILE, INDEX_FILE, REPORTS, STATE_BACKUP, STATE_DAMAGED, STATE_FILE, TMP
-from . import cache, publish
-from .lock import LOCK_FILE
-from .results import Outcome
-
-# the build's own files, never pruned
-OWN_FILES = {STATE_FILE, STATE_BACKUP, STATE_DAMAGED, FINDINGS_FILE, INDEX_FILE, DRIFT_FILE, LOCK_FILE, "README.md"}
+from ...manifest import Report, variants
+from ...paths import REPORTS
+from ...records import OWN_FILES, TMP, Outcome
+from ..plan import cache
+from . import still_declared, write_outputs
 
 
 def _members(report: Report) -> set[str]:
@@ -24,7 +21,7 @@ def candidates(root: Path, manifest: dict[str, Report]) -> tuple[list[Path], lis
     state = cache.load_state(root)
     kept, dropped = [], []
     for o in state.values():
-        declared = publish.still_declared(o, manifest) and o.variant in _members(manifest[o.report])
+        declared = still_declared(o, manifest) and o.variant in _members(manifest[o.report])
         (kept if declared else dropped).append(o)
     keep_files = {(root / REPORTS / rel).resolve() for o in kept for rel in o.outputs.values()}
     keep_files |= {(root / REPORTS / o.report / f"{o.variant}.failed.ipynb").resolve() for o in kept}
@@ -51,5 +48,5 @@ def prune(root: Path, manifest: dict[str, Report], generated: str) -> list[Path]
         if folder != root / REPORTS and not any(folder.iterdir()):
             folder.rmdir()
     state = {name: o for name, o in cache.load_state(root, repair=True).items() if o not in dropped}
-    publish.write_outputs(root, [], state, manifest, generated)
+    write_outputs(root, [], state, manifest, generated)
     return files

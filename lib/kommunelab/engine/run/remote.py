@@ -13,11 +13,11 @@ import atexit
 import os
 import shutil
 import tempfile
-from dataclasses import replace
 from pathlib import Path
 
-from ..errors import KommunelabError
-from .worker import Task, TaskResult, run_task
+from ...errors import KommunelabError
+from ...records import Result, Task
+from .worker import Render, run_task
 
 _SCRATCH: Path | None = None
 
@@ -27,7 +27,7 @@ def _scratch() -> Path:
     the process exits; folders of worker processes that are gone (killed) are removed when the next one starts."""
     global _SCRATCH
     if _SCRATCH is None:
-        from ..lifetime import alive
+        from ...lifetime import alive
 
         base = Path(tempfile.gettempdir())
         for stale in base.glob(f"{SCRATCH_PREFIX}*-*"):
@@ -43,9 +43,8 @@ SCRATCH_PREFIX = "kommunelab-dask-"
 
 
 def _remove_scratch() -> None:
-    from ..export import close_printer
-
-    close_printer()  # its browser profile is in the folder
+    """(The printer's browser, whose profile is in the folder, is closed first: it registered its own exit handler
+    later, and exit handlers run last-registered first.)"""
     if _SCRATCH is not None:
         shutil.rmtree(_SCRATCH, ignore_errors=True)
 
@@ -53,8 +52,8 @@ def _remove_scratch() -> None:
 def _here(task: Task) -> Task:
     """The task as this machine runs it: its project (the client's folder if it exists here, else this machine's
     $KOMMUNELAB_ROOT or the installed project), its own Chromium and scratch folder, and a fresh kernel."""
-    from ..chromium import find_chromium
-    from ..paths import project_root
+    from ...chromium import find_chromium
+    from ...paths import project_root
 
     client_root = Path(task.env.get("KOMMUNELAB_ROOT", ""))
     root = client_root if (client_root / task.record_paths[0]).is_file() else project_root()
@@ -65,22 +64,22 @@ def _here(task: Task) -> Task:
     chromium = find_chromium() if task.chromium else None
     if task.chromium and chromium is None:
         raise KommunelabError(f"no Chromium on the Dask worker {os.uname().nodename} to print PDFs; install one")
-    return replace(task, notebook=str(root / task.record_paths[0]), env=env, chromium=chromium, fork_kernels=False,
+    return task.but(notebook=str(root / task.record_paths[0]), env=env, chromium=chromium, fork_kernels=False,
                    workdir=str(_scratch() / task.report / task.variant))
 
 
-def run_remote(task: Task) -> tuple[TaskResult, dict[str, bytes]]:
+def run_remote(task: Task, render: Render) -> tuple[Result, dict[str, bytes]]:
     """Run on a Dask worker: build one variant and return its result with the bytes of its files."""
     here = _here(task)
     try:
-        result = run_task(here)
+        result = run_task(here, render)
         payload = {kind: Path(path).read_bytes() for kind, path in result.files.items()}
     finally:
         shutil.rmtree(here.workdir, ignore_errors=True)
-    return replace(result, files={}), payload
+    return result.but(files={}), payload
 
 
-def land(task: Task, result: TaskResult, payload: dict[str, bytes]) -> TaskResult:
+def land(task: Task, result: Result, payload: dict[str, bytes]) -> Result:
     """On the client: write the files a worker sent into the task's temporary folder, where a local worker would
     have left them."""
     work = Path(task.workdir)
@@ -90,7 +89,7 @@ def land(task: Task, result: TaskResult, payload: dict[str, bytes]) -> TaskResul
         path = work / f"{task.variant}.{kind}"
         path.write_bytes(data)
         files[kind] = str(path)
-    return replace(result, files=files)
+    return result.but(files=files)
 
 
 def dask_executor(scheduler: str):

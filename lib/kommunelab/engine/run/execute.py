@@ -26,7 +26,7 @@ from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 from traitlets import Integer
 
-from .kernel import QUIET, OutputLimitExceeded, output_cap_message
+from ...kernel import QUIET, OutputLimitExceeded, output_cap_message
 
 OUTPUT_TOO_LARGE = "OutputTooLarge"  # the failure of a cell stopped at the output cap, however it was stopped
 
@@ -176,7 +176,7 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
 
     ``record_paths`` (input, output) replaces the paths papermill records in the notebook's metadata, so the
     executed copy names where it will be kept rather than a temporary folder. ``kernel_manager_class`` (handed to
-    nbclient through papermill) starts the kernel another way, e.g. kommunelab.forking. ``max_output_bytes`` caps what
+    nbclient through papermill) starts the kernel another way, e.g. kommunelab.engine.run.forking. ``max_output_bytes`` caps what
     one cell may output, enforced while it runs (failure "OutputTooLarge"). Returns None on success.
     """
     kernel = ensure_kernel()

@@ -1,4 +1,4 @@
-"""What a build will do, and why: the variants it selects (the requested ones, plus every variant already in
+"""The plan stage: what a build will do, and why: the variants it selects (the requested ones, plus every variant already in
 reports/ of the reports asked for), which of them must be built with the reasons, and which recorded variants left
 out of this build have gone stale."""
 
@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import KommunelabError
-from ..manifest import Report, Variant, validate_parameters
+from ...errors import KommunelabError
+from ...manifest import Report, Variant, validate_parameters
+from ...records import BuildStatus, Outcome
 from .request import BuildOptions
-from .results import Outcome
 from .stale import stale_reasons
 
 
@@ -69,7 +69,7 @@ def stale_elsewhere(previous: dict[str, Outcome], selected: list[Variant], manif
     names = {f"{v.report.id}/{v.id}" for v in selected}
     out = []
     for name, outcome in previous.items():
-        if name in names or outcome.status == "failed":
+        if name in names or outcome.status is BuildStatus.FAILED:
             continue
         variant = recorded_variant(outcome, manifest)
         if variant is None:
@@ -77,7 +77,7 @@ def stale_elsewhere(previous: dict[str, Outcome], selected: list[Variant], manif
         formats = tuple(k for k in outcome.outputs if k != "ipynb") or formats_for(variant, options)
         show_code = bool(outcome.inputs.get("show_code", False))
         reasons = stale_reasons(variant, outcome, root, formats, show_code, memo)
-        status = "stale" if reasons else "built"
+        status = BuildStatus.STALE if reasons else BuildStatus.BUILT
         if status != outcome.status or tuple(reasons) != outcome.stale:
             out.append(outcome.but(status=status, stale=tuple(reasons)))
     return out
