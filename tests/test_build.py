@@ -104,6 +104,29 @@ def test_changing_an_input_rebuilds_what_depends_on_it(toy_project, monkeypatch,
     assert (statuses["hello/default"], statuses["other/default"]) == expected
 
 
+def test_an_analysts_edit_and_save_in_jupyterlab_changes_no_build(toy_project):
+    """A value changed in the parameters cell, the notebook run and saved with its outputs: nothing is rebuilt (the
+    build injects reports.toml's values), and the build says where notebook and manifest part."""
+    import nbformat
+
+    path = toy_project / "notebooks" / "hello.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].source = "n: int = 3  # how many\nword: str = 'hej'  # a word"
+    nbformat.write(nb, path)
+    assert run()[0] == 0
+    nb.cells[1].source = "n: int = 7  # how many\nword: str = 'hej'  # a word"  # the analyst's value
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="Danmark 16000000")]
+    nb.cells[2].execution_count = 4
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
+    nbformat.write(nb, path)
+    code, statuses, log = run()
+    assert code == 0 and statuses == {"hello/default": "current", "other/default": "current"}, log
+    assert "notebooks/hello.ipynb: its parameters cell says n = 7 (reports.toml: 3)" in log
+    nb.cells[2].source += "\nprint('one more line')"  # a change to what the notebook does is a change
+    nbformat.write(nb, path)
+    assert run()[1]["hello/default"] == "built"
+
+
 def test_library_inputs_follow_the_notebooks_imports():
     from kommunelab.paths import project_root
 

@@ -72,18 +72,18 @@ def test_notebooks_are_stored_without_outputs_and_have_a_parameters_cell():
         assert len(tagged) == 1, f"{path.name}: needs exactly one cell tagged 'parameters'"
 
 
-def test_the_parameters_cell_has_the_manifests_names_types_and_defaults():
-    import ast
+def test_the_parameters_cell_has_the_manifests_names_and_types_and_valid_values():
+    """The manifest is the only source of defaults: the cell must declare the manifest's parameters with their
+    types, and its values must be valid ones; they may differ from the defaults (an analyst's local edit), which
+    the build ignores and reports (tests/test_build.py)."""
+    from kommunelab.manifest import parameters_cell
 
     for report in load_manifest().values():
+        declared = parameters_cell(report.notebook)
+        assert declared is not None, f"{report.id}: write parameters as `name: type = default  # help`"
+        assert {n: t for n, (t, _) in declared.items()} == {n: p.type for n, p in report.parameters.items()}
+        validate_parameters(report, {n: v for n, (_, v) in declared.items()})
         nb = json.loads(report.notebook.read_text(encoding="utf-8"))
-        source = "".join(next(c["source"] for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])))
-        declared = {}
-        for node in ast.parse(source).body:
-            assert isinstance(node, ast.AnnAssign), f"{report.id}: write parameters as `name: type = default  # help`"
-            declared[node.target.id] = (node.annotation.id, ast.literal_eval(node.value))
-        expected = {name: (p.type, p.default) for name, p in report.parameters.items()}
-        assert declared == expected, f"{report.id}: notebook {declared} vs manifest {expected}"
         code = "".join("".join(c["source"]) for c in nb["cells"])
         assert f'parameters("{report.id}", globals())' in code, f"{report.id}: the setup cell validates its parameters"
 

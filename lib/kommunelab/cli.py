@@ -51,7 +51,8 @@ def _cmd_build(args) -> int:
     from .engine.plan.request import parse_assignments, read_parameter_sets
 
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    options = BuildOptions(formats=formats, jobs=args.jobs, force=args.force, show_code=args.show_code,
+    jobs = {} if args.jobs is None else {"jobs": args.jobs}  # the default is BuildOptions' own
+    options = BuildOptions(formats=formats, **jobs, force=args.force, show_code=args.show_code,
                            data_mirror=args.data_mirror, timeout=args.timeout, max_output_mb=args.max_output_mb,
                            kernel_memory_mb=args.kernel_memory_mb, wait=args.wait,
                            fork_kernels=not args.fresh_kernels, executor=args.executor, scheduler=args.scheduler)
@@ -202,7 +203,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--parameters-file", type=Path, metavar="FILE",
                    help="YAML file of parameters: one mapping, or a list of mappings to build several variants")
     p.add_argument("--all-variants", action="store_true", help="build every combination of the parameter grid")
-    p.add_argument("--jobs", type=int, default=default_jobs(), help=f"parallel worker processes (default: the number "
+    p.add_argument("--jobs", type=int, default=None, help=f"parallel worker processes (default: the number "
                    f"of cores, {default_jobs()})")
     p.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")

@@ -288,3 +288,37 @@ def variants(report: Report, overrides: dict[str, Any] | None = None, all_varian
     names = [n for n in report.grid if n not in (overrides or {})]
     combos = product(*(grid_values(report, n) for n in names))
     return [Variant(report, {**base, **dict(zip(names, combo, strict=True))}) for combo in combos]
+
+
+PARAMETERS_TAG = "parameters"
+
+
+def parameters_cell(notebook: Path) -> dict[str, tuple[str, Any]] | None:
+    """What a notebook's cell tagged "parameters" writes: {name: (type, value)}, for `name: type = value` lines.
+    None when the notebook cannot be read or the cell is written otherwise (then it is compared whole)."""
+    import ast
+    import json
+
+    try:
+        cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+        cell = next(c for c in cells if PARAMETERS_TAG in c.get("metadata", {}).get("tags", []))
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        found = {}
+        for node in ast.parse(source).body:
+            if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                    and isinstance(node.annotation, ast.Name) and node.value is not None):
+                return None
+            found[node.target.id] = (node.annotation.id, ast.literal_eval(node.value))
+        return found
+    except (OSError, ValueError, KeyError, TypeError, StopIteration, SyntaxError):
+        return None
+
+
+def local_edits(report: Report) -> list[str]:
+    """The parameters whose value in the notebook's parameters cell is not reports.toml's default (an analyst's edit
+    in JupyterLab, saved): 'municipality = "101" (reports.toml: "270")'. The build injects every parameter, so such a
+    value changes no build; this says where a notebook and the manifest part."""
+    cell = parameters_cell(report.notebook) or {}
+    return [f"{name} = {value!r} (reports.toml: {report.parameters[name].default!r})"
+            for name, (_, value) in cell.items()
+            if name in report.parameters and value != report.parameters[name].default]

@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import warnings
 from datetime import UTC, datetime
 from importlib import metadata
@@ -59,15 +60,40 @@ def parameters(report: str, namespace: dict[str, Any]) -> dict[str, Any]:
     """
     from .manifest import load_manifest, validate_parameters
 
+    _one_line_errors()
     spec = load_manifest()[report]
     given = {name: namespace[name] for name in spec.parameters if name in namespace}
     params = validate_parameters(spec, given)
     namespace.update(params)
+    differs = [f"{name} = {value!r} (reports.toml: {spec.parameters[name].default!r})"
+               for name, value in params.items() if value != spec.parameters[name].default]
+    if differs and not os.environ.get(BUILD_TIME_ENV):  # in JupyterLab, not in a build (which injects its values)
+        _display({"text/plain": "Parameters not at reports.toml's defaults: " + "; ".join(differs) + ". "
+                  "The scheduled build uses reports.toml; build this variant with `kommunelab build " + report + " "
+                  + " ".join(shlex.quote(f"-p{n}={params[n]}") for n in params if params[n] != spec.parameters[n].default)
+                  + "`."})
     _NUMBERS.clear()
     _PARAMETERS.clear()
     _PARAMETERS.update(params)
     _REPORT[:] = [report]
     return dict(params)
+
+
+def _one_line_errors() -> None:
+    """In a kernel, a KommunelabError (a bad parameter, a damaged data file) shows as its message alone: the message
+    is complete, and a four-frame traceback only hides it. The cell still fails, under papermill too."""
+    from IPython import get_ipython
+
+    from .errors import KommunelabError
+
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def one_line(shell, etype, value, tb, tb_offset=None):
+        shell._showtraceback(etype, value, [f"{etype.__name__}: {value}"])
+
+    shell.set_custom_exc((KommunelabError,), one_line)
 
 
 def banner_synthetic(what: str, data_dir: str | Path | None = None) -> None:

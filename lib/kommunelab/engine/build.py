@@ -17,7 +17,7 @@ from ..chromium import ensure_chromium
 from ..errors import KommunelabError, shorten
 from ..labels import variant_parameters
 from ..lifetime import deferred_signals
-from ..manifest import Variant, load_manifest
+from ..manifest import Variant, load_manifest, local_edits
 from ..paths import REPORTS, project_root, relative
 from ..provenance import REVISION_ENV, git_revision
 from ..records import TMP, BuildStatus, Failure, Outcome, Task
@@ -86,6 +86,12 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     manifest = load_manifest()
     if keep_existing:  # every variant already in reports/ of these reports is kept current, grids and one-offs alike
         selected = with_recorded(selected, previous, manifest)
+    for report in {v.report.id: v.report for v in selected}.values():
+        edits = local_edits(report)
+        if edits:
+            _log(out, f"{relative(report.notebook, root)}: its parameters cell says {'; '.join(edits)}. A build "
+                      "injects reports.toml's values, so this changes nothing built (a local edit? `git checkout "
+                      f"{relative(report.notebook, root)}` restores the committed one)")
     memo = {}
     planned, current = plan(selected, previous, root, options, memo)
     todo = [v for v, _ in planned]

@@ -105,6 +105,35 @@ def notebook_imports(notebook: Path) -> set[str] | None:
     return found
 
 
+# Written by Jupyter when a notebook is opened or saved, and read by nothing that makes a report.
+VOLATILE_METADATA = ("kernelspec", "language_info", "widgets", "vscode", "toc")
+
+
+def notebook_digest(notebook: Path) -> str:
+    """SHA-256 of what in a notebook shapes its report: each cell's type, source and tags, and the notebook's
+    metadata less what Jupyter writes on save. Outputs and execution counts are left out (a notebook run and saved in
+    JupyterLab builds the same report), and so are the values in the parameters cell: the build injects every
+    parameter from reports.toml, so an analyst's edit there changes no build (the build says it differs)."""
+    from ...manifest import PARAMETERS_TAG, parameters_cell
+
+    try:
+        nb = json.loads(notebook.read_text(encoding="utf-8"))
+        cells = nb["cells"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return sha256_file(notebook) if notebook.is_file() else "missing"
+    declared = parameters_cell(notebook)
+    shape = []
+    for cell in cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        if PARAMETERS_TAG in tags and declared is not None:
+            source = {name: kind for name, (kind, _) in declared.items()}  # names and types, not values
+        shape.append([cell.get("cell_type"), source, sorted(tags)])
+    metadata = {k: v for k, v in nb.get("metadata", {}).items() if k not in VOLATILE_METADATA}
+    return hashlib.sha256(json.dumps([shape, metadata], sort_keys=True).encode()).hexdigest()
+
+
 def library_inputs(notebook: Path) -> dict[str, str]:
     """SHA-256 of each library file a variant's output depends on: the modules its notebook imports (directly or
     not; all of them when the notebook cannot be read), the renderer's modules and the HTML templates. An edit elsewhere
@@ -187,7 +216,8 @@ def input_key(variant: Variant, data_keys: list[str], root: Path, formats: tuple
         return memo[kind, name]
 
     inputs = {
-        "notebook": {relative(report.notebook, root): sha256_file(report.notebook)},
+        "notebook": {relative(report.notebook, root): shared("notebook", report.id,
+                                                             lambda: notebook_digest(report.notebook))},
         "params": variant.params,
         "manifest": shared("manifest", report.id, lambda: manifest_entry_digest(report)),
         "library": shared("library", report.id, lambda: library_inputs(report.notebook)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ MIN_KERNEL_MB = 256  # what a kernel with pandas, seaborn and statsmodels import
 @dataclass(frozen=True)
 class BuildOptions:
     formats: tuple[str, ...] = FORMATS
-    jobs: int = 2
+    jobs: int = field(default_factory=lambda: default_jobs())  # one worker per core: the API's and the CLI's default
     force: bool = False
     show_code: bool = False
     data_mirror: str | None = None
