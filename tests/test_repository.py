@@ -151,6 +151,22 @@ def test_no_status_is_written_outside_the_records_module():
     assert found == []
 
 
+def test_every_table_is_declared_in_the_registry():
+    """Table schemas live in kommunelab.data.tables (fields written once, tables by name): no other module makes a
+    Schema or a Column."""
+    import ast
+
+    makers = []
+    for path in sorted(LIB.rglob("*.py")):
+        if path.relative_to(LIB).as_posix() in ("data/tables.py", "data/schema.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
+                    "Schema", "Column"):
+                makers.append(f"{path.relative_to(LIB)}:{node.lineno}")
+    assert makers == []
+
+
 def test_the_readme_status_table_is_the_records_modules():
     from kommunelab.records import status_table
 

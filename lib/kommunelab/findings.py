@@ -29,10 +29,11 @@ from typing import Any
 import pandas as pd
 
 from . import fmt, targets
-from .data.schema import ROW_UNIT, Column, Schema, load_table
+from .data.schema import load_table
+from .data.tables import TABLES
 from .errors import FindingError
 from .paths import project_root
-from .records import EVIDENCE, FINDING_MIME, UNITS, Check, Finding, FindingStatus
+from .records import EVIDENCE, FINDING_MIME, Check, Finding, FindingStatus
 from .report import _display
 
 CHECKS = tuple(Check)
@@ -44,16 +45,6 @@ EVIDENCE_TEXT = {
     "microdata": "recomputed from survey microdata supplied by the analyst (data_dir)",
 }
 
-FINDINGS_SCHEMA = Schema("findings", (
-    Column("id", "str"), Column("report", "str"), Column("facts_id", "str"),
-    Column("statement_en", "str"), Column("statement_original", "str"),
-    Column("published_value", "float", nullable=True, unit=ROW_UNIT), Column("published_text", "str"),
-    Column("unit", "str", allowed=UNITS), Column("base", "str"), Column("year", "str"),
-    Column("target_rule", "str"), Column("target_low", "float", nullable=True, unit=ROW_UNIT),
-    Column("target_high", "float", nullable=True, unit=ROW_UNIT), Column("check", "str", allowed=CHECKS),
-    Column("evidence", "str", allowed=EVIDENCE), Column("source", "str"), Column("quote", "str"),
-), key=("id",), source="the reports and the pages that announced them (address and quote on every row)",
-    source_table="findings.csv", licence="figures quoted from publications, with their sources")
 
 
 def findings_path() -> Path:
@@ -63,7 +54,7 @@ def findings_path() -> Path:
 @cache
 def published_findings() -> pd.DataFrame:
     """data/published/findings.csv, validated (unique ids, known units, checks and evidence kinds)."""
-    return load_table(findings_path(), FINDINGS_SCHEMA, origin="project").set_index("id", drop=False)
+    return load_table(findings_path(), TABLES["findings"], origin="project").set_index("id", drop=False)
 
 
 def spec(finding_id: str) -> dict[str, Any]:

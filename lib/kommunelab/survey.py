@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data.schema import Column, Schema, load_table, read_validated
+from .data.schema import load_table, read_validated
+from .data.tables import SURVEY_TABLES
 from .errors import DataError
 from .paths import project_root
 from .provenance import record_package, sha256_file
@@ -24,60 +25,8 @@ from .provenance import record_package, sha256_file
 DESCRIPTOR = "datapackage.json"
 SYNTHETIC_FLAG = "kommunelab:synthetic"
 PLACEHOLDER = "FILL IN"
-YES_NO = (0, 1)
 
 
-# What the number columns of the survey tables count, and the values they can take (0/1 answers have `allowed`).
-NUMBERS = {
-    "id": {"unit": "id", "minimum": 1},
-    "municipality_code": {"unit": "code (0: a workplace of no municipality)", "minimum": 0, "maximum": 860},
-    "region_code": {"unit": "code", "minimum": 81, "maximum": 85},
-    "weight": {"unit": "survey weight", "minimum": 0},
-    "civil_partners": {"unit": "partners", "minimum": 0, "maximum": 1000},
-    "established": {"unit": "year", "minimum": 1800, "maximum": 2100},
-}
-
-
-def _numbers(column: str, kind: str, allowed) -> dict:
-    if kind not in ("int", "float") or allowed is not None:
-        return {}
-    return NUMBERS["id" if column.endswith("_id") else column]
-
-
-def _schema(name: str, cols: list[tuple]) -> Schema:
-    return Schema(name, tuple(Column(c[0], c[1], nullable=c[2], allowed=c[3] if len(c) > 3 else None,
-                                     description=c[4] if len(c) > 4 else "",
-                                     **_numbers(c[0], c[1], c[3] if len(c) > 3 else None)) for c in cols))
-
-
-# Answer columns are nullable: a blank is item non-response (or a question not asked), never "no".
-SCHEMAS = {
-    "coi_workplaces": _schema("coi_workplaces", [
-        ("workplace_id", "int", False), ("sector", "str", False, ("municipal", "regional", "state")),
-        ("stratum", "str", False), ("municipality_code", "int", False), ("weight", "float", False),
-        ("innovated", "int", False, YES_NO), ("citizens_role", "int", True, YES_NO),
-        ("volunteers_role", "int", True, YES_NO), ("democratic_value", "int", True, YES_NO),
-        ("outside_actor", "int", True, YES_NO), ("same_municipality", "int", True, YES_NO),
-        ("external_party", "int", True, YES_NO)]),
-    "ks_units": _schema("ks_units", [
-        ("unit_id", "int", False), ("municipality_code", "str", False), ("county_code", "str", False),
-        ("sector", "str", False, ("education & childhood", "health & care")), ("weight", "float", False),
-        ("innovated", "int", False, YES_NO), ("value_quality", "int", True, YES_NO),
-        ("value_employee_satisfaction", "int", True, YES_NO), ("value_efficiency", "int", True, YES_NO),
-        ("value_citizen_influence", "int", True, YES_NO), ("main_driver", "str", True)]),
-    "kora_heads": _schema("kora_heads", [
-        ("head_id", "int", False), ("municipality_code", "int", False), ("region_code", "int", False),
-        ("policy_area", "str", False), ("size_class", "str", False), ("mayor_party", "str", False, ("red", "blue")),
-        ("spending_pressure", "str", False, ("high", "other")), ("responded", "int", False, YES_NO),
-        ("increased_focus", "int", True, YES_NO), ("overall_value", "str", True)]),
-    "kora_collaborations": _schema("kora_collaborations", [
-        ("collaboration_id", "int", False), ("head_id", "int", False), ("policy_area", "str", False),
-        ("cross_area", "int", True, YES_NO), ("civil_partners", "int", True), ("long_term", "int", True, YES_NO),
-        ("initiator", "str", True)]),
-    "kl_collaborations": _schema("kl_collaborations", [
-        ("collaboration_id", "int", False), ("municipality_code", "int", False), ("main_purpose", "str", True),
-        ("partner_type", "str", True), ("established", "int", True), ("company_form", "int", True, YES_NO)]),
-}
 FIELD_TYPES = {"int": "integer", "float": "number", "str": "string", "code": "string"}
 
 
@@ -111,7 +60,7 @@ def resolve_dir(data_dir: str | Path | None) -> Path:
 
 def descriptor(resources: dict[str, str], *, name: str, title: str, sources: list[dict], licenses: list[dict],
                synthetic: bool = False) -> dict:
-    """A Data Package descriptor for ``resources`` ({table: path}), with each table's schema from SCHEMAS."""
+    """A Data Package descriptor for ``resources`` ({table: path}), with each table's schema from SURVEY_TABLES."""
     out = {"name": name, "title": title, "sources": sources, "licenses": licenses}
     if synthetic:
         out[SYNTHETIC_FLAG] = True
@@ -120,7 +69,7 @@ def descriptor(resources: dict[str, str], *, name: str, title: str, sources: lis
         "schema": {"fields": [{"name": c.name, "type": FIELD_TYPES[c.kind],
                                "constraints": {"required": not c.nullable,
                                                **({"enum": list(c.allowed)} if c.allowed else {})}}
-                              for c in SCHEMAS[table].columns]},
+                              for c in SURVEY_TABLES[table].columns]},
     } for table, path in resources.items()]
     return out
 
@@ -131,9 +80,9 @@ def init_descriptor(folder: Path) -> Path:
     target = folder / DESCRIPTOR
     if target.exists():
         raise DataError(str(target), "already exists; edit it instead of writing a new template")
-    present = {t: f"{t}.csv" for t in SCHEMAS if (folder / f"{t}.csv").is_file()}
+    present = {t: f"{t}.csv" for t in SURVEY_TABLES if (folder / f"{t}.csv").is_file()}
     if not present:
-        raise DataError(str(folder), f"holds none of the survey tables {', '.join(f'{t}.csv' for t in SCHEMAS)}")
+        raise DataError(str(folder), f"holds none of the survey tables {', '.join(f'{t}.csv' for t in SURVEY_TABLES)}")
     text = descriptor(present, name=folder.name.lower().replace(" ", "-") or "survey-microdata",
                       title=f"{PLACEHOLDER}: what these tables are (survey, year, who collected them)",
                       sources=[{"title": f"{PLACEHOLDER}: the survey's owner", "path": f"{PLACEHOLDER}: address"}],
@@ -182,13 +131,13 @@ def open_package(data_dir: str | Path | None) -> Package:
         if not isinstance(res, dict):
             raise DataError(str(path), f"resource {i + 1} must be an object with a 'name' and a 'path'")
         name, rel = res.get("name"), res.get("path")
-        if name not in SCHEMAS or not isinstance(rel, str) or not rel:
-            raise DataError(str(path), f"resource {i + 1} must have a 'path' and a 'name' among {', '.join(SCHEMAS)}")
+        if name not in SURVEY_TABLES or not isinstance(rel, str) or not rel:
+            raise DataError(str(path), f"resource {i + 1} must have a 'path' and a 'name' among {', '.join(SURVEY_TABLES)}")
         resources[name] = _inside(folder, rel, path, name)
     copies = [p.name for p in resources.values() if sha256_file(p) in stand_in_checksums()]
     synthetic = bool(raw.get(SYNTHETIC_FLAG)) or bool(copies)
     for name, p in resources.items():
-        read_validated(p, SCHEMAS[name])
+        read_validated(p, SURVEY_TABLES[name])
     return Package(folder, raw["title"], tuple(_names(raw["sources"])), tuple(_names(raw["licenses"])), synthetic,
                    resources)
 
@@ -237,14 +186,14 @@ def load_survey(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
 
     ``frame.attrs["synthetic"]`` says whether it is the stand-in (or a copy of it).
     """
-    if name not in SCHEMAS:
-        raise DataError(name, f"unknown survey table; known: {', '.join(SCHEMAS)}")
+    if name not in SURVEY_TABLES:
+        raise DataError(name, f"unknown survey table; known: {', '.join(SURVEY_TABLES)}")
     package = open_package(data_dir)
     if name not in package.resources:
         raise DataError(str(package.folder / DESCRIPTOR), f"has no resource {name!r}, which this report needs",
                         hint=f"add {name}.csv (columns in data/synthetic/README.md) and list it in the descriptor")
     origin = "synthetic" if package.synthetic else "microdata"
-    frame = load_table(package.resources[name], SCHEMAS[name], origin=origin, source=package.title)
+    frame = load_table(package.resources[name], SURVEY_TABLES[name], origin=origin, source=package.title)
     record_package(package.summary())
     _LAST["package"] = package
     frame.attrs["synthetic"] = package.synthetic

@@ -14,42 +14,13 @@ import numpy as np
 import pandas as pd
 
 from .. import data
-from ..data.schema import Column, Schema, load_table, read_validated
-from ..errors import DataError
+from ..data.schema import load_table, read_validated
+from ..data.tables import TABLES
 from ..paths import project_root
-
 
 # A user-supplied file with municipality-level data (e.g. from noegletal.dk), one row per municipality and main
 # account: the spending on tasks that private suppliers may legally perform, and the share exposed (IKU).
-def _every_municipality_in_every_account(df: pd.DataFrame, where: str) -> None:
-    """DI's model compares each municipality with the best ten of its main account and sums over the country: every
-    code must be one of the 98 municipalities, and every municipality must have a row in every main account."""
-    known = data.municipalities().set_index("municipality_code")["name_da"]
-    unknown = ~df["municipality_code"].isin(known.index)
-    if unknown.any():
-        i = int(unknown.to_numpy().nonzero()[0][0])
-        raise DataError(where, f"{df.loc[i, 'municipality_code']} is not the code of one of the 98 municipalities",
-                        row=i + 2, column="municipality_code", hint="Use the 3-digit codes of Statistics Denmark")
-    for account, part in df.groupby("main_account"):
-        missing = known.index.difference(part["municipality_code"])
-        if len(missing):
-            names = ", ".join(f"{known[c]} ({c})" for c in missing[:5]) + (" ..." if len(missing) > 5 else "")
-            raise DataError(where, f"incomplete: main account {account} has {len(part)} of 98 municipalities; "
-                            f"missing {names}", column="municipality_code",
-                            hint="Give every municipality a row in every main account (spending 0 where it has none): "
-                                 "a national total from part of the country would be understated")
-
-
-MUNICIPAL_INPUT = Schema("di_municipal_input", (
-    Column("municipality_code", "int", description="3-digit municipality code", **data.DK_CODE),
-    Column("main_account", "str", description="hovedkonto of the municipal chart of accounts, e.g. '0' .. '6'"),
-    Column("spending_dkk", "float", description="spending on tasks that can be exposed to competition, DKK",
-           unit="DKK", minimum=0),
-    Column("iku_pct", "float", description="share of that spending exposed to competition, percent",
-           unit="percent", minimum=0, maximum=100),
-), key=("municipality_code", "main_account"), checks=(_every_municipality_in_every_account,),
-    source="the analyst's municipal input file (e.g. noegletal.dk)",
-    licence="as the file's source allows")
+MUNICIPAL_INPUT = TABLES["di_municipal_input"]
 
 
 def published_inputs() -> dict[str, float]:

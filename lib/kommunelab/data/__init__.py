@@ -21,128 +21,17 @@ from .. import names
 from ..errors import DataError
 from . import klass, statbank
 from .published import published_table, survey_base  # noqa: F401 (part of this package's API)
-from .schema import Column, Schema
 from .sources import Dataset, load
+from .tables import MUNICIPALITY_COUNT, TABLES  # noqa: F401 (MUNICIPALITY_COUNT: part of this package's API)
 
-
-def _regions_are_known(df: pd.DataFrame, where: str) -> None:
-    bad = ~df["region_code"].isin([81, 82, 83, 84, 85])
-    if bad.any():
-        i = int(bad.to_numpy().nonzero()[0][0])
-        raise DataError(where, f"region code {df.loc[i, 'region_code']} is not 81-85", row=i + 2, column="region_code")
-
-
-def _population_positive(df: pd.DataFrame, where: str) -> None:
-    bad = df["population"] <= 0
-    if bad.any():
-        i = int(bad.to_numpy().nonzero()[0][0])
-        raise DataError(where, "population must be positive", row=i + 2, column="population")
-
-
-MUNICIPALITY_COUNT = 98
-CHRISTIANSOE_GAP = 150  # Christiansø (about 90 inhabitants) belongs to no municipality: the only gap allowed
-
-
-def _every_year_complete(column: str, expected: int, extra: tuple[int, ...] = ()):
-    """A check that every year holds all ``expected`` municipalities (and the ``extra`` codes, e.g. 0 for the country)."""
-    def check(df: pd.DataFrame, where: str) -> None:
-        munis = df[~df[column].isin(extra)] if extra else df
-        if "level" in df.columns:
-            munis = df[df["level"] == "municipality"]
-        codes = munis.groupby("year")[column].nunique()
-        short = codes[codes != expected]
-        if not short.empty:
-            year = int(short.index[0])
-            raise DataError(where, f"incomplete: year {year} has {int(short.iloc[0])} of {expected} municipalities",
-                            column=column, hint="the file is cut short or the source left some out; fetch it again")
-        for code in extra:
-            missing = sorted(set(df["year"]) - set(df.loc[df[column] == code, "year"]))
-            if missing:
-                raise DataError(where, f"incomplete: no row for area {code} in {missing[0]}", column=column)
-    return check
-
-
-def _population_adds_up(df: pd.DataFrame, where: str) -> None:
-    """Country, regions and municipalities present every year; regions sum to the country; municipalities to within
-    the Christiansø gap of it."""
-    levels = df.groupby(["year", "level"]).size().unstack(fill_value=0)
-    for level, n in (("country", 1), ("region", 5)):
-        bad = levels.index[levels.get(level, 0) != n] if level in levels else levels.index
-        if len(bad):
-            raise DataError(where, f"incomplete: year {int(bad[0])} has {int(levels.loc[bad[0]].get(level, 0))} "
-                            f"{level} row(s), expected {n}", column="level")
-    totals = df.groupby(["year", "level"])["population"].sum().unstack()
-    gap = totals["country"] - totals["municipality"]
-    off = gap[(gap < 0) | (gap > CHRISTIANSOE_GAP)]
-    if not off.empty:
-        raise DataError(where, f"the municipalities of {int(off.index[0])} sum to {int(totals.loc[off.index[0], 'municipality'])},"
-                        f" {int(off.iloc[0])} short of the country's {int(totals.loc[off.index[0], 'country'])}",
-                        column="population", hint="a municipality is missing or counted twice")
-    if not (totals["country"] == totals["region"]).all():
-        year = int(totals.index[totals["country"] != totals["region"]][0])
-        raise DataError(where, f"the regions of {year} do not sum to the country", column="population")
-
-
-def _counties_match_codes(df: pd.DataFrame, where: str) -> None:
-    bad = df["county_code"] != df["municipality_code"].str[:2]
-    if bad.any():
-        i = int(bad.to_numpy().nonzero()[0][0])
-        raise DataError(where, "county code is not the municipality code's first two digits", row=i + 2,
-                        column="county_code")
-
-
-def _all_municipalities(df: pd.DataFrame, where: str) -> None:
-    if len(df) != MUNICIPALITY_COUNT or df["region_code"].nunique() != 5:
-        raise DataError(where, f"incomplete: {len(df)} municipalities in {df['region_code'].nunique()} regions, "
-                        f"expected {MUNICIPALITY_COUNT} in 5")
-
-
-# The reference datasets. Publisher, source table, address, licence and attribution of each file are in
-# data/reference/datapackage.json (kommunelab.reference); columns, keys and completeness checks here.
-DK_CODE = {"unit": "code", "minimum": 101, "maximum": 860}  # Danish municipality codes run from 101 to 860
-YEAR = {"unit": "year", "minimum": 1900, "maximum": 2100}
-DENMARK_KM2 = 43_000  # Denmark's land area is about 42,950 km²: no municipality can be larger
-
-MUNICIPALITIES = Dataset("municipalities", "dk/municipalities.csv", Schema("dk_municipalities", (
-    Column("municipality_code", "int", description="official 3-digit municipality code", **DK_CODE),
-    Column("name_da", "str"), Column("name_en", "str"),
-    Column("region_code", "int", description="81 Nordjylland ... 85 Sjælland", unit="code", minimum=81, maximum=85),
-    Column("region_name", "str"),
-    Column("area_km2", "float", description="area in km² (Danish Wikipedia list, about 2023)", unit="km²",
-           minimum=1, maximum=DENMARK_KM2),
-), key=("municipality_code",), checks=(_regions_are_known, _all_municipalities)))
-
-POPULATION = Dataset("population", "dk/population.csv", Schema("dk_population", (
-    Column("area_code", "int", unit="code (0 the country, 81-85 regions)", minimum=0, maximum=860),
-    Column("level", "str", allowed=("country", "region", "municipality")),
-    Column("year", "int", **YEAR), Column("population", "int", description="population on 1 January",
-                                          unit="persons", minimum=0, maximum=10_000_000),
-), key=("area_code", "year"), checks=(_population_positive, _every_year_complete("area_code", MUNICIPALITY_COUNT),
-                                    _population_adds_up)), statbank.folk1a_population)
-
-UNEMPLOYMENT = Dataset("unemployment", "dk/unemployment.csv", Schema("dk_unemployment", (
-    Column("municipality_code", "int", **DK_CODE), Column("year", "int", **YEAR),
-    Column("unemployed_persons", "int", unit="persons", minimum=0, maximum=1_000_000),
-), key=("municipality_code", "year"), checks=(_every_year_complete("municipality_code", MUNICIPALITY_COUNT),)),
-    statbank.aul01_unemployment)
-
-INCOME = Dataset("income", "dk/income.csv", Schema("dk_income", (
-    Column("area_code", "int", unit="code (0 the country)", minimum=0, maximum=860), Column("year", "int", **YEAR),
-    Column("earned_income", "int", source_name="erhvervsindkomst",
-           description="earned income (erhvervsindkomst), INDKP101 unit 116: read as DKK per person with the "
-                       "income, not verified", unit="DKK per person", minimum=0, maximum=10_000_000),
-    Column("capital_income", "int", source_name="formueindkomst", unit="DKK per person (net: can be negative)",
-           minimum=-10_000_000, maximum=10_000_000),
-    Column("other_personal_income", "int", source_name="anden_personlig_indkomst", unit="DKK per person",
-           minimum=0, maximum=10_000_000),
-), key=("area_code", "year"), checks=(_every_year_complete("area_code", MUNICIPALITY_COUNT, extra=(0,)),)))
-
-NO_MUNICIPALITIES = Dataset("no_municipalities", "no/municipalities_2017_2019.csv", Schema("no_municipalities", (
-    Column("year", "int", **YEAR), Column("municipality_code", "code", width=4, source_name="kommunenummer"),
-    Column("municipality_name", "str", source_name="kommunenavn"),
-    Column("county_code", "code", width=2, source_name="fylkesnummer"),
-    Column("county_name", "str", source_name="fylkesnavn"),
-), key=("year", "municipality_code"), checks=(_counties_match_codes,)), klass.municipalities)
+# The reference datasets: where each lies in the snapshot, its table (kommunelab.data.tables) and its download route.
+# Publisher, source table, address, licence and attribution of each file are in data/reference/datapackage.json.
+MUNICIPALITIES = Dataset("municipalities", "dk/municipalities.csv", TABLES["dk_municipalities"])
+POPULATION = Dataset("population", "dk/population.csv", TABLES["dk_population"], statbank.folk1a_population)
+UNEMPLOYMENT = Dataset("unemployment", "dk/unemployment.csv", TABLES["dk_unemployment"], statbank.aul01_unemployment)
+INCOME = Dataset("income", "dk/income.csv", TABLES["dk_income"])
+NO_MUNICIPALITIES = Dataset("no_municipalities", "no/municipalities_2017_2019.csv", TABLES["no_municipalities"],
+                            klass.municipalities)
 
 DATASETS = {d.name: d for d in (MUNICIPALITIES, POPULATION, UNEMPLOYMENT, INCOME, NO_MUNICIPALITIES)}
 
