@@ -53,11 +53,11 @@ def _as_project_root(root: Path, monkeypatch):
 
 
 def _clear_caches() -> None:
-    from kommunelab import findings, labels, manifest, survey
+    from kommunelab import findings, labels, manifest, session, survey
     from kommunelab.data import municipality_choices
 
     survey.stand_in_checksums.cache_clear()
-    survey._LAST.clear()
+    session.reset()
     manifest.choices_table.cache_clear()
     labels.labels_table.cache_clear()
     municipality_choices.cache_clear()

@@ -167,6 +167,33 @@ def test_every_table_is_declared_in_the_registry():
     assert makers == []
 
 
+def test_no_module_keeps_state_for_another():
+    """State a notebook run builds up (parameters, figure numbers, files read) lives in kommunelab.session; other
+    module-level state is a process's own resource (the printer, the kernel template), used only where it is kept.
+    No module-level empty dict, list or set waits to be filled from elsewhere."""
+    import ast
+
+    owners, sources = {}, {}
+    for path in sorted(LIB.rglob("*.py")):
+        rel = path.relative_to(LIB).as_posix()
+        sources[rel] = path.read_text(encoding="utf-8")
+        tree = ast.parse(sources[rel])
+        for node in tree.body:
+            value = getattr(node, "value", None)
+            empty = (isinstance(value, ast.Dict | ast.List | ast.Set) and not (getattr(value, "keys", None)
+                     or getattr(value, "elts", None))) or (isinstance(value, ast.Call)
+                                                          and getattr(value.func, "id", "") in ("dict", "list", "set"))
+            assert not (isinstance(node, ast.Assign | ast.AnnAssign) and empty), f"{rel}:{node.lineno}"
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Global):
+                owners.update({name: rel for name in node.names})
+    assert set(owners.values()) <= {"session.py", "engine/render/__init__.py", "engine/run/forking.py",
+                                    "engine/run/remote.py", "engine/run/worker.py"}
+    for name, owner in owners.items():
+        elsewhere = [rel for rel, text in sources.items() if rel != owner and f".{name}" in text]
+        assert elsewhere == [], f"{owner}'s {name} is reached from {elsewhere}"
+
+
 def test_the_readme_status_table_is_the_records_modules():
     from kommunelab.records import status_table
 

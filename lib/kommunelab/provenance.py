@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .session import current
+
 
 @dataclass(frozen=True)
 class FileRead:
@@ -27,8 +29,6 @@ class FileRead:
     attribution: str = ""  # the credit the licence asks for, shown in the report's provenance block
 
 
-_READ: dict[str, FileRead] = {}
-_PACKAGES: dict[str, dict] = {}
 
 
 def sha256_file(path: Path | str) -> str:
@@ -59,21 +59,21 @@ def file_key(path: Path | str) -> str:
 
 def record_read(path: str, sha256: str, origin: str, source: str = "", table: str = "", key: str = "",
                 retrieved: str = "", licence: str = "", attribution: str = "") -> None:
-    _READ.setdefault(str(path), FileRead(str(path), sha256, origin, source, table, key or file_key(path), retrieved,
+    current().files.setdefault(str(path), FileRead(str(path), sha256, origin, source, table, key or file_key(path), retrieved,
                                          licence, attribution))
 
 
 def files_read() -> list[dict]:
-    return [asdict(f) for f in _READ.values()]
+    return [asdict(f) for f in current().files.values()]
 
 
 def record_package(summary: dict) -> None:
     """A survey data package read (its title, sources, licences): shown in the report's provenance block."""
-    _PACKAGES.setdefault(summary["folder"], summary)
+    current().packages.setdefault(summary["folder"], summary)
 
 
 def packages_read() -> list[dict]:
-    return list(_PACKAGES.values())
+    return list(current().packages.values())
 
 
 REVISION_ENV = "KOMMUNELAB_GIT_REVISION"  # set by the build: the revision found once, for every kernel it starts
@@ -106,7 +106,3 @@ def git_revision(root: Path) -> str:
         return f"{rev}+unchecked"
     return rev + ("+dirty" if dirty.stdout.strip() else "")
 
-
-def clear() -> None:
-    _READ.clear()
-    _PACKAGES.clear()

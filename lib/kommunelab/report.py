@@ -21,6 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from . import session
 from .markup import Trusted
 from .records import PROVENANCE_MIME
 
@@ -28,9 +29,6 @@ PACKAGES = ("kommunelab", "pandas", "numpy", "scipy", "statsmodels", "seaborn", 
             "nbconvert", "babel")
 BUILD_TIME_ENV = "KOMMUNELAB_BUILD_TIME"  # set by the build: one recorded time for every field that shows it
 SITE_URL_ENV = "KOMMUNELAB_SITE_URL"  # where the reports are published (the nightly workflow sets it), for citations
-_PARAMETERS: dict[str, Any] = {}
-_REPORT: list[str] = []  # the report id the setup cell validated parameters for
-_NUMBERS: dict[str, tuple[str, int]] = {}  # label -> (kind, number) in order of first appearance; parameters() resets
 KINDS = {"figure": "Figure", "table": "Table"}
 LABEL = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
@@ -72,10 +70,7 @@ def parameters(report: str, namespace: dict[str, Any]) -> dict[str, Any]:
                   "The scheduled build uses reports.toml; build this variant with `kommunelab build " + report + " "
                   + " ".join(shlex.quote(f"-p{n}={params[n]}") for n in params if params[n] != spec.parameters[n].default)
                   + "`."})
-    _NUMBERS.clear()
-    _PARAMETERS.clear()
-    _PARAMETERS.update(params)
-    _REPORT[:] = [report]
+    session.begin(report, params)
     return dict(params)
 
 
@@ -119,13 +114,14 @@ def _number(kind: str, label: str) -> int:
     JupyterLab keeps its number)."""
     if not isinstance(label, str) or not LABEL.fullmatch(label):
         raise ValueError(f"label must be lower-case letters, digits, '-' or '_' (e.g. 'population'), got {label!r}")
-    if label in _NUMBERS:
-        known, n = _NUMBERS[label]
+    numbers = session.current().numbers
+    if label in numbers:
+        known, n = numbers[label]
         if known != kind:
             raise ValueError(f"label {label!r} already names {KINDS[known].lower()} {n}; give this {kind} its own label")
         return n
-    n = 1 + sum(1 for k, _ in _NUMBERS.values() if k == kind)
-    _NUMBERS[label] = (kind, n)
+    n = 1 + sum(1 for k, _ in numbers.values() if k == kind)
+    numbers[label] = (kind, n)
     return n
 
 
@@ -135,8 +131,8 @@ def ref(label: str) -> Trusted:
     when the report is exported (in JupyterLab it reads "below")."""
     if not isinstance(label, str) or not LABEL.fullmatch(label):
         raise ValueError(f"label must be lower-case letters, digits, '-' or '_' (e.g. 'population'), got {label!r}")
-    if label in _NUMBERS:
-        kind, n = _NUMBERS[label]
+    if label in session.current().numbers:
+        kind, n = session.current().numbers[label]
         text = f"{KINDS[kind]} {n}"
     else:
         text = "below"
@@ -171,7 +167,7 @@ def figure(fig, caption: str, *, label: str, stand_in: bool = False) -> None:
     svg = (svg[:opening - 1] + ' role="img" aria-label="' + html.escape(plain) + '">'
            + f"<title>{html.escape(plain)}</title>" + svg[opening:])
     _display({"text/html": f'<figure class="kl-figure" id="kl-{label}" data-kl-number="{KINDS["figure"]} '
-                           f'{_NUMBERS[label][1]}">{svg}{markup}</figure>',
+                           f'{session.current().numbers[label][1]}">{svg}{markup}</figure>',
               "text/plain": plain})
 
 
@@ -183,7 +179,7 @@ def show_table(frame, caption: str, *, label: str, stand_in: bool = False, index
     styler = frame if isinstance(frame, Styler) else table(frame, index=index)
     plain, markup = _caption("table", label, caption, stand_in)
     _display({"text/html": f'<figure class="kl-table" id="kl-{label}" data-kl-number="{KINDS["table"]} '
-                           f'{_NUMBERS[label][1]}">{markup}{styler.to_html()}</figure>',
+                           f'{session.current().numbers[label][1]}">{markup}{styler.to_html()}</figure>',
               "text/plain": f"{plain}\n{styler.data.to_string(index=False)}"})
 
 
@@ -221,7 +217,7 @@ def provenance(parameters: dict[str, Any] | None = None) -> None:
     from .paths import project_root
     from .provenance import files_read, git_revision, packages_read
 
-    parameters = dict(_PARAMETERS) if parameters is None else parameters
+    parameters = dict(session.current().parameters) if parameters is None else parameters
     files = files_read()
     packages = packages_read()
     versions = {}
@@ -270,11 +266,11 @@ def _attributions_html(files: list[dict]) -> str:
 
 def _citation_html(record: dict[str, Any]) -> str:
     """How to cite this report: title, revision, date, address (where it is published), and what it rests on."""
-    if not _REPORT:
+    if session.current().report is None:
         return ""
     from .manifest import Variant, load_manifest
 
-    report = load_manifest()[_REPORT[0]]
+    report = load_manifest()[session.current().report]
     variant = Variant(report, {**report.defaults(), **record["parameters"]})
     site = os.environ.get(SITE_URL_ENV, "").strip()
     address = f"{site.rstrip('/')}/{report.id}/{variant.id}.html" if site else ""

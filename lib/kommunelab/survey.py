@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import session
 from .data.schema import load_table, read_validated
 from .data.tables import SURVEY_TABLES
 from .errors import DataError
@@ -178,7 +179,6 @@ def check_data_dir(value: str) -> str:
     return value
 
 
-_LAST: dict[str, Package] = {}
 
 
 def load_survey(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
@@ -195,11 +195,11 @@ def load_survey(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
     origin = "synthetic" if package.synthetic else "microdata"
     frame = load_table(package.resources[name], SURVEY_TABLES[name], origin=origin, source=package.title)
     record_package(package.summary())
-    _LAST["package"] = package
+    session.current().survey_package = package
     frame.attrs["synthetic"] = package.synthetic
     return frame
 
 
 def last_package() -> Package | None:
     """The package the last load_survey() read from (the stand-in truth is looked up beside it)."""
-    return _LAST.get("package")
+    return session.current().survey_package
