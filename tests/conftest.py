@@ -53,13 +53,13 @@ def _as_project_root(root: Path, monkeypatch):
 
 
 def _clear_caches() -> None:
-    from kommunelab import findings, labels, manifest, session, survey
+    from kommunelab import findings, manifest, session, survey
     from kommunelab.data import municipality_choices
 
     survey.stand_in_checksums.cache_clear()
     session.reset()
     manifest.choices_table.cache_clear()
-    labels.labels_table.cache_clear()
+    manifest.labels_table.cache_clear()
     municipality_choices.cache_clear()
     findings.published_findings.cache_clear()
 

@@ -194,6 +194,30 @@ def test_no_module_keeps_state_for_another():
         assert elsewhere == [], f"{owner}'s {name} is reached from {elsewhere}"
 
 
+def test_the_library_has_no_import_cycles():
+    """Not even behind imports inside functions (the three that were: manifest and labels, data and choices,
+    findings and synthetic). A module importing its own package's __init__ is not counted."""
+    def module_name(path: Path) -> str:
+        return ".".join(("kommunelab", *path.relative_to(LIB).with_suffix("").parts)).removesuffix(".__init__")
+
+    files = {module_name(p): p for p in LIB.rglob("*.py")}
+    graph = {name: {m for m in _imports(path) if m in files and m != name and not name.startswith(m + ".")}
+             for name, path in files.items()}
+    state: dict[str, int] = {}
+
+    def visit(name: str, path: list[str]) -> None:
+        state[name] = 1
+        for dep in sorted(graph[name]):
+            assert state.get(dep) != 1, "import cycle: " + " -> ".join(path[path.index(dep):] + [dep])
+            if dep not in state:
+                visit(dep, path + [dep])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+
+
 def test_the_readme_status_table_is_the_records_modules():
     from kommunelab.records import status_table
 

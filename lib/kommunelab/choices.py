@@ -9,21 +9,11 @@ or it cannot be read plainly, the full loader (kommunelab.data, which validates 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
 
 from . import names
 from .reference import where_now
 
 MUNICIPALITIES = "dk/municipalities.csv"
-
-
-def spellings_table(rows: Iterable[tuple[object, str, str]]) -> dict[str, str]:
-    """Every accepted spelling -> canonical code ("270"), from (code, Danish name, English name) rows."""
-    table: dict[str, str] = {}
-    for code, name_da, name_en in rows:
-        for spelling in names.spellings(str(code), name_da, name_en):
-            table[spelling] = str(code)
-    return table
 
 
 def municipality_choices() -> dict[str, str]:
@@ -33,7 +23,7 @@ def municipality_choices() -> dict[str, str]:
         from .data import municipality_choices as validated
 
         return validated()
-    return spellings_table(rows)
+    return names.spellings_table(rows)
 
 
 def municipality_labels() -> dict[str, tuple[str, str]]:

@@ -149,7 +149,7 @@ def _cmd_synthetic(args) -> int:
 
 
 def _cmd_new(args) -> int:
-    from .findings import findings_path
+    from .data.published import findings_path
     from .scaffold import finding_row_template, new_report
 
     for path in new_report(args.report, args.title):

@@ -22,17 +22,11 @@ from __future__ import annotations
 
 import html
 import math
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from . import fmt, targets
-from .data.schema import load_table
-from .data.tables import TABLES
+from .data.published import findings_path, published_findings, spec  # noqa: F401 (part of this module's API)
 from .errors import FindingError
-from .paths import project_root
 from .records import EVIDENCE, FINDING_MIME, Check, Finding, FindingStatus
 from .report import _display
 
@@ -45,26 +39,6 @@ EVIDENCE_TEXT = {
     "microdata": "recomputed from survey microdata supplied by the analyst (data_dir)",
 }
 
-
-
-def findings_path() -> Path:
-    return project_root() / "data" / "published" / "findings.csv"
-
-
-@cache
-def published_findings() -> pd.DataFrame:
-    """data/published/findings.csv, validated (unique ids, known units, checks and evidence kinds)."""
-    return load_table(findings_path(), TABLES["findings"], origin="project").set_index("id", drop=False)
-
-
-def spec(finding_id: str) -> dict[str, Any]:
-    table = published_findings()
-    if finding_id not in table.index:
-        close = [i for i in table.index if i.split(".")[0] == finding_id.split(".")[0]]
-        raise FindingError(f"finding {finding_id!r} is not in {findings_path()}; add a row there first"
-                           + (f" (this report's ids: {', '.join(close)})" if close else ""))
-    row = table.loc[finding_id].to_dict()
-    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
 
 
 def recovers(unit: str, value: float, ci: tuple[float, float] | None, truth: float) -> bool:

@@ -48,3 +48,12 @@ def closest(table: Iterable[str], value: Any, n: int = 4) -> list[str]:
     """The closest accepted spellings as a person would write them (not the folded duplicates)."""
     shown = [k for k in table if not k.isdigit() and k[:1].isupper()] or [k for k in table if not k.isdigit()]
     return difflib.get_close_matches(str(value).strip(), sorted(set(shown)), n=n, cutoff=0.6)
+
+
+def spellings_table(rows: Iterable[tuple[object, str, str]]) -> dict[str, str]:
+    """Every accepted spelling -> canonical code ("270"), from (code, Danish name, English name) rows."""
+    table: dict[str, str] = {}
+    for code, name_da, name_en in rows:
+        for spelling in spellings(str(code), name_da, name_en):
+            table[spelling] = str(code)
+    return table

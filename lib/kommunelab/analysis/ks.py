@@ -71,7 +71,7 @@ def published_sector_rates() -> dict[str, float]:
 
 def derived_no_base() -> int:
     """Norwegian municipal innovations implied by KS's published sample and innovation rate (our arithmetic)."""
-    from ..findings import spec
+    from ..data.published import spec
 
     n = survey_base("KS innovation barometer 2018", "responding unit managers")
     return round(n * spec("ks.units_innovated")["published_value"] / 100)

@@ -96,9 +96,7 @@ def municipality_choices() -> dict[str, str]:
     Accepts the code (270, "270"), the Danish and English names, and case- and accent-folded forms.
     The validated twin of kommunelab.choices.municipality_choices (which the manifest uses, without pandas).
     """
-    from ..choices import spellings_table
-
-    return spellings_table(municipalities()[["municipality_code", "name_da", "name_en"]].itertuples(index=False))
+    return names.spellings_table(municipalities()[["municipality_code", "name_da", "name_en"]].itertuples(index=False))
 
 
 def municipality_code(value: str | int) -> int:

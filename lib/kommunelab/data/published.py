@@ -1,4 +1,5 @@
-"""Tables transcribed from the reports (data/published/tables/<name>.csv), read in one way.
+"""What the reports published, read in one way: the claims each finding is recorded against
+(data/published/findings.csv) and the tables transcribed from the reports (data/published/tables/<name>.csv).
 
 A table added to that folder needs a schema in kommunelab.data.tables; tests/test_findings.py checks that every file
 has one.
@@ -6,9 +7,14 @@ has one.
 
 from __future__ import annotations
 
+import math
+from functools import cache
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, FindingError
 from ..paths import project_root
 from .schema import load_table
 from .tables import TABLES
@@ -28,3 +34,23 @@ def survey_base(survey: str, base: str) -> int:
     if hit.empty:
         raise DataError("data/published/tables/survey_bases.csv", f"no sample size for {survey!r}, {base!r}")
     return int(hit.iloc[0])
+
+
+def findings_path() -> Path:
+    return project_root() / "data" / "published" / "findings.csv"
+
+
+@cache
+def published_findings() -> pd.DataFrame:
+    """data/published/findings.csv, validated (unique ids, known units, checks and evidence kinds)."""
+    return load_table(findings_path(), TABLES["findings"], origin="project").set_index("id", drop=False)
+
+
+def spec(finding_id: str) -> dict[str, Any]:
+    table = published_findings()
+    if finding_id not in table.index:
+        close = [i for i in table.index if i.split(".")[0] == finding_id.split(".")[0]]
+        raise FindingError(f"finding {finding_id!r} is not in {findings_path()}; add a row there first"
+                           + (f" (this report's ids: {', '.join(close)})" if close else ""))
+    row = table.loc[finding_id].to_dict()
+    return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}

@@ -15,9 +15,8 @@ from typing import Any
 
 from ..chromium import ensure_chromium
 from ..errors import KommunelabError, shorten
-from ..labels import variant_parameters
 from ..lifetime import deferred_signals
-from ..manifest import Variant, load_manifest, local_edits
+from ..manifest import Variant, load_manifest, local_edits, variant_parameters
 from ..paths import REPORTS, project_root, relative
 from ..provenance import REVISION_ENV, git_revision
 from ..records import TMP, BuildStatus, Failure, Outcome, Task

@@ -19,7 +19,7 @@ def stream(name: str) -> np.random.Generator:
 
 def target(finding_id: str) -> float:
     """The value a published claim stands for: the midpoint of the interval its wording allows (findings.csv)."""
-    from ..findings import spec
+    from ..data.published import spec
 
     row = spec(finding_id)
     low, high = row["target_low"], row["target_high"]
