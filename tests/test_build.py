@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 
 import pytest
@@ -394,3 +395,27 @@ def test_listing_the_98_profiles_needs_no_pandas(reference):
     code = ("from kommunelab.engine.build import select_variants\n"
             "assert len(select_variants(['municipality_profile'], None, True)) == 98")
     assert _heavy_modules_after(code) == []
+
+
+@pytest.mark.slow
+def test_html_needs_no_chromium_and_pdf_says_how_to_get_one(toy_project):
+    """Chromium is needed only to print: on a machine without it (nothing on PATH, no $CHROMIUM) --formats html
+    builds, and a PDF build stops before anything runs, saying how to install one."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "CHROMIUM"}
+    env.update(PATH="/nonexistent", KOMMUNELAB_ROOT=str(toy_project))
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "kommunelab", "build", *args], env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    text = (toy_project / "reports.toml").read_text(encoding="utf-8").replace('formats = ["html"]\n', "", 1)
+    (toy_project / "reports.toml").write_text(text, encoding="utf-8")  # hello: HTML and PDF
+    html = cli("--formats", "html", "--jobs", "1")
+    assert html.returncode == 0, html.stderr
+    assert (toy_project / "reports" / "hello" / "default.html").is_file()
+    pdf = cli("hello", "--formats", "pdf", "--force")
+    assert pdf.returncode == 2 and "no Chromium found for printing PDFs. Install one" in pdf.stderr, pdf.stderr
+
