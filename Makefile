@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 # JOBS=N sets the number of worker processes (default: one per core)
 JOBS   ?=
 JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
-# The offline data mirror is set in reports.toml ([data] mirror); KOMMUNELAB_DATA_MIRROR overrides it.
+# The reference data are the project's snapshot in data/reference/; KOMMUNELAB_DATA_MIRROR names a folder to read instead.
 
 .PHONY: help setup install-venv chromium reports reports-all test test-fast lab bench lock synthetic clean
 

@@ -129,6 +129,18 @@ def test_a_new_report_scaffold_builds_as_it_stands(project, capsys):
     assert main(["new", "town_hall", "--title", "Town hall figures"]) == 0
     said = capsys.readouterr().out
     assert "notebooks/town_hall.ipynb" in said and "town_hall.my_finding,town_hall," in said
+    # The row it prints is valid as it stands: pasted into findings.csv, the table loads and the interval is the
+    # one its rule gives; and it names nothing outside the repository.
+    row = said.strip().splitlines()[-1]
+    with (project / "data" / "published" / "findings.csv").open("a", encoding="utf-8") as fh:
+        fh.write(row + "\n")
+    from kommunelab import findings, targets
+
+    findings.published_findings.cache_clear()
+    pasted = findings.spec("town_hall.my_finding")
+    assert (pasted["target_low"], pasted["target_high"]) == targets.interval(pasted["target_rule"],
+                                                                              pasted["published_value"])
+    assert "shared" not in row and "FACTS" not in row
     assert main(["new", "town_hall"]) == 2  # exists already
     assert main(["new", "Town-Hall"]) == 2  # not an id
     lint = subprocess.run([str(Path(sys.executable).with_name("ruff")), "check", "-q",

@@ -97,7 +97,7 @@ def _cmd_prune(args) -> int:
     for path in files:
         print(f"file:   {relative(path, root)}")
     if not args.yes:
-        print(f"{len(files)} file(s), {len(dropped)} record(s); run `kommunelab prune --yes` to remove them")
+        print(f"{len(files)} file(s), {len(dropped)} record(s); run `{_me()} prune --yes` to remove them")
         return 0
     from .engine.publish.lock import build_lock
 
@@ -154,10 +154,22 @@ def _cmd_new(args) -> int:
 
     for path in new_report(args.report, args.title):
         print(f"wrote {path}")
-    print(f"next: open the notebook in JupyterLab (make lab), then `kommunelab build {args.report}`.\n"
+    print(f"next: open the notebook in JupyterLab (make lab), then `{_me()} build {args.report}`.\n"
           f"To record a finding, add a row like this to {findings_path()} and call finding() in the notebook:\n"
           f"{finding_row_template(args.report)}")
     return 0
+
+
+def _me() -> str:
+    """This command as the user can type it again from here: `.venv/bin/kommunelab` run from the project folder, with
+    no virtual environment activated (README's form)."""
+    import os
+    import shlex
+
+    me = Path(sys.argv[0])
+    if me.name != "kommunelab":
+        return "kommunelab"
+    return shlex.quote(os.path.relpath(me) if me.is_absolute() and me.resolve().is_relative_to(Path.cwd()) else str(me))
 
 
 def _cmd_kernel_install(args) -> int:

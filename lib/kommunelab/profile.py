@@ -33,9 +33,15 @@ def _area_population(pop: pd.DataFrame, codes: dict[str, int]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def profile(municipality: str | int, year: int) -> Profile:
-    code = data.municipality_code(municipality)
-    muni = data.municipalities().set_index("municipality_code").loc[code]
+def profile(code: str | int, year: int) -> Profile:
+    """The municipality's profile for ``year``. ``code`` is its code as ``parameters()`` leaves the notebook's
+    parameter ("270"): the name was resolved once, when the variant was planned, and is not looked up again."""
+    municipalities = data.municipalities().set_index("municipality_code")
+    if not str(code).isdigit() or int(code) not in municipalities.index:
+        raise data.DataError("dk/municipalities.csv", f"no municipality with code {code!r}",
+                             hint="pass the code parameters() gives (or data.municipality_code(name))")
+    code = int(code)
+    muni = municipalities.loc[code]
     pop = data.population(year=year).set_index("area_code")["population"]
     unemp = data.unemployment()
     inc = data.income()

@@ -38,10 +38,6 @@ show_md("{{figure}} shows {{inhabitants}} inhabitants in {{year}}.", figure=ref(
 # finding("{rid}.my_finding", value, locale=locale)
 # Tables: kommunelab.report.show_table(frame, "caption", label="...") numbers and captions them.'''
 
-FINDING_ROW = ("{rid}.my_finding,{rid},,What the report claims (in English),The claim in the report's words,"
-               "0,0%,pct,who or what the figure covers,2024,round:1,,,recomputation,public-data,"
-               "https://publisher.example/page-with-the-claim,The sentence quoted from the source.")
-
 
 def new_report(rid: str, title: str | None = None, root: Path | None = None) -> list[Path]:
     """Write notebooks/<rid>.ipynb and add [reports.<rid>] to reports.toml; returns the files written."""
@@ -101,4 +97,22 @@ def with_report_entry(text: str, rid: str, title: str) -> str:
 
 
 def finding_row_template(rid: str) -> str:
-    return FINDING_ROW.format(rid=rid)
+    """A row for data/published/findings.csv to fill in, valid as it stands (columns in the table's order, the
+    target interval its rule gives), so a typo shows up as the one field changed."""
+    import csv
+    import io
+
+    from .data.tables import TABLES
+    from .targets import interval
+
+    value, rule = 50.0, "round:1"
+    low, high = interval(rule, value)
+    row = {"id": f"{rid}.my_finding", "report": rid, "facts_id": f"{rid.upper()}-01",
+           "statement_en": "What the report claims (in English)", "statement_original": "The claim in the report's words",
+           "published_value": f"{value:g}", "published_text": f"{value:g}%", "unit": "pct",
+           "base": "who or what the figure covers", "year": "2024", "target_rule": rule, "target_low": f"{low:g}",
+           "target_high": f"{high:g}", "check": "recomputation", "evidence": "public-data",
+           "source": "https://publisher.example/page-with-the-claim", "quote": "The sentence quoted from the source."}
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(row[name] for name in TABLES["findings"].names)
+    return out.getvalue()
