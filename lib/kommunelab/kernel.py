@@ -22,9 +22,8 @@ import signal
 import sys
 
 from .lifetime import die_with_parent
+from .records import MEMORY_ENV, OUTPUT_ENV
 
-MEMORY_ENV = "KOMMUNELAB_KERNEL_MEMORY_MB"
-OUTPUT_ENV = "KOMMUNELAB_MAX_OUTPUT_BYTES"  # what one cell may print; past it the cell fails with OutputLimitExceeded
 QUIET = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up warnings are noise in cron logs
 INLINE = "module://matplotlib_inline.backend_inline"
 # What the notebooks import (and what importing them costs most): imported once by the template, never run.

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .records import REVISION_ENV
 from .session import current
 
 
@@ -76,7 +77,6 @@ def packages_read() -> list[dict]:
     return list(current().packages.values())
 
 
-REVISION_ENV = "KOMMUNELAB_GIT_REVISION"  # set by the build: the revision found once, for every kernel it starts
 
 
 def git_revision(root: Path) -> str:

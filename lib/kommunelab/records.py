@@ -33,6 +33,13 @@ OWN_FILES = frozenset({STATE_FILE, STATE_BACKUP, STATE_DAMAGED, FINDINGS_FILE, I
                        "README.md"})  # never pruned
 OUTPUT_KINDS = ("ipynb", "html", "pdf")  # what a built variant leaves in reports/<report>/
 
+# -- what the build tells the kernels it starts, through their environment ------------------------------------------
+BUILD_TIME_ENV = "KOMMUNELAB_BUILD_TIME"  # the build's one recorded time, for every field that shows it
+REVISION_ENV = "KOMMUNELAB_GIT_REVISION"  # the revision the build found once, for every kernel it starts
+MEMORY_ENV = "KOMMUNELAB_KERNEL_MEMORY_MB"  # what one kernel may allocate
+OUTPUT_ENV = "KOMMUNELAB_MAX_OUTPUT_BYTES"  # what one cell may print; past it the cell fails (kommunelab.kernel)
+SITE_URL_ENV = "KOMMUNELAB_SITE_URL"  # where the reports are published (the nightly workflow sets it), for citations
+
 FINDING_MIME = "application/vnd.kommunelab.finding+json"
 PROVENANCE_MIME = "application/vnd.kommunelab.provenance+json"
 

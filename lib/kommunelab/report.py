@@ -23,12 +23,10 @@ from typing import Any
 
 from . import session
 from .markup import Trusted
-from .records import PROVENANCE_MIME
+from .records import BUILD_TIME_ENV, PROVENANCE_MIME, SITE_URL_ENV
 
 PACKAGES = ("kommunelab", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "papermill",
             "nbconvert", "babel")
-BUILD_TIME_ENV = "KOMMUNELAB_BUILD_TIME"  # set by the build: one recorded time for every field that shows it
-SITE_URL_ENV = "KOMMUNELAB_SITE_URL"  # where the reports are published (the nightly workflow sets it), for citations
 KINDS = {"figure": "Figure", "table": "Table"}
 LABEL = re.compile(r"[a-z0-9][a-z0-9_-]*")
 

@@ -18,9 +18,8 @@ from ..errors import KommunelabError, shorten
 from ..lifetime import deferred_signals
 from ..manifest import Variant, load_manifest, local_edits, variant_parameters
 from ..paths import REPORTS, project_root, relative
-from ..provenance import REVISION_ENV, git_revision
-from ..records import TMP, BuildStatus, Failure, Outcome, Task
-from ..report import BUILD_TIME_ENV
+from ..provenance import git_revision
+from ..records import BUILD_TIME_ENV, REVISION_ENV, TMP, BuildStatus, Failure, Outcome, Task
 from . import publish, run
 from .plan import cache, formats_for, plan, stale_elsewhere, with_recorded
 from .plan.request import BuildOptions, default_jobs, select_variants

@@ -12,8 +12,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from ...markup import INDEX_CSP
 from ...paths import library_dir
-from ...records import BuildRecord, BuildStatus, Finding, Verdict, status_css
-from ...report import SITE_URL_ENV
+from ...records import SITE_URL_ENV, BuildRecord, BuildStatus, Finding, Verdict, status_css
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ...records import BuildStatus, Failure, Result, Stage, Task, collect_outputs
+from ...records import MEMORY_ENV, OUTPUT_ENV, BuildStatus, Failure, Result, Stage, Task, collect_outputs
 
 # The render stage's step for one executed notebook: (task, executed notebook, seconds left) -> (files, failure).
 # The engine passes it in (engine.render.render_variant), so this stage never imports a later one.
@@ -84,7 +84,6 @@ def run_task(task: Task, render: Render) -> Result:
 
 
 def _run(task: Task, render: Render, start: float) -> Result:
-    from ...kernel import MEMORY_ENV, OUTPUT_ENV
     from .execute import OUTPUT_TOO_LARGE, execute_notebook
     from .forking import BuildKernelManager, ForkingKernelManager
 
