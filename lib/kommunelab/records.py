@@ -57,11 +57,15 @@ class _Status(StrEnum):
         return member
 
 
+# (pill background, card edge): each colour written once
+GOOD, BAD, PENDING = ("#c6f6d5", "#2f855a"), ("#fed7d7", "#c53030"), ("#feebc8", "#c05621")
+
+
 class BuildStatus(_Status):
-    BUILT = "built", "built", "built from the inputs it has now (in this build or an earlier one)", "#c6f6d5"
-    CURRENT = "current", "up to date", "up to date: nothing it depends on changed, so it was not built again", "#c6f6d5"
-    FAILED = "failed", "failed", "this build failed; the last good outputs, if any, are kept", "#fed7d7"
-    STALE = "stale", "stale", "its inputs changed since it was built; the next build rebuilds it", "#feebc8"
+    BUILT = "built", "built", "built from the inputs it has now (in this build or an earlier one)", *GOOD
+    CURRENT = "current", "up to date", "up to date: nothing it depends on changed, so it was not built again", *GOOD
+    FAILED = "failed", "failed", "this build failed; the last good outputs, if any, are kept", *BAD
+    STALE = "stale", "stale", "its inputs changed since it was built; the next build rebuilds it", *PENDING
 
 
 class FindingStatus(StrEnum):
@@ -82,25 +86,24 @@ class Verdict(_Status):
     recovered its truth or not, arithmetic that holds or not). The value is the CSS class of its card and pill."""
 
     REPRODUCED = ("reproduced", "reproduced", "recomputed from data by the report's method; inside the interval the "
-                  "published wording allows", "#c6f6d5", "#2f855a")
+                  "published wording allows", *GOOD)
     DIFFERS = ("differs", "differs", "recomputed from data by the report's method; outside the interval the published "
-               "wording allows", "#fed7d7", "#c53030")
+               "wording allows", *BAD)
     CONSISTENT = ("consistent", "consistent", "the published figure lies within bounds derived from its published "
-                  "parts", "#c6f6d5", "#2f855a")
+                  "parts", *GOOD)
     INCONSISTENT = ("inconsistent", "inconsistent", "the published figure lies outside bounds derived from its "
-                    "published parts", "#fed7d7", "#c53030")
+                    "published parts", *BAD)
     ARITHMETIC_HOLDS = ("arithmetic-check", "arithmetic check: holds", "arithmetic on figures quoted in the report's "
                         "source lands in the target interval; never a reproduction", "#e6fffa", "#2f855a")
     ARITHMETIC_FAILS = ("arithmetic-failed", "arithmetic check: fails", "arithmetic on figures quoted in the report's "
-                        "source misses the target interval", "#fed7d7", "#c53030")
+                        "source misses the target interval", *BAD)
     BENCHMARK = ("benchmark", "benchmark", "a comparison that is not the report's method (e.g. Copenhagen's population "
                  "share); never \"differs\"", "#e9d8fd", "#6b46c1")
     RECOVERED = ("pipeline-check", "pipeline check: recovered", "on the synthetic stand-in (the survey microdata are "
                  "not public): the estimate's 95% interval covers the stand-in population's own true value; the "
                  "published figure is context only", "#fefcbf", "#b7791f")
     NOT_RECOVERED = ("pipeline-failed", "pipeline check: NOT recovered", "on the synthetic stand-in: the estimate "
-                     "missed the stand-in's true value (about 1 check in 20 does by chance at 95%)", "#fed7d7",
-                     "#c53030")
+                     "missed the stand-in's true value (about 1 check in 20 does by chance at 95%)", *BAD)
     NOT_COMPUTED = ("not-computed", "not computed", "the inputs are not available; the card says which", "#edf2f7",
                     "#718096")
 
