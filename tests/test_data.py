@@ -60,8 +60,6 @@ def test_the_published_figure_tables():
     iku = data.iku_national()
     assert iku["year"].tolist() == [2009, 2015, 2016, 2017, 2018]
     assert iku.set_index("year").loc[2017, "iku_all_municipalities_pct"] == 27.1
-    agg = data.barometer_aggregates()
-    assert len(agg) == 21 and set(agg["country"]) == {"DK", "NO", "SE"}
 
 
 def test_municipality_names_and_codes():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kommunelab import findings, targets
-from kommunelab.errors import FindingError
+from kommunelab.errors import DataError, FindingError
 from kommunelab.manifest import load_manifest
 from kommunelab.records import EVIDENCE, UNITS, Check
 
@@ -42,6 +42,41 @@ def test_findings_csv_schema(project):
         prefixes.setdefault(r["report"], set()).add(r["id"].split(".")[0])
         assert r["quote"] and r["source"] and r["statement_original"], r["id"]
     assert all(len(p) == 1 for p in prefixes.values()), prefixes
+
+
+def test_a_published_number_lives_in_one_place(project):
+    """A figure that findings.csv states as a claim is not typed again in a table that uses it: the table's cell
+    refers to the claim (=finding:<id>), and reading the table gives the claim's value."""
+    import pandas as pd
+
+    from kommunelab.data.published import published_table
+
+    claims = pd.read_csv(REPO / "data" / "published" / "findings.csv", dtype=str, keep_default_na=False)
+    restated = []
+    for path in sorted((REPO / "data" / "published" / "tables").glob("*.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if "facts_id" not in table.columns:
+            continue
+        for _, row in table.iterrows():
+            facts = {f.strip() for f in re.split(r"[;/]", row["facts_id"])}
+            for _, claim in claims[claims["published_value"] != ""].iterrows():
+                if facts & {f.strip() for f in claim["facts_id"].split("/")}:
+                    restated += [f"{path.name}: {col} {row[col]} is {claim['id']}'s" for col in table.columns
+                                 if _number(row[col]) == float(claim["published_value"])]
+    assert restated == []
+    assert published_table("survey_bases").set_index("facts_id").loc["KO-01", "n"] == 838  # =finding:kora.invited
+    bad = project / "data" / "published" / "tables" / "survey_bases.csv"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("=finding:kora.invited", "=finding:kora.nonsense"),
+                   encoding="utf-8")
+    with pytest.raises(DataError, match="'=finding:kora.nonsense' names no finding"):
+        published_table("survey_bases")
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def test_every_published_table_has_a_schema_and_passes_it(project):

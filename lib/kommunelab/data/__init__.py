@@ -7,8 +7,8 @@ are English everywhere (``municipality_code`` for any municipality's code); a so
 
 Every loader returns a DataFrame with ``df.attrs["provenance"]`` (path, origin, source, table, licence, attribution,
 sha256) and records the file it read for the report's provenance block (see kommunelab.provenance). The files are the
-project's pinned snapshot in data/reference/ (kommunelab.reference); the two tables of figures typed from
-publications (national IKU, innovation barometer aggregates) are published tables (data/published/tables/).
+project's pinned snapshot in data/reference/ (kommunelab.reference); the national IKU, typed from publications, is a
+published table (data/published/tables/).
 """
 
 from __future__ import annotations
@@ -75,11 +75,6 @@ def no_municipalities(year: int | None = None) -> pd.DataFrame:
 def iku_national() -> pd.DataFrame:
     """National IKU (share of municipal tasks exposed to competition), as published."""
     return published_table("iku_national")
-
-
-def barometer_aggregates() -> pd.DataFrame:
-    """Published aggregate percentages from the Danish, Norwegian and Swedish innovation barometers."""
-    return published_table("innovation_barometer_aggregates")
 
 
 def _keep_provenance(df: pd.DataFrame, source: pd.DataFrame) -> pd.DataFrame:

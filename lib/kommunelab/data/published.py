@@ -8,6 +8,8 @@ has one.
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,12 +21,34 @@ from ..paths import project_root
 from .schema import load_table
 from .tables import TABLES
 
+CLAIM = re.compile(r"=finding:(\S+)")
+
+
+def _claims_resolved(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """A cell written ``=finding:<id>`` holds that finding's published value from findings.csv: a number that is both
+    a published claim and an input to a calculation lives in one place, the claim's row."""
+    def resolve(column: str, cell: object) -> object:
+        match = CLAIM.fullmatch(cell) if isinstance(cell, str) else None
+        if match is None:
+            return cell
+        table = published_findings()
+        if match.group(1) not in table.index:
+            raise DataError(where, f"{cell!r} names no finding in {findings_path()}", column=column)
+        value = table.loc[match.group(1), "published_value"]
+        if pd.isna(value):
+            raise DataError(where, f"{cell!r}: that finding publishes no number", column=column)
+        return f"{float(value):.15g}"
+
+    return frame.apply(lambda col: col.map(lambda cell: resolve(str(col.name), cell)))
+
 
 def published_table(name: str) -> pd.DataFrame:
-    """data/published/tables/<name>.csv, validated against its schema and recorded as read."""
+    """data/published/tables/<name>.csv, validated against its schema and recorded as read; cells that refer to a
+    finding's published value (``=finding:<id>``) hold that value."""
     if name not in TABLES:
         raise DataError(name, "no schema for this published table", hint="declare it in kommunelab.data.tables")
-    return load_table(project_root() / "data" / "published" / "tables" / f"{name}.csv", TABLES[name], origin="project")
+    path = project_root() / "data" / "published" / "tables" / f"{name}.csv"
+    return load_table(path, replace(TABLES[name], prepare=_claims_resolved), origin="project")
 
 
 def survey_base(survey: str, base: str) -> int:

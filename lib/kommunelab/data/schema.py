@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -59,6 +60,9 @@ class Schema:
     description: str = ""
     extra_ok: bool = False
     checks: tuple = field(default=())
+    # Applied to the frame as read (every cell a string) before it is checked: e.g. a cell that refers to a value
+    # kept elsewhere, replaced by that value (kommunelab.data.published).
+    prepare: Callable[[pd.DataFrame, str], pd.DataFrame] | None = None
     source: str = ""  # who publishes the table
     source_table: str = ""  # the publisher's name for it (FOLK1A, KLASS 131, ...)
     licence: str = ""
@@ -113,6 +117,8 @@ def read_table(path: Path, schema: Schema) -> pd.DataFrame:
         df = pd.read_csv(io.StringIO(text), dtype=dtypes, keep_default_na=False, na_values=[""])
     except pd.errors.ParserError as exc:
         raise DataError(str(path), f"cannot be parsed as CSV: {shorten(str(exc))}") from None
+    if schema.prepare is not None:
+        df = schema.prepare(df, str(path))
     return validate_frame(df, schema, str(path))
 
 

@@ -251,12 +251,6 @@ TABLES: dict[str, Schema] = {s.name: s for s in (
         "year", Column("iku_all_municipalities_pct", "float", **PERCENT), Column("source_url", "str"), "note"),
         key=("year",), source="KL, ministry and udbudsportalen news pages (address on every row)",
         source_table="IKU (national)", licence=QUOTED["licence"]),
-    Schema("innovation_barometer_aggregates", _columns(
-        Column("source_url", "str"), Column("survey", "str"), Column("country", "str"), Column("population", "str"),
-        Column("indicator", "str"), Column("value_pct", "float", **PERCENT),
-        Column("n", "int", nullable=True, unit="respondents", minimum=1), Column("period_or_wave", "str"), "note"),
-        source="COI, KS and SKL innovation barometer web pages (address on every row)",
-        source_table="published aggregates", licence=QUOTED["licence"]),
     Schema("survey_bases", _columns(
         Column("survey", "str"), Column("base", "str"), Column("n", "int", unit="respondents", minimum=1),
         Column("kind", "str"), "facts_id", "source", "note"), key=("survey", "base"), **QUOTED),
