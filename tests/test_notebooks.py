@@ -434,3 +434,25 @@ def test_pdf_pages_are_numbered_titled_and_bookmarked_with_no_heading_at_a_page_
             # The heading is followed by something on its own page.
             position = max(i for i, x in enumerate(body) if heading.startswith(x) or x.startswith(heading[:30]))
             assert position < len(body) - 1, (report, heading, page + 1, body[-3:])
+
+
+def test_in_jupyterlab_a_bad_parameter_is_one_line_and_a_changed_one_is_said(monkeypatch):
+    """What an analyst sees in a kernel: a refused parameter as the CLI's one-line message (no four-frame
+    traceback), and values that are not reports.toml's defaults named, with the command that builds them."""
+    import nbclient
+    import nbformat
+
+    monkeypatch.delenv("KOMMUNELAB_BUILD_TIME", raising=False)
+    nb = nbformat.v4.new_notebook()
+    setup = 'from kommunelab.report import parameters\nparams = parameters("municipality_profile", globals())'
+    nb.cells = [nbformat.v4.new_code_cell(f'municipality = "Gribskow"; year = 2021; locale = "en"\n{setup}'),
+                nbformat.v4.new_code_cell(f'municipality = "Aarhus"\n{setup}')]
+    nbclient.NotebookClient(nb, kernel_name="kommunelab", allow_errors=True, timeout=120).execute()
+    (error,) = nb.cells[0].outputs
+    assert error.ename == "ParameterError" and error.traceback == [
+        "ParameterError: report 'municipality_profile', parameter 'municipality': 'Gribskow' is not known; "
+        "closest: Gribskov"]
+    (note,) = nb.cells[1].outputs
+    assert note.data["text/plain"].startswith("Parameters not at reports.toml's defaults: municipality = '751' "
+                                              "(reports.toml: '270').")
+    assert "kommunelab build municipality_profile -p municipality=751" in note.data["text/plain"]

@@ -66,7 +66,7 @@ def parameters(report: str, namespace: dict[str, Any]) -> dict[str, Any]:
     if differs and not os.environ.get(BUILD_TIME_ENV):  # in JupyterLab, not in a build (which injects its values)
         _display({"text/plain": "Parameters not at reports.toml's defaults: " + "; ".join(differs) + ". "
                   "The scheduled build uses reports.toml; build this variant with `kommunelab build " + report + " "
-                  + " ".join(shlex.quote(f"-p{n}={params[n]}") for n in params if params[n] != spec.parameters[n].default)
+                  + " ".join("-p " + shlex.quote(f"{n}={params[n]}") for n in params if params[n] != spec.parameters[n].default)
                   + "`."})
     session.begin(report, params)
     return dict(params)
