@@ -77,7 +77,37 @@ def write_notebook(path: Path, parameters: str, *cells: str, title: str = "Test 
 def toy_project(tmp_path, monkeypatch, reference) -> Path:
     """A minimal project with two quick reports: `hello` (reads public data, from its own copy of the snapshot, which
     a test may change with :func:`edit_snapshot`) and `other`."""
+    yield from _as_project_root(make_toy(tmp_path / "toy", reference), monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def _built_toy(tmp_path_factory, reference) -> Path:
+    """The toy project built once (HTML) for the tests of a module that start from a built project."""
+    import io
+
+    from kommunelab.engine.build import BuildOptions, build, exit_code
+
+    root = make_toy(tmp_path_factory.mktemp("built") / "toy", reference)
+    patch = pytest.MonkeyPatch()
+    patch.setenv("KOMMUNELAB_ROOT", str(root))
+    _clear_caches()
+    try:
+        assert exit_code(build(None, None, False, BuildOptions(formats=("html",)), out=io.StringIO())) == 0
+    finally:
+        patch.undo()
+        _clear_caches()
+    return root
+
+
+@pytest.fixture
+def built_toy(_built_toy, tmp_path, monkeypatch) -> Path:
+    """A copy of the toy project as built (a copy elsewhere is current: build.json holds no absolute path)."""
     root = tmp_path / "toy"
+    shutil.copytree(_built_toy, root, symlinks=True)
+    yield from _as_project_root(root, monkeypatch)
+
+
+def make_toy(root: Path, reference: Path) -> Path:
     (root / "notebooks").mkdir(parents=True)
     shutil.copytree(reference, root / "data" / "reference")
     for path in (root / "data").rglob("*"):
@@ -115,7 +145,7 @@ formats = ["html"]
 type = "bool"
 default = false
 ''', encoding="utf-8")
-    yield from _as_project_root(root, monkeypatch)
+    return root
 
 
 def edit_snapshot(folder: Path, relpath: str, edit) -> Path:
