@@ -1,5 +1,6 @@
-"""Part of the plan stage: what is already built. Input keys over everything a variant's output depends on, and the state of the
-last build (reports/build.json), with paths relative to the project so a clone elsewhere finds its builds current.
+"""Part of the plan stage: what is already built. Input keys over everything a variant's output depends on, and
+the state of the last build (reports/build.json), with paths relative to the project so a clone elsewhere finds its
+builds current.
 
 What a variant depends on: its notebook, parameters and manifest entry; the library modules its notebook imports
 (found by reading the import statements, transitively) and the renderer; the versions of the runtime packages
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import FindingError, KommunelabError, shorten
-from ...manifest import Report, Variant
+from ...manifest import PARAMETERS_TAG, Report, Variant, parameters_cell
 from ...paths import REPORTS, library_dir, relative, write_atomic
 from ...provenance import sha256_file
 from ...records import STATE_BACKUP, STATE_DAMAGED, STATE_FILE, BuildRecord, Outcome
@@ -114,8 +115,6 @@ def notebook_digest(notebook: Path) -> str:
     metadata less what Jupyter writes on save. Outputs and execution counts are left out (a notebook run and saved in
     JupyterLab builds the same report), and so are the values in the parameters cell: the build injects every
     parameter from reports.toml, so an analyst's edit there changes no build (the build says it differs)."""
-    from ...manifest import PARAMETERS_TAG, parameters_cell
-
     try:
         nb = json.loads(notebook.read_text(encoding="utf-8"))
         cells = nb["cells"]
