@@ -198,3 +198,28 @@ def test_card_shows_published_computed_status_and_evidence(project):
     for text in ("39%", "38,6 pct. (95% CI 35,1 pct. to 42,2 pct.)", "n = 612 answered", "pipeline check: recovered",
                  "stand-in truth", "synthetic", "kora.dk"):
         assert text in html
+
+
+def test_the_scorecard_counts_every_built_variant_and_lists_what_did_not_pass_first():
+    """A pipeline check NOT recovered in a grid variant (not the default) is counted and listed at the top of the
+    scorecard, and the index's opening says so; the per-report table still shows the default's row."""
+    from kommunelab.engine.publish.index import render_index
+    from kommunelab.records import BuildRecord, Outcome
+
+    from .conftest import a_finding
+
+    def check(recovered: bool):
+        return a_finding(id="coi.volunteers", statement="Share with volunteers", status="pipeline-check",
+                         evidence="synthetic", recovered=recovered, truth=16.0, truth_text="16%")
+
+    default = Outcome(report="coi", variant="sector-all", title="COI", params={"sector": "all"}, status="built",
+                      is_default=True, findings=(check(True),), outputs={"html": "coi/sector-all.html"})
+    grid = Outcome(report="coi", variant="sector-state", title="COI, state", params={"sector": "state"},
+                   status="built", label="state", findings=(check(False),), outputs={"html": "coi/sector-state.html"})
+    page = render_index(BuildRecord(generated="now", git_revision="abc", variants=(default, grid)))
+    top = page[page.index('id="not-passed"'):page.index('<dl class="verdicts">')]
+    assert "Checks that did not pass (1)" in top and "coi/sector-state.html#finding-coi.volunteers" in top
+    assert "pipeline check: NOT recovered" in top and "<td data-label=\"variant\">state</td>" in top
+    assert "1 check(s) in the built variants did not pass" in page
+    assert "Of the 1 published findings these reports check (default parameters), 0 are recomputed" in page
+    assert "all 2 checks" in page  # the counts cover both variants

@@ -53,6 +53,35 @@ def test_every_report_records_all_its_findings_with_defaults(built_defaults):
             assert "Synthetic data: pipeline check, not a reproduction." in html
 
 
+def test_the_index_and_readme_say_first_how_much_is_real(built_defaults):
+    """The index opens with what the findings rest on, counted from the build; README's opening says the same
+    numbers, so the words "recomputed from real data" can only appear where a build made them true."""
+    import re
+
+    from kommunelab.engine.plan.cache import load_record
+    from kommunelab.engine.publish.index import Scored, how_much_is_real
+    from kommunelab.records import Basis, basis
+
+    root, variants = built_defaults
+    record = load_record(root)
+    scorecard = [Scored(o.report, o.variant, f) for o in record.variants if variants.get(o.report) == o.variant
+                 for f in o.findings]
+    counts = {b: sum(basis(s.finding) is b for s in scorecard) for b in Basis}
+    sentence = how_much_is_real(scorecard)
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    assert sentence.replace("'", "&#39;") in index and f"{counts[Basis.RECOMPUTED]} are recomputed from real" in sentence
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    opening = readme[:readme.index("## The two commands")]
+    said = re.search(r"none of the (\d+) findings is recomputed from real data yet: (\d+) are pipeline checks, (\d+) are "
+                     r"checked against the reports' own published figures, (\d+) is a benchmark and (\d+) cannot be "
+                     r"computed", opening)
+    assert said, "README opens with how much is real"
+    assert counts[Basis.RECOMPUTED] == 0 and [int(n) for n in said.groups()] == [
+        len(scorecard), counts[Basis.STAND_IN], counts[Basis.OWN_FIGURES], counts[Basis.BENCHMARK],
+        counts[Basis.NOT_COMPUTED]]
+    assert "recompute the key findings" not in readme
+
+
 def test_synthetic_findings_are_pipeline_checks_against_the_stand_in_truth(built_defaults):
     root, variants = built_defaults
     for report, variant in variants.items():

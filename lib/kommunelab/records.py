@@ -108,6 +108,10 @@ class Verdict(_Status):
                     "#718096")
 
 
+# What a reader must see first: a check that did not pass.
+NOT_PASSED = frozenset({Verdict.DIFFERS, Verdict.INCONSISTENT, Verdict.ARITHMETIC_FAILS, Verdict.NOT_RECOVERED})
+
+
 def verdict(status: FindingStatus, recovered: bool | None = None, passed: bool | None = None) -> Verdict:
     if status is FindingStatus.PIPELINE_CHECK:
         return Verdict.RECOVERED if recovered else Verdict.NOT_RECOVERED
@@ -233,6 +237,41 @@ class Finding:
 
     def _ipython_display_(self) -> None:
         """Already shown as a card when made: a cell that ends with a finding() call shows nothing more."""
+
+
+class Basis(StrEnum):
+    """How much of a finding is real, for the sentence that opens the index: what it rests on, in a reader's words,
+    for one finding and for several (the first three are results; a pipeline check tests the code, not a result)."""
+
+    def __new__(cls, value: str, one: str, many: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.one, member.many = one, many
+        return member
+
+    def phrase(self, n: int) -> str:
+        return f"{n} {self.one if n == 1 else self.many}"
+
+    RECOMPUTED = ("recomputed", "is recomputed from real data by the report's method",
+                  "are recomputed from real data by the report's method")
+    OWN_FIGURES = ("own-figures", "is checked against the report's own published figures",
+                   "are checked against the report's own published figures")
+    BENCHMARK = "benchmark", "is a benchmark, not the report's method", "are benchmarks, not the report's method"
+    STAND_IN = ("stand-in", "is a pipeline check on a synthetic stand-in (the survey microdata are not public)",
+                "are pipeline checks on synthetic stand-ins (the survey microdata are not public)")
+    NOT_COMPUTED = "not-computed", "cannot be computed from what is public", "cannot be computed from what is public"
+
+
+def basis(finding: Finding) -> Basis:
+    if finding.status is FindingStatus.NOT_COMPUTED:
+        return Basis.NOT_COMPUTED
+    if finding.status is FindingStatus.PIPELINE_CHECK:
+        return Basis.STAND_IN
+    if finding.status is FindingStatus.BENCHMARK:
+        return Basis.BENCHMARK
+    if finding.evidence == "published-tables":
+        return Basis.OWN_FIGURES
+    return Basis.RECOMPUTED
 
 
 # -- a build's work -------------------------------------------------------------------------------------------------

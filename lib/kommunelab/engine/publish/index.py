@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from ...markup import INDEX_CSP
 from ...paths import library_dir
-from ...records import SITE_URL_ENV, BuildRecord, BuildStatus, Finding, Verdict, status_css
+from ...records import NOT_PASSED, SITE_URL_ENV, Basis, BuildRecord, BuildStatus, Finding, Verdict, basis, status_css
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,16 @@ def evidence_by_status(scorecard: list[Scored]) -> dict[str, Any]:
     columns = {v: sum(n for (_, seen), n in counts.items() if seen is v) for v in verdicts}
     return {"evidence": evidence, "verdicts": verdicts, "counts": counts, "rows": rows, "columns": columns,
             "total": sum(counts.values())}
+
+
+def how_much_is_real(scorecard: list[Scored]) -> str:
+    """The sentence the index opens with: how many of the findings checked are recomputed from real data (said even
+    when none is), then what the others rest on."""
+    counts = Counter(basis(s.finding) for s in scorecard)
+    others = [b.phrase(counts[b]) for b in Basis if counts[b] and b is not Basis.RECOMPUTED]
+    rest = ("; ".join(others[:-1]) + "; and " + others[-1]) if len(others) > 1 else "".join(others)
+    return (f"Of the {len(scorecard)} published findings these reports check (default parameters), "
+            f"{Basis.RECOMPUTED.phrase(counts[Basis.RECOMPUTED])}" + (f"; {rest}" if rest else "") + ".")
 
 
 def render_index(build: BuildRecord, manifest: dict[str, Any] | None = None, drift: dict[str, Any] | None = None) -> str:
@@ -68,9 +78,14 @@ def render_index(build: BuildRecord, manifest: dict[str, Any] | None = None, dri
                 seen.add((o.report, f.id))
                 scorecard.append(Scored(o.report, o.variant, f))
     scorecard.sort(key=lambda s: s.report)
+    every = [Scored(o.report, o.variant, f) for o in records for f in o.findings]  # every built variant's findings
+    not_passed = [s for s in every if s.finding.verdict in NOT_PASSED]
+    labels = {(o.report, o.variant): o.label or o.variant for o in records}
     template = env.get_template("index.html.j2")
     return template.render(csp=INDEX_CSP, site_url=os.environ.get(SITE_URL_ENV, "").strip(), state=build,
-                           reports=reports, scorecard=scorecard, matrix=evidence_by_status(scorecard),
+                           reports=reports, scorecard=scorecard, matrix=evidence_by_status(every),
+                           real=how_much_is_real(scorecard), not_passed=not_passed, labels=labels,
+                           n_checked=len(every),
                            n_variants=len(records), verdicts=Verdict, status_css=status_css(),
                            attention=(BuildStatus.FAILED, BuildStatus.STALE),
                            n_failed=sum(o.status is BuildStatus.FAILED for o in records),
