@@ -124,10 +124,46 @@ def test_unknown_id_is_an_error(project):
     ("over-tenths", 70, (70, 80)),  # "over 7 of 10" allows 76, which 72 +- 3 did not
     ("one-in:20", 5, (4.5, 5.83)),  # "one in twenty"
     ("above:1", None, (1.0, None)),  # "more often"
+    ("tenths-gap", 10, (0, 20)),  # "8 of 10, against 7 of 10": a gap above 0 (open there)
+    ("little-above:1", None, (1.0, 1.5)),  # "lidt mere tilbøjelige"
+    ("top:2", 2, (1, 2)),  # "især A og B": A ranks first or second
 ])
 def test_target_rules(rule, value, expected):
     low, high = targets.interval(rule, value)
     assert low == pytest.approx(expected[0]) and (high == pytest.approx(expected[1]) if expected[1] else high is None)
+
+
+@pytest.mark.parametrize("rule, low, high, inside, outside", [
+    ("over-tenths", 70, 80, [70.01, 80], [70, 80.01]),  # "over 7 of 10": (70, 80]
+    ("nearly-tenths", 25, 30, [25, 29.99], [30, 24.99]),  # "nearly 3 of 10": [25, 30)
+    ("tenths-gap", 0, 20, [0.5, 20], [0, -1]),  # 8 against 7 of 10: the gap is positive
+    ("little-above:1", 1, 1.5, [1.01, 1.5], [1, 1.6]),
+    ("round:1", 79.5, 80.5, [79.5, 80.5], [79.4, 80.6]),  # a rounded numeral: both ends in
+])
+def test_an_end_the_wording_excludes_is_excluded(rule, low, high, inside, outside):
+    assert all(targets.contains(low, high, v, rule) for v in inside)
+    assert not any(targets.contains(low, high, v, rule) for v in outside)
+
+
+def test_the_five_intervals_the_review_found_too_narrow_or_too_wide(project):
+    """kora.democratic_value_top (two reasons named jointly: rank 1 or 2), kora.cost_effectiveness_pressure ("a
+    little more": bounded above), ks.units_innovated_bounds (8 and 7 of 10 allow [65, 85]), ks.sector_gap (a positive
+    gap) and ks.quality_share (over 7 of 10 excludes 70)."""
+    from kommunelab.analysis import ks
+
+    assert findings.finding("kora.democratic_value_top", 2, evidence="microdata").status == "reproduced"
+    assert findings.finding("kora.democratic_value_top", 3, evidence="microdata").status == "differs"
+    assert findings.finding("kora.cost_effectiveness_pressure", 2.4, evidence="microdata").status == "differs"
+    assert findings.finding("kora.cost_effectiveness_pressure", 1.2, evidence="microdata").status == "reproduced"
+    assert ks.headline_bounds((80, 70)) == (65, 85)
+    assert ks.implied_weight_range((73.5, 74.5), (80, 70)) == pytest.approx((0.0, 0.95))  # not "about 40%"
+    assert findings.finding("ks.sector_gap", 0, evidence="microdata").status == "differs"
+    assert findings.finding("ks.sector_gap", 0.4, evidence="microdata").status == "reproduced"
+    quality = findings.finding("ks.quality_share", 70, evidence="microdata")
+    assert quality.status == "differs" and quality.target_text == "over 70% to 80%"
+    assert findings.finding("ks.quality_share", 70.4, evidence="microdata").status == "reproduced"
+    assert findings.spec("kora.democratic_value_top")["published_text"] == "among the first two"
+    assert findings.target_text(findings.spec("kora.democratic_value_top")) == "1st or 2nd"
 
 
 def test_every_numeric_claim_has_the_interval_its_rule_gives():

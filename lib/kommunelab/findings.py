@@ -64,7 +64,7 @@ def _status(row: dict[str, Any], value: float | None, evidence: str,
         return FindingStatus.ARITHMETIC_CHECK
     if check is Check.BENCHMARK:
         return FindingStatus.BENCHMARK
-    inside = targets.contains(row["target_low"], row["target_high"], value)
+    inside = targets.contains(row["target_low"], row["target_high"], value, row["target_rule"])
     return FindingStatus.REPRODUCED if inside else FindingStatus.DIFFERS
 
 
@@ -107,8 +107,9 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
         truth = truth_value(finding_id, scope)
         recovered = recovers(unit, value, ci, truth)
     elif status is FindingStatus.ARITHMETIC_CHECK:
-        passed = targets.contains(row["target_low"], row["target_high"], value)
-    in_target = None if value is None else targets.contains(row["target_low"], row["target_high"], value)
+        passed = targets.contains(row["target_low"], row["target_high"], value, row["target_rule"])
+    in_target = None if value is None else targets.contains(row["target_low"], row["target_high"], value,
+                                                            row["target_rule"])
     overlap = None if ci is None else targets.overlaps(row["target_low"], row["target_high"], ci)
 
     def show(x: float | None) -> str:
@@ -141,6 +142,8 @@ def target_text(row: dict[str, Any], locale: str = "en") -> str:
     if unit == "yes/no":
         return "yes" if low >= 0.5 else "no"
     if unit == "rank":
+        if high is not None and high != low:
+            return " or ".join(fmt.ordinal(r, locale) for r in range(int(low), int(high) + 1))
         return fmt.ordinal(int(low), locale)
     if low == high:
         return fmt.value(low, unit, locale, 0)
@@ -153,7 +156,8 @@ def target_text(row: dict[str, Any], locale: str = "en") -> str:
 
     if high is None:
         return f"above {show(low)}"
-    return f"{show(low)} to {show(high)}"
+    low_open, high_open = targets.open_ends(row["target_rule"])
+    return f"{'over ' if low_open else ''}{show(low)} to {'under ' if high_open else ''}{show(high)}"
 
 
 def _decimals(x: float) -> int:

@@ -2,8 +2,9 @@
 
 Each row of data/published/findings.csv names its rule in ``target_rule`` and stores the interval the rule gives
 in ``target_low`` / ``target_high`` (tests/test_findings.py checks they agree). The rules, and why each reads a
-wording as it does, are documented in data/published/README.md. Bounds are treated as closed; an open end
-(``above:1``, "more often") has no upper bound (None).
+wording as it does, are documented in data/published/README.md. An end is closed unless the wording excludes it
+(``open_ends``: "over 7 of 10" is (70, 80], "nearly 3 of 10" is [25, 30)); a missing end (``above:1``, "more often")
+is None.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def interval(rule: str, value: float | None) -> tuple[float | None, float | None
         return (value - 5, value + 5)
     if name == "tenths-difference":  # "8 of 10 vs 7 of 10": the difference of two such shares
         return (value - 10, value + 10)
+    if name == "tenths-gap":  # "8 of 10, against 7 of 10": as tenths-difference, and the first is the larger
+        return (max(0.0, value - 10), value + 10)
     if name == "over-tenths":  # "over 7 of 10": above it, below the next tenth (else the writer says "8 of 10")
         return (value, value + 10)
     if name == "nearly-tenths":  # "nearly 3 of 10": below it, above the half-way point to the tenth before
@@ -39,6 +42,10 @@ def interval(rule: str, value: float | None) -> tuple[float | None, float | None
         return (value, 100.0)
     if name == "above":  # "more often": a ratio above ``arg``, no upper bound
         return (float(arg), None)
+    if name == "little-above":  # "lidt mere tilbøjelige", a little more inclined: above 1, below half as much again
+        return (float(arg), float(arg) * 1.5)
+    if name == "top":  # "især A og B": named among the first ``arg``, jointly
+        return (1.0, float(arg))
     if name == "fraction":  # "two of three": closer to k/n than to any neighbouring fraction with a small denominator
         return _between_neighbours(Fraction(arg), _fractions_up_to(SIMPLE_DENOMINATOR))
     if name == "one-in":  # "one in 20": closer to 1/20 than to 1/15 or 1/25
@@ -59,8 +66,23 @@ def _between_neighbours(share: Fraction, ladder: list[Fraction]) -> tuple[float,
     return (round(100 * float(low), 2), round(100 * float(high), 2))
 
 
-def contains(low: float | None, high: float | None, value: float) -> bool:
-    return bool((low is None or value >= low - 1e-9) and (high is None or value <= high + 1e-9))
+# The ends a wording excludes: "over 7 of 10" is not 70, "nearly 3 of 10" not 30, a gap stated as 8 against 7 of 10
+# is not 0, "a little more" is not equal.
+OPEN_ENDS = {"over-tenths": (True, False), "nearly-tenths": (False, True), "over": (True, False),
+             "above": (True, False), "little-above": (True, False), "tenths-gap": (True, False)}
+
+
+def open_ends(rule: str) -> tuple[bool, bool]:
+    """(low end excluded, high end excluded) for the interval ``rule`` gives."""
+    return OPEN_ENDS.get(rule.partition(":")[0], (False, False))
+
+
+def contains(low: float | None, high: float | None, value: float, rule: str = "") -> bool:
+    """Whether ``value`` lies in the interval, its ends closed unless ``rule`` excludes them."""
+    low_open, high_open = open_ends(rule)
+    above = low is None or (value > low + 1e-9 if low_open else value >= low - 1e-9)
+    below = high is None or (value < high - 1e-9 if high_open else value <= high + 1e-9)
+    return bool(above and below)
 
 
 def overlaps(low: float | None, high: float | None, ci: tuple[float, float]) -> bool:

@@ -78,10 +78,26 @@ def derived_no_base() -> int:
 
 
 def headline_bounds(sector_rates: tuple[float, float]) -> tuple[float, float]:
-    """A headline share of two sectors must lie between the two sector shares."""
-    return (min(sector_rates), max(sector_rates))
+    """A headline share of two sectors lies between the two sector shares; each is published as "N of 10", which
+    allows 5 points either side (the `tenths` rule), so the bounds are the widest those wordings allow: 8 and 7 of
+    10 give [65, 85]."""
+    from ..targets import interval
+
+    return (min(interval("tenths", r)[0] for r in sector_rates), max(interval("tenths", r)[1] for r in sector_rates))
 
 
-def implied_weight(headline: float, high: float, low: float) -> float:
-    """Share of the high-rate sector implied by headline = w * high + (1 - w) * low."""
-    return (headline - low) / (high - low)
+def implied_weight_range(headline: tuple[float, float], sector_rates: tuple[float, float]) -> tuple[float, float]:
+    """The shares of the high-rate sector that the published headline and sector rates allow, each read as the
+    interval its wording allows (``headline`` as its target interval, each sector rate by the `tenths` rule): every
+    weight w with headline = w * high + (1 - w) * low for some values inside those intervals. "8 of 10" and "7 of 10"
+    with a headline of 74% allow anything from 0 to 95%, so no single "implied" share can be printed."""
+    import numpy as np
+
+    from ..targets import interval
+
+    (hi_low, hi_high), (lo_low, lo_high) = (interval("tenths", r) for r in sorted(sector_rates, reverse=True))
+    weights = [(h - low) / (high - low)
+               for h in np.linspace(headline[0], headline[1], 11)
+               for high in np.linspace(hi_low, hi_high, 41) for low in np.linspace(lo_low, lo_high, 41)
+               if high > low and low <= h <= high]
+    return (float(min(weights)), float(max(weights)))
