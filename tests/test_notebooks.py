@@ -82,6 +82,15 @@ def test_the_index_and_readme_say_first_how_much_is_real(built_defaults):
     assert "recompute the key findings" not in readme
 
 
+def test_every_default_pipeline_check_recovers_its_truth_at_the_committed_seed(built_defaults):
+    """With the stand-ins as committed, every pipeline check of the default variants recovers its truth: a bug that
+    only a pipeline check catches (an inverted ratio, a reversed sort) fails here, not only on the index."""
+    root, variants = built_defaults
+    missed = [f["id"] for report, variant in variants.items() for f in findings_of(root, report, variant).values()
+              if f["status"] == "pipeline-check" and not f["recovered"]]
+    assert missed == []
+
+
 def test_synthetic_findings_are_pipeline_checks_against_the_stand_in_truth(built_defaults):
     root, variants = built_defaults
     for report, variant in variants.items():
