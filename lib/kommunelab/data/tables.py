@@ -31,11 +31,10 @@ FIELDS = {c.name: c for c in (
     Column("region_code", "int", description="81 Nordjylland ... 85 Sjælland", unit="code", minimum=81, maximum=85),
     Column("share_pct", "float", **PERCENT),
     Column("published_text", "str"),
-    Column("facts_id", "str", description="the fact's id in ../shared/FACTS.md"),
+    Column("facts_id", "str", description="the figure's id in the project's register of facts (FACTS-style: KL-10)"),
     Column("source", "str", description="the address the figure was read from"),
     Column("quote", "str", description="the words that state the figure, as published"),
     Column("note", "str", nullable=True),
-    Column("weight", "float", unit="survey weight", minimum=0),
 )}
 
 
