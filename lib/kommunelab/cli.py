@@ -163,7 +163,6 @@ def _cmd_new(args) -> int:
 def _me() -> str:
     """This command as the user can type it again from here: `.venv/bin/kommunelab` run from the project folder, with
     no virtual environment activated (README's form)."""
-    import os
     import shlex
 
     me = Path(sys.argv[0])

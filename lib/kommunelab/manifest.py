@@ -290,11 +290,19 @@ PARAMETERS_TAG = "parameters"
 def parameters_cell(notebook: Path) -> dict[str, tuple[str, Any]] | None:
     """What a notebook's cell tagged "parameters" writes: {name: (type, value)}, for `name: type = value` lines.
     None when the notebook cannot be read or the cell is written otherwise (then it is compared whole)."""
-    import ast
     import json
 
     try:
-        cells = json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"]
+        return declared_parameters(json.loads(Path(notebook).read_text(encoding="utf-8"))["cells"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def declared_parameters(cells: list[dict]) -> dict[str, tuple[str, Any]] | None:
+    """parameters_cell for a notebook's cells already read."""
+    import ast
+
+    try:
         cell = next(c for c in cells if PARAMETERS_TAG in c.get("metadata", {}).get("tags", []))
         source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         found = {}
@@ -308,14 +316,24 @@ def parameters_cell(notebook: Path) -> dict[str, tuple[str, Any]] | None:
         return None
 
 
-def local_edits(report: Report) -> list[str]:
-    """The parameters whose value in the notebook's parameters cell is not reports.toml's default (an analyst's edit
-    in JupyterLab, saved): 'municipality = "101" (reports.toml: "270")'. The build injects every parameter, so such a
-    value changes no build; this says where a notebook and the manifest part."""
-    cell = parameters_cell(report.notebook) or {}
+def not_defaults(report: Report, values: dict[str, Any]) -> dict[str, Any]:
+    """The ``values`` of ``report``'s parameters that are not reports.toml's defaults."""
+    return {name: value for name, value in values.items()
+            if name in report.parameters and value != report.parameters[name].default}
+
+
+def describe_not_defaults(report: Report, values: dict[str, Any]) -> list[str]:
+    """'municipality = "101" (reports.toml: "270")' for each value that is not the default."""
     return [f"{name} = {value!r} (reports.toml: {report.parameters[name].default!r})"
-            for name, (_, value) in cell.items()
-            if name in report.parameters and value != report.parameters[name].default]
+            for name, value in not_defaults(report, values).items()]
+
+
+def local_edits(report: Report) -> list[str]:
+    """The values in the notebook's parameters cell that are not reports.toml's defaults (an analyst's edit in
+    JupyterLab, saved). The build injects every parameter, so such a value changes no build; this says where a
+    notebook and the manifest part."""
+    cell = parameters_cell(report.notebook) or {}
+    return describe_not_defaults(report, {name: value for name, (_, value) in cell.items()})
 
 
 # ---- what a reader sees of a variant: its title and the label that tells it apart ---------------------------------

@@ -54,20 +54,19 @@ def parameters(report: str, namespace: dict[str, Any]) -> dict[str, Any]:
     ParameterError in JupyterLab, under papermill and in a build. Canonical values (a municipality name becomes its
     code) are written back into ``namespace``; the dict returned is what the provenance block shows.
     """
-    from .manifest import load_manifest, validate_parameters
+    from .manifest import describe_not_defaults, load_manifest, not_defaults, validate_parameters
 
     _one_line_errors()
     spec = load_manifest()[report]
     given = {name: namespace[name] for name in spec.parameters if name in namespace}
     params = validate_parameters(spec, given)
     namespace.update(params)
-    differs = [f"{name} = {value!r} (reports.toml: {spec.parameters[name].default!r})"
-               for name, value in params.items() if value != spec.parameters[name].default]
+    differs = not_defaults(spec, params)
     if differs and not os.environ.get(BUILD_TIME_ENV):  # in JupyterLab, not in a build (which injects its values)
-        _display({"text/plain": "Parameters not at reports.toml's defaults: " + "; ".join(differs) + ". "
-                  "The scheduled build uses reports.toml; build this variant with `kommunelab build " + report + " "
-                  + " ".join("-p " + shlex.quote(f"{n}={params[n]}") for n in params if params[n] != spec.parameters[n].default)
-                  + "`."})
+        _display({"text/plain": "Parameters not at reports.toml's defaults: "
+                  + "; ".join(describe_not_defaults(spec, params)) + ". The scheduled build uses reports.toml; build "
+                  f"this variant with `kommunelab build {report} "
+                  + " ".join("-p " + shlex.quote(f"{n}={v}") for n, v in differs.items()) + "`."})
     session.begin(report, params)
     return dict(params)
 

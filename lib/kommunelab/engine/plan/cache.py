@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import FindingError, KommunelabError, shorten
-from ...manifest import PARAMETERS_TAG, Report, Variant, parameters_cell
+from ...manifest import PARAMETERS_TAG, Report, Variant, declared_parameters
 from ...paths import REPORTS, library_dir, relative, write_atomic
 from ...provenance import sha256_file
 from ...records import STATE_BACKUP, STATE_DAMAGED, STATE_FILE, BuildRecord, Outcome
@@ -120,7 +120,7 @@ def notebook_digest(notebook: Path) -> str:
         cells = nb["cells"]
     except (OSError, ValueError, KeyError, TypeError):
         return sha256_file(notebook) if notebook.is_file() else "missing"
-    declared = parameters_cell(notebook)
+    declared = declared_parameters(cells)
     shape = []
     for cell in cells:
         tags = cell.get("metadata", {}).get("tags", [])

@@ -11,6 +11,7 @@ import asyncio
 import inspect
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,11 +47,15 @@ class ExecutionFailure:
     traceback: str = ""
 
 
+def _kernel_argv() -> list[str]:
+    """How Jupyter starts a kommunelab kernel: this interpreter running kommunelab.kernel, which dies with its
+    worker and honours the memory cap."""
+    return [sys.executable, "-m", "kommunelab.kernel", "-f", "{connection_file}", QUIET]
+
+
 def ensure_kernel(name: str = KERNEL_NAME) -> str:
     """Register this interpreter as the ``name`` kernel (in sys.prefix) if it is missing or is another Python."""
-    import sys
-
-    argv = [sys.executable, "-m", "kommunelab.kernel", "-f", "{connection_file}", QUIET]
+    argv = _kernel_argv()
     try:
         spec = KernelSpecManager().get_kernel_spec(name)
         if spec.argv and Path(spec.argv[0]).resolve() == Path(sys.executable).resolve() and spec.argv[1:] == argv[1:]:
@@ -65,16 +70,13 @@ def install_kernel(name: str = KERNEL_NAME, user: bool = False, prefix: str | No
     """Register this interpreter (the project's environment) as the ``name`` kernel for any Jupyter: in this
     environment (default), the user's Jupyter folder (``user``) or under ``prefix`` (e.g. a JupyterHub's). Returns
     the kernel's folder."""
-    import sys
-
     from ipykernel.kernelspec import install
 
-    argv = [sys.executable, "-m", "kommunelab.kernel", "-f", "{connection_file}", QUIET]
     folder = Path(install(kernel_name=name, display_name="Python (kommunelab)", user=user,
                           prefix=None if user else (prefix or sys.prefix)))
     spec_file = folder / "kernel.json"
     spec = json.loads(spec_file.read_text(encoding="utf-8"))
-    spec["argv"] = argv  # kommunelab.kernel: dies with its worker, and honours the memory cap
+    spec["argv"] = _kernel_argv()
     spec_file.write_text(json.dumps(spec, indent=1), encoding="utf-8")
     return folder
 
