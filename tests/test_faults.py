@@ -290,7 +290,33 @@ def _di_input(tmp_path, edit=lambda rows: rows, header_only=False) -> Path:
     path = tmp_path / "di_input.csv"
     path.write_text("municipality_code,main_account,spending_dkk,iku_pct\n"
                     + ("" if header_only else "".join(",".join(r) + "\n" for r in rows)), encoding="utf-8")
+    (tmp_path / "di_input.source.toml").write_text('source = "an invented file"\nretrieved = 2026-01-31\n',
+                                                   encoding="utf-8")
     return path
+
+
+@pytest.mark.parametrize("descriptor, message", [
+    (None, r"no di_input.source.toml beside it saying where its figures come from"),
+    ('source = "FILL IN: who"\nretrieved = 2026-01-31\n', r"'source' must say who published the figures"),
+    ('source = "noegletal.dk"\n', r"'retrieved' must be a date"),
+    ('source = "noegletal.dk"\nretrieved = 2999-01-01\n', r"a date in the future"),
+    ('source = "noegletal.dk"\nretrieved = 2026-01-31\nyear = "last year"\n', r"'year' must be the year"),
+    ('source = "noegletal.dk\n', r"not valid TOML"),
+])
+def test_a_di_input_without_a_declared_source_is_refused_before_a_kernel_starts(project, tmp_path, capsys,
+                                                                               descriptor, message):
+    """A user's municipal file is user data: it must say where its figures come from and when they were retrieved
+    (the report shows it); it is never public data by assertion."""
+    path = _di_input(tmp_path)
+    declared = tmp_path / "di_input.source.toml"
+    if descriptor is None:
+        declared.unlink()
+    else:
+        declared.write_text(descriptor, encoding="utf-8")
+    assert main(["build", "di_outsourcing_savings", "-p", f"municipal_input={path}", "--formats", "html"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert not (project / "reports" / "di_outsourcing_savings").exists()
 
 
 def _set(row: int, column: int, value: str):

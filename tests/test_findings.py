@@ -167,9 +167,18 @@ def test_the_five_intervals_the_review_found_too_narrow_or_too_wide(project):
 
 
 def test_every_numeric_claim_has_the_interval_its_rule_gives():
+    by_id = {r["id"]: r for r in rows()}
     for r in rows():
         if r["published_value"] or r["target_rule"] != "none":
-            low, high = targets.interval(r["target_rule"], float(r["published_value"]) if r["published_value"] else None)
+            named = targets.quotient_parts(r["target_rule"])
+            parts = None
+            if named:  # a share of two published claims: the claim is their quotient, its interval their rounding's
+                num, den = (by_id[i] for i in named)
+                assert float(r["published_value"]) == pytest.approx(100 * float(num["published_value"])
+                                                                    / float(den["published_value"])), r["id"]
+                parts = tuple((float(p["target_low"]), float(p["target_high"])) for p in (num, den))
+            low, high = targets.interval(r["target_rule"], float(r["published_value"]) if r["published_value"] else None,
+                                         parts)
             assert r["target_low"] != "" and float(r["target_low"]) == pytest.approx(low), r["id"]
             assert (r["target_high"] == "" and high is None) or float(r["target_high"]) == pytest.approx(high), r["id"]
         else:

@@ -199,23 +199,56 @@ def test_non_default_parameters(built_defaults, tmp_path):
 
 
 def test_di_with_a_municipal_input_file(built_defaults, tmp_path):
+    """An invented municipal file is user data: with no savings rate DI's totals are not computed (the rate
+    back-solved from DI's own total would give it back by construction), only the rate-free figures are; with a
+    rate they are what-ifs. Nothing on it is "reproduced" by the back-solved rate."""
     root, _ = built_defaults
     path = tmp_path / "iku.csv"
-    # Twelve municipalities spend in one main account, the other 86 nothing. The top ten average 30 %; rate 10 %.
+    # Twelve municipalities spend in one main account, the other 86 nothing. The top ten average 31 %.
     rows = [(101, 100e6, 20.0), (270, 10e6, 40.0)] + [(c, 50e6, 30.0) for c in (147, 151, 153, 155, 157, 159, 161, 163, 165, 167)]
     from kommunelab import data
 
     rows += [(c, 0, 0.0) for c in data.municipalities()["municipality_code"] if c not in {r[0] for r in rows}]
     path.write_text("municipality_code,main_account,spending_dkk,iku_pct\n"
                     + "".join(f"{c},5,{s},{i}\n" for c, s, i in rows), encoding="utf-8")
-    _, di = build_one(root, "di_outsourcing_savings", {"municipal_input": str(path), "savings_rate": "0.1"})
+    (tmp_path / "iku.source.toml").write_text('source = "invented for a test"\nretrieved = 2026-01-31\nyear = 2012\n',
+                                              encoding="utf-8")
     target = (40 + 9 * 30) / 10  # mean IKU of the ten highest = 31
+    potentials = {101: 100e6 * (target - 20), **{c: 50e6 * (target - 30) for c in range(147, 168, 2)}}
+    lifted = (100e6 * target + 10e6 * 40 + 500e6 * target) / 610e6
+
+    variant, di = build_one(root, "di_outsourcing_savings", {"municipal_input": str(path)})
+    assert {di[i]["status"] for i in ("di.total_savings", "di.copenhagen_savings", "di.gribskov_savings")} == {"not-computed"}
+    assert all("savings_rate" in di[i]["note"] for i in ("di.total_savings", "di.copenhagen_savings"))
+    assert di["di.copenhagen_share"]["value"] == pytest.approx(100 * potentials[101] / sum(potentials.values()))
+    assert di["di.copenhagen_share"]["evidence"] == "user-data" and di["di.copenhagen_share"]["status"] == "differs"
+    assert di["di.target_iku"]["value"] == pytest.approx(lifted) and di["di.target_iku"]["status"] == "differs"
+    assert not any(f["status"] == "reproduced" or f["evidence"] == "public-data" for f in di.values() if f["value"] is not None
+                   and f["check"] != "benchmark")
+    html = (root / "reports" / "di_outsourcing_savings" / f"{variant}.html").read_text(encoding="utf-8")
+    assert "invented for a test, retrieved 2026-01-31, figures for 2012 (as the user declares)" in html
+    assert "iku.source.toml" in html  # the declaration is a file the report read, in its provenance
+
+    _, di = build_one(root, "di_outsourcing_savings", {"municipal_input": str(path), "savings_rate": "0.1"})
     assert di["di.copenhagen_savings"]["value"] == pytest.approx(100e6 * (target - 20) / 100 * 0.1)
-    assert di["di.copenhagen_savings"]["status"] == "differs"  # DI's method on data: a real recomputation
+    assert {di[i]["status"] for i in ("di.total_savings", "di.copenhagen_savings", "di.gribskov_savings")} == {"what-if"}
     total = 100e6 * 0.11 * 0.1 + 10 * 50e6 * 0.01 * 0.1
     assert di["di.total_savings"]["value"] == pytest.approx(total)
     average = (100e6 * 20 + 10e6 * 40 + 500e6 * 30) / 610e6
     assert di["di.gribskov_savings"]["value"] == pytest.approx(10e6 * (40 - average) / 100 * 0.1)
+
+
+def test_di_implied_rate_is_an_interval_from_the_rounding_of_its_inputs(project):
+    """DI's 2012 total on KFST's 2016 base implies 14.4%, but the rounding of its five inputs allows 13.7-15.1%."""
+    from kommunelab.analysis import di
+
+    ranges = di.published_ranges()
+    assert ranges["iku_best_practice"] == pytest.approx((37.45, 37.55))  # a claim's cell: the claim's interval
+    assert ranges["savings_at_best_practice"] == pytest.approx((3.95e9, 4.05e9))
+    low, high = di.implied_rate_interval(ranges)
+    assert (round(100 * low, 1), round(100 * high, 1)) == (13.7, 15.1)
+    pub = di.published_inputs()
+    assert low < di.implied_rate(**{k: pub[k] for k in di.RATE_INPUTS}) < high
 
 
 def test_forked_kernels_give_the_same_outputs_as_fresh_ones(built_defaults, monkeypatch):

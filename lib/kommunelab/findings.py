@@ -15,6 +15,7 @@ Status, decided here and nowhere else (the statuses, their labels and colours ar
 - ``arithmetic-check``: arithmetic on quoted figures (``passed`` says whether it lands in the target interval);
   never a reproduction.
 - ``benchmark``: a comparison that is not the report's method; never "differs".
+- ``what-if``: computed at an assumption the user set (DI's savings rate); never a reproduction.
 - ``not-computed``: the inputs are not available (the card says which).
 """
 
@@ -37,6 +38,8 @@ EVIDENCE_TEXT = {
     "synthetic": "synthetic stand-in (the survey microdata are not public); the check passes when the estimate "
                  "recovers the stand-in's own true value, and the published figure is context",
     "microdata": "recomputed from survey microdata supplied by the analyst (data_dir)",
+    "user-data": "computed from a file the user supplied; its source and retrieval date are as the user declares them "
+                 "(provenance below), not checked by the project",
 }
 
 
@@ -64,6 +67,8 @@ def _status(row: dict[str, Any], value: float | None, evidence: str,
         return FindingStatus.ARITHMETIC_CHECK
     if check is Check.BENCHMARK:
         return FindingStatus.BENCHMARK
+    if check is Check.WHAT_IF:
+        return FindingStatus.WHAT_IF
     inside = targets.contains(row["target_low"], row["target_high"], value, row["target_rule"])
     return FindingStatus.REPRODUCED if inside else FindingStatus.DIFFERS
 
@@ -169,6 +174,8 @@ def evidence_text(evidence: str, check: str) -> str:
         return f"{evidence.replace('-', ' ')}, used for a benchmark that is not the report's method"
     if check == Check.ARITHMETIC:
         return "arithmetic on figures quoted in the report's source, not a finding of its analysis"
+    if check == Check.WHAT_IF:
+        return f"{EVIDENCE_TEXT[evidence]}; at an assumption the user set, so a what-if, not a result"
     return EVIDENCE_TEXT[evidence]
 
 

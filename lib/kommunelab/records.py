@@ -77,6 +77,7 @@ class FindingStatus(StrEnum):
     INCONSISTENT = "inconsistent"
     ARITHMETIC_CHECK = "arithmetic-check"
     BENCHMARK = "benchmark"
+    WHAT_IF = "what-if"
     PIPELINE_CHECK = "pipeline-check"
     NOT_COMPUTED = "not-computed"
 
@@ -99,6 +100,8 @@ class Verdict(_Status):
                         "source misses the target interval", *BAD)
     BENCHMARK = ("benchmark", "benchmark", "a comparison that is not the report's method (e.g. Copenhagen's population "
                  "share); never \"differs\"", "#e9d8fd", "#6b46c1")
+    WHAT_IF = ("what-if", "what-if", "computed at an assumption the user set (e.g. a savings rate DI did not publish); "
+               "never a reproduction", "#bee3f8", "#2b6cb0")
     RECOVERED = ("pipeline-check", "pipeline check: recovered", "on the synthetic stand-in (the survey microdata are "
                  "not public): the estimate's 95% interval covers the stand-in population's own true value; the "
                  "published figure is context only", "#fefcbf", "#b7791f")
@@ -143,9 +146,10 @@ class Check(StrEnum):
     BOUNDS = "bounds"
     ARITHMETIC = "arithmetic"
     BENCHMARK = "benchmark"
+    WHAT_IF = "what-if"  # computed at an assumption the user sets (DI's savings rate, which DI did not publish)
 
 
-EVIDENCE = ("public-data", "published-tables", "synthetic", "microdata")
+EVIDENCE = ("public-data", "published-tables", "synthetic", "microdata", "user-data")
 UNITS = ("pct", "pp", "count", "dkk", "rank", "ratio", "yes/no")
 
 
@@ -256,7 +260,10 @@ class Basis(StrEnum):
                   "are recomputed from real data by the report's method")
     OWN_FIGURES = ("own-figures", "is checked against the report's own published figures",
                    "are checked against the report's own published figures")
+    USER_DATA = ("user-data", "is recomputed from data a user supplied (its declared source is in the provenance)",
+                 "are recomputed from data a user supplied (their declared source is in the provenance)")
     BENCHMARK = "benchmark", "is a benchmark, not the report's method", "are benchmarks, not the report's method"
+    WHAT_IF = ("what-if", "is a what-if at an assumption the user set", "are what-ifs at assumptions the user set")
     STAND_IN = ("stand-in", "is a pipeline check on a synthetic stand-in (the survey microdata are not public)",
                 "are pipeline checks on synthetic stand-ins (the survey microdata are not public)")
     NOT_COMPUTED = "not-computed", "cannot be computed from what is public", "cannot be computed from what is public"
@@ -269,6 +276,10 @@ def basis(finding: Finding) -> Basis:
         return Basis.STAND_IN
     if finding.status is FindingStatus.BENCHMARK:
         return Basis.BENCHMARK
+    if finding.status is FindingStatus.WHAT_IF:
+        return Basis.WHAT_IF
+    if finding.evidence == "user-data":
+        return Basis.USER_DATA
     if finding.evidence == "published-tables":
         return Basis.OWN_FIGURES
     return Basis.RECOMPUTED

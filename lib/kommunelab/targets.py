@@ -18,8 +18,10 @@ ROUND_DENOMINATORS = (2, 3, 4, 5, 10, 15, 20, 25, 30, 40, 50, 100)
 SIMPLE_DENOMINATOR = 5  # "two of three" is read against the fractions with denominators up to 5
 
 
-def interval(rule: str, value: float | None) -> tuple[float | None, float | None]:
-    """(low, high) for ``value`` stated in the wording that ``rule`` names."""
+def interval(rule: str, value: float | None,
+             parts: tuple[tuple[float, float], tuple[float, float]] | None = None) -> tuple[float | None, float | None]:
+    """(low, high) for ``value`` stated in the wording that ``rule`` names. A ``quotient`` is derived from two
+    published figures, so it needs their intervals, ``parts`` = ((numerator low, high), (denominator low, high))."""
     name, _, arg = rule.partition(":")
     if name == "none":
         return (None, None)
@@ -46,11 +48,22 @@ def interval(rule: str, value: float | None) -> tuple[float | None, float | None
         return (float(arg), float(arg) * 1.5)
     if name == "top":  # "især A og B": named among the first ``arg``, jointly
         return (1.0, float(arg))
+    if name == "quotient":  # "256 mio. of 3,8 mia.": A/B in percent, as far as the rounding of A and B allows
+        if parts is None:
+            raise FindingError(f"target rule {rule!r} needs the intervals of the two figures it divides")
+        (num_low, num_high), (den_low, den_high) = parts
+        return (100 * num_low / den_high, 100 * num_high / den_low)
     if name == "fraction":  # "two of three": closer to k/n than to any neighbouring fraction with a small denominator
         return _between_neighbours(Fraction(arg), _fractions_up_to(SIMPLE_DENOMINATOR))
     if name == "one-in":  # "one in 20": closer to 1/20 than to 1/15 or 1/25
         return _between_neighbours(Fraction(1, int(arg)), sorted({Fraction(1, d) for d in ROUND_DENOMINATORS}))
     raise FindingError(f"unknown target rule {rule!r}; see data/published/README.md for the rules")
+
+
+def quotient_parts(rule: str) -> tuple[str, str] | None:
+    """The two findings a ``quotient:A/B`` rule divides, (A, B); None for any other rule."""
+    name, _, arg = rule.partition(":")
+    return tuple(arg.split("/", 1)) if name == "quotient" else None
 
 
 def _fractions_up_to(denominator: int) -> list[Fraction]:

@@ -51,6 +51,15 @@ def published_table(name: str) -> pd.DataFrame:
     return load_table(path, replace(TABLES[name], prepare=_claims_resolved), origin="project")
 
 
+def claims_in(name: str) -> dict[tuple[int, str], str]:
+    """Which cells of data/published/tables/<name>.csv refer to a finding's published value: {(row position,
+    column): finding id}. Such a cell's rounding is its claim's (the claim's target interval)."""
+    path = project_root() / "data" / "published" / "tables" / f"{name}.csv"
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return {(i, column): match.group(1) for column in raw.columns for i, cell in enumerate(raw[column])
+            if (match := CLAIM.fullmatch(cell))}
+
+
 def survey_base(survey: str, base: str) -> int:
     """A published sample size, e.g. survey_base("KS innovation barometer 2018", "responding unit managers")."""
     bases = published_table("survey_bases")

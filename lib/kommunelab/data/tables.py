@@ -244,7 +244,8 @@ TABLES: dict[str, Schema] = {s.name: s for s in (
     Schema("ks_value_forms", _quoted(Column("value_form", "str"), "share_pct", Column("rule", "str"),
                                      "published_text"), key=("value_form",), **QUOTED),
     Schema("di_published_inputs", _quoted(
-        Column("name", "str"), Column("value", "float", unit=ROW_UNIT), Column("unit", "str"), "year"),
+        Column("name", "str"), Column("value", "float", unit=ROW_UNIT), Column("unit", "str"), "year",
+        Column("rule", "str", nullable=True)),
         key=("name",), **QUOTED),
     Schema("iku_national", _columns(
         "year", Column("iku_all_municipalities_pct", "float", **PERCENT), Column("source_url", "str"), "note"),
