@@ -166,7 +166,8 @@ def target_text(row: dict[str, Any], locale: str = "en") -> str:
 
 
 def _decimals(x: float) -> int:
-    return next(d for d in range(4) if abs(round(x, d) - x) < 1e-9 * max(1.0, abs(x))) if math.isfinite(x) else 0
+    """The decimals ``x`` has (up to 3: a derived end such as 255.5/3850 is shown to 3)."""
+    return next((d for d in range(4) if abs(round(x, d) - x) < 1e-9 * max(1.0, abs(x))), 3) if math.isfinite(x) else 0
 
 
 def evidence_text(evidence: str, check: str) -> str:

@@ -230,7 +230,8 @@ def provenance(parameters: dict[str, Any] | None = None) -> None:
     rows = "".join(
         f"<tr><td>{e(Path(f['path']).name)}</td><td>{e(f['origin'])}"
         f"{' (retrieved ' + e(f['retrieved']) + ')' if f.get('retrieved') else ''}</td>"
-        f"<td>{e(f['table'] or f['source'])}</td><td><code>{f['sha256'][:16]}</code></td></tr>"
+        f"<td>{e(f['source'] if f['origin'] == 'user' else f['table'] or f['source'])}</td>"
+        f"<td><code>{f['sha256'][:16]}</code></td></tr>"
         for f in files
     )
     params = ", ".join(f"{e(str(k))} = {e(repr(v))}" for k, v in parameters.items())
