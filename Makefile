@@ -14,7 +14,7 @@ JOBS   ?=
 JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 # The reference data are the project's snapshot in data/reference/; KOMMUNELAB_DATA_MIRROR names a folder to read instead.
 
-.PHONY: help setup install-venv chromium reports reports-all test test-fast lab bench lock synthetic clean
+.PHONY: help setup install-venv chromium reports reports-all test test-fast lab bench mutation lock synthetic clean
 
 help:
 	@echo "make reports      build every report (default parameters) as HTML + PDF into reports/"
@@ -22,6 +22,7 @@ help:
 	@echo "make test         run the tests"
 	@echo "make lab          start JupyterLab with the kommunelab kernel"
 	@echo "make bench        run the benchmarks in bench/"
+	@echo "make mutation     apply one-line bugs to the statistics and analysis code; report the tests' kill rate"
 	@echo "make synthetic    regenerate the synthetic survey stand-ins in data/synthetic/"
 	@echo "make clean        remove reports/ output and caches (keeps .venv)"
 
@@ -67,6 +68,9 @@ lab: $(STAMP)
 
 bench: setup
 	$(BIN)/python bench/run.py
+
+mutation: $(STAMP)
+	$(BIN)/python bench/mutation.py
 
 synthetic: $(STAMP)
 	$(BIN)/kommunelab synthetic

@@ -186,6 +186,11 @@ def check_municipal_input(value: str) -> str:
     return value
 
 
+def account_target(part: pd.DataFrame, top_n: int = 10) -> float:
+    """DI's target for one main account: the mean IKU of its ``top_n`` highest municipalities."""
+    return float(part["iku_pct"].nlargest(min(top_n, len(part))).mean())
+
+
 def municipal_potentials(frame: pd.DataFrame, savings_rate: float, top_n: int = 10) -> pd.DataFrame:
     """DI's model per municipality: lift each main account to the mean IKU of its ``top_n`` highest municipalities.
 
@@ -195,7 +200,7 @@ def municipal_potentials(frame: pd.DataFrame, savings_rate: float, top_n: int = 
     """
     out = []
     for account, part in frame.groupby("main_account"):
-        target = part["iku_pct"].nlargest(min(top_n, len(part))).mean()
+        target = account_target(part, top_n)
         average = np.average(part["iku_pct"], weights=part["spending_dkk"])
         lift = np.clip(target - part["iku_pct"], 0, None) / 100
         above = np.clip(part["iku_pct"] - average, 0, None) / 100
@@ -215,7 +220,7 @@ def lifted_iku(frame: pd.DataFrame, top_n: int = 10) -> float:
     as much as the mean of that account's ``top_n`` highest municipalities. No savings rate enters it."""
     lifted = 0.0
     for _, part in frame.groupby("main_account"):
-        target = part["iku_pct"].nlargest(min(top_n, len(part))).mean()
+        target = account_target(part, top_n)
         lifted += float((part["spending_dkk"] * np.maximum(part["iku_pct"], target)).sum())
     return lifted / float(frame["spending_dkk"].sum())
 
