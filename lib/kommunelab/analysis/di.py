@@ -64,7 +64,7 @@ def implied_rate(savings_at_best_practice: float, iku_national: float, iku_best_
 def implied_rate_interval(ranges: dict[str, tuple[float, float]]) -> tuple[float, float]:
     """The implied rate over every combination of its inputs' rounding ends (it is monotone in each input, so the
     corners hold its least and greatest values): the precision the published figures allow."""
-    rates = [implied_rate(**dict(zip(RATE_INPUTS, corner)))
+    rates = [implied_rate(**dict(zip(RATE_INPUTS, corner, strict=True)))
              for corner in itertools.product(*(ranges[name] for name in RATE_INPUTS))]
     return min(rates), max(rates)
 
