@@ -166,6 +166,21 @@ def test_the_five_intervals_the_review_found_too_narrow_or_too_wide(project):
     assert findings.target_text(findings.spec("kora.democratic_value_top")) == "1st or 2nd"
 
 
+def test_a_pipeline_check_says_what_it_can_detect(project):
+    """The power note: the smallest error a check catches 80% of the time, from the estimate's own interval
+    (half-width 1.96 se, so 2.80 se = 1.43 x the half-width); a census count says it is one."""
+    share = findings.finding("kora.cross_area", 40.0, ci=(36.0, 44.0), n=612)
+    assert share.truth_basis == "population" and "detects an error of about 5.7 pp or more" in share.power
+    ratio = findings.finding("kora.cost_effectiveness_pressure", 1.4, ci=(0.7, 2.8))
+    assert "the ratio off by a factor of about 2.69" in ratio.power
+    rank = findings.finding("kora.democratic_value_top", 1)
+    assert rank.power.startswith("exact: any error that changes the rank fails")
+    census = findings.finding("kora.invited", 838)
+    assert census.truth_basis == "census" and census.power.startswith("census count")
+    assert "census count" in findings.card_html(census, findings.spec("kora.invited"))
+    assert findings.finding("kora.invited", 838, evidence="microdata").power is None  # only a pipeline check has one
+
+
 def test_every_numeric_claim_has_the_interval_its_rule_gives():
     by_id = {r["id"]: r for r in rows()}
     for r in rows():

@@ -29,25 +29,25 @@ def heads(rows: list[tuple]) -> pd.DataFrame:
 def test_kora_pressure_ratio_leaves_blank_values_out_and_keeps_high_pressure_on_top():
     """High pressure: 3 of 4 answers name cost-effectiveness; other: 2 of 8. Ratio (3/4) / (2/8) = 3. Two blank
     answers in each group would make it (3/6) / (2/10) = 2.5 if kept in the denominators; swapped, it is 1/3."""
-    rows = ([(1, "high", "cost-effectiveness", 1, 1084, "a")] * 3 + [(1, "high", "quality", 1, 1084, "a")]
-            + [(1, "high", None, 1, 1084, "a")] * 2
-            + [(1, "low", "cost-effectiveness", 1, 1084, "a")] * 2 + [(1, "low", "quality", 1, 1084, "a")] * 6
-            + [(1, "low", None, 1, 1084, "a")] * 2 + [(0, "high", "cost-effectiveness", NA, 1084, "a")] * 5)
+    rows = ([(1, "high", "cost-effectiveness", 1, 84, "a")] * 3 + [(1, "high", "quality", 1, 84, "a")]
+            + [(1, "high", None, 1, 84, "a")] * 2
+            + [(1, "low", "cost-effectiveness", 1, 84, "a")] * 2 + [(1, "low", "quality", 1, 84, "a")] * 6
+            + [(1, "low", None, 1, 84, "a")] * 2 + [(0, "high", "cost-effectiveness", NA, 84, "a")] * 5)
     c = kora.cost_effectiveness_by_pressure(heads(rows))
     assert c.estimate == pytest.approx(3.0)
     assert c.low < 3.0 < c.high
 
 
 def test_kora_response_rate_counts_answers_over_everyone_invited():
-    rows = [(1, "high", "quality", 1, 1084, "a")] * 3 + [(0, "high", None, NA, 1084, "a")]
+    rows = [(1, "high", "quality", 1, 84, "a")] * 3 + [(0, "high", None, NA, 84, "a")]
     e = kora.response_rate(heads(rows))
     assert (e.value, e.n) == (75.0, 4)
 
 
 def test_kora_increased_focus_leaves_blanks_out():
     """3 of the 4 answers say yes; 2 respondents left it blank (blanks as "no" would give 3 of 6)."""
-    rows = ([(1, "high", "quality", 1, 1084, "a")] * 3 + [(1, "high", "quality", 0, 1084, "a")]
-            + [(1, "high", "quality", NA, 1084, "a")] * 2 + [(0, "high", None, NA, 1084, "a")] * 4)
+    rows = ([(1, "high", "quality", 1, 84, "a")] * 3 + [(1, "high", "quality", 0, 84, "a")]
+            + [(1, "high", "quality", NA, 84, "a")] * 2 + [(0, "high", None, NA, 84, "a")] * 4)
     e = kora.increased_focus(heads(rows))
     assert (e.value, e.n) == (75.0, 4)
 
@@ -63,7 +63,8 @@ def test_kora_collaboration_shares_leave_blanks_out():
     collabs = pd.DataFrame({"cross_area": pd.array([1, 0, 1, NA, NA], dtype="Int64"),
                             "civil_partners": pd.array([1, 3, 2, 2, NA], dtype="Int64"),
                             "head_id": [1, 1, 2, 2, 3]})
-    shares = kora.collaboration_shares(collabs)
+    in_municipalities = pd.DataFrame({"head_id": [1, 2, 3], "municipality_code": [101, 147, 151]})
+    shares = kora.collaboration_shares(collabs, in_municipalities)
     assert (shares["cross_area"].value, shares["cross_area"].n) == (pytest.approx(200 / 3), 3)
     assert (shares["several_partners"].value, shares["several_partners"].n) == (75.0, 4)
 
@@ -184,3 +185,75 @@ def test_a_difference_of_independent_estimates_adds_their_variances():
     b = stats.Estimate(0.70, 0.62, 0.78, 100, "test", se=0.04)
     d = stats.difference(a, b)
     assert d.estimate == pytest.approx(0.10) and (d.high - d.low) / 2 == pytest.approx(stats.Z95 * 0.05)
+
+
+def test_response_is_checked_as_even_over_every_breakdown_kora_names():
+    """KORA says response is even over municipality types, geography and policy areas: a difference in size class
+    alone (here: large municipalities all answer, small ones a third) is found, though regions are balanced."""
+    rows = []
+    for region in (81, 82, 83, 84, 85):
+        rows += [(1, "high", "quality", 1, region, "a")] * 6  # large: 6 of 6 answer
+        rows += [(1, "high", "quality", 1, region, "b")] * 2 + [(0, "high", None, NA, region, "b")] * 4  # small: 2 of 6
+    frame = heads(rows)
+    frame["size_class"] = ["large" if area == "a" else "small" for area in frame["policy_area"]]
+    d = kora.response_difference(frame)
+    assert d.scope == "size class, region, policy area" and d.group.startswith(("size class: ", "policy area: "))
+    assert abs(d.estimate) == pytest.approx(100 * (6 / 6 - 2 / 6)) and (d.low > 0 or d.high < 0)
+
+
+def test_no_dependence_is_checked_on_scope_and_character():
+    """KORA: neither the scope (increased focus) nor the character (overall value) depends on the mayor's party. A
+    difference in the overall value alone is found."""
+    rows = ([(1, "high", "democratic value", 1, 84, "a")] * 20 + [(1, "high", "quality", 1, 84, "a")] * 20
+            + [(1, "high", "quality", 1, 84, "a")] * 40)
+    frame = heads(rows)
+    frame["mayor_party"] = ["blue"] * 40 + ["red"] * 40
+    d = kora.dependence_on(frame, "mayor_party")
+    assert d.group.startswith("overall value") and abs(d.estimate) == pytest.approx(50.0)
+    assert d.scope == "increased focus, overall value 'democratic value', overall value 'quality'"
+
+
+def test_a_cluster_robust_interval_is_the_plain_one_for_clusters_of_one():
+    y = np.array([1, 0, 1, 1, 0, 1, 0, 1, 1, 1.0])
+    plain = stats.weighted_proportion(y)
+    alone = stats.weighted_proportion(y, clusters=np.arange(len(y)))
+    assert (alone.value, alone.se) == (pytest.approx(plain.value), pytest.approx(plain.se))
+
+
+def test_a_cluster_robust_interval_widens_when_answers_are_alike_within_a_municipality():
+    """20 municipalities of 10 collaborations each, 60% yes overall. Mixed within municipalities (6 of 10 yes in
+    each), the answers vary only within clusters and the cluster-robust interval is narrower than the independent
+    one; alike within municipalities (12 all yes, 8 all no), it is far wider: the independent interval would claim
+    a precision 200 answers do not have, when they carry about as much as 20."""
+    clusters = np.repeat(np.arange(20), 10)
+    mixed = np.tile([1, 1, 1, 1, 1, 1, 0, 0, 0, 0.0], 20)
+    alike = np.repeat([1.0] * 12 + [0.0] * 8, 10)
+    independent = stats.weighted_proportion(alike)
+    clustered_alike = stats.weighted_proportion(alike, clusters=clusters)
+    clustered_mixed = stats.weighted_proportion(mixed, clusters=clusters)
+    assert independent.value == clustered_alike.value == pytest.approx(0.6)
+    assert clustered_alike.se > 3 * independent.se  # design effect about 10 -> se about 3.2 times as large
+    assert clustered_alike.se == pytest.approx(np.sqrt(20 / 19 * 20 * (0.4 ** 2 * 12 + 0.6 ** 2 * 8) / 20 / 400))
+    assert clustered_mixed.se < independent.se
+
+
+def test_kora_collaboration_shares_are_clustered_by_municipality():
+    """Two municipalities' heads describe 10 collaborations each: all cross areas in one, none in the other. As
+    independent answers 10 of 20 would give 50% +- 22 points; clustered, two units cannot pin the share down."""
+    collabs = pd.DataFrame({"cross_area": pd.array([1] * 10 + [0] * 10, dtype="Int64"),
+                            "civil_partners": pd.array([2] * 20, dtype="Int64"), "head_id": [1] * 10 + [2] * 10})
+    e = kora.collaboration_shares(collabs, pd.DataFrame({"head_id": [1, 2], "municipality_code": [101, 147]}))["cross_area"]
+    wilson = stats.proportion(10, 20).percent()
+    assert e.value == 50.0 and e.high - e.low > 1.5 * (wilson.high - wilson.low) and "cluster-robust" in e.method
+
+
+def test_the_danish_norwegian_test_is_shown_for_a_range_of_danish_bases():
+    """The Danish base is assumed; the p-value moves with it (the reviewer: p < 0.001 at 1,300, 0.032 at 300), so
+    the table gives it from a quarter of the assumed base to twice it, and where the shares differ a smaller base
+    gives a larger p."""
+    assert ks.nordic_bases(1300) == (325, 1300, 2600)
+    table = ks.nordic_sensitivity(1300, 400)
+    assert list(table.columns) == ["indicator", 325, 1300, 2600]
+    differing = table[table[2600] < 0.5]  # where the shares differ (equal shares give p near 1 at any base)
+    assert len(differing) >= 3
+    assert (differing[325] > differing[1300]).all() and (differing[1300] > differing[2600]).all()

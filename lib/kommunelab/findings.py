@@ -105,12 +105,13 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
         raise FindingError(f"finding {finding_id!r} is a bounds check: pass bounds=(low, high)")
     status = _status(row, value, evidence, bounds)
     unit = row["unit"]
-    truth = recovered = passed = None
+    truth = recovered = passed = truth_basis = power_text = None
     if status is FindingStatus.PIPELINE_CHECK:
-        from .synthetic import truth_value
+        from .synthetic import truth_record
 
-        truth = truth_value(finding_id, scope)
+        truth, truth_basis = truth_record(finding_id, scope)
         recovered = recovers(unit, value, ci, truth)
+        power_text = power(unit, ci, truth_basis, locale)
     elif status is FindingStatus.ARITHMETIC_CHECK:
         passed = targets.contains(row["target_low"], row["target_high"], value, row["target_rule"])
     in_target = None if value is None else targets.contains(row["target_low"], row["target_high"], value,
@@ -133,10 +134,35 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
         target_rule=row["target_rule"], target_text=target_text(row, locale), value=value, ci=ci, bounds=bounds,
         n=None if n is None else int(n), value_text=value_text, in_target=in_target, ci_overlaps_target=overlap,
         status=status, check=row["check"], truth=truth, truth_text=None if truth is None else show(truth),
-        recovered=recovered, passed=passed, evidence=evidence, source=row["source"], note=note, scope=scope)
+        recovered=recovered, passed=passed, evidence=evidence, source=row["source"], note=note, scope=scope,
+        truth_basis=truth_basis, power=power_text)
     _display({"text/html": card_html(record, row), "text/plain": f"{finding_id}: {value_text} ({record.label})",
               FINDING_MIME: record.record()})
     return record
+
+
+# z(0.975) + z(0.80): an error this many standard errors from the truth is detected 80% of the time at the 95% level
+POWER_Z = 1.959963984540054 + 0.8416212335729143
+EXACT = {"rank": "rank", "yes/no": "answer", "count": "count"}
+
+
+def power(unit: str, ci: tuple[float, float] | None, truth_basis: str, locale: str = "en") -> str:
+    """What a pipeline check can detect, from the stand-in's design (the estimate's own interval): the smallest
+    error in the estimator it catches 80% of the time, or what an exact check and a census count amount to."""
+    if truth_basis == "census":
+        return ("census count: the stand-in holds the whole population, so this compares a count of it with the "
+                "generator's own count; it checks the counting code, not an estimator")
+    if unit in EXACT or ci is None:
+        what = EXACT.get(unit, "value")
+        return (f"exact: any error that changes the {what} fails; an error too small to change the {what} passes")
+    se = (ci[1] - ci[0]) / (2 * 1.959963984540054)
+    if unit == "ratio" and ci[0] > 0:
+        factor = math.exp(POWER_Z * (math.log(ci[1]) - math.log(ci[0])) / (2 * 1.959963984540054))
+        size = f"the ratio off by a factor of about {fmt.number(factor, 2, locale)}"
+    else:
+        shown = fmt.points(POWER_Z * se, 1, locale) if unit in ("pct", "pp") else fmt.value(POWER_Z * se, unit, locale, 2)
+        size = f"an error of about {shown}"
+    return f"detects {size} or more, 80% of the time at the 95% level (n and design as in the stand-in); smaller errors pass"
 
 
 def target_text(row: dict[str, Any], locale: str = "en") -> str:
@@ -205,6 +231,8 @@ def card_html(record: Finding, row: dict[str, Any]) -> str:
                  record.value_text + (f"; n = {record.n:,} answered" if record.n is not None else "")))
     if record.truth_text is not None:
         rows.append(("stand-in truth", f"{record.truth_text} (the value in the generated population)"))
+    if record.power:
+        rows.append(("power", record.power))
     note = f"<div class='kl-meta'>{e(record.note)}</div>" if record.note else ""
     status = record.verdict
     source = record.source

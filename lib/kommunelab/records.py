@@ -188,6 +188,8 @@ class Finding:
     source: str
     note: str
     scope: str
+    truth_basis: str | None = None  # a pipeline check's truth: population, census or model (kommunelab.synthetic)
+    power: str | None = None  # what a pipeline check can detect, in a reader's words (kommunelab.findings.power)
 
     def __post_init__(self) -> None:
         def fail(problem: str) -> FindingError:

@@ -3,12 +3,14 @@
 - ``proportion``: a simple-random-sample proportion with a Wilson interval (statsmodels).
 - ``weighted_proportion`` / ``weighted_mean``: design-based estimates for stratified, weighted samples; the
   variance is the Taylor-linearised variance of a ratio estimator with strata, sampling with replacement within
-  strata (the usual first-order approximation, as in R's survey package with ``svydesign(strata=, weights=)``).
+  strata (the usual first-order approximation, as in R's survey package with ``svydesign(strata=, weights=)``);
+  with ``clusters`` the residuals are summed per cluster first (``svydesign(ids=~cluster)``: cluster-robust).
 - ``two_proportions``: difference of two independent proportions, Newcombe interval and a score test.
 - ``ratio_of_proportions``: p1 / p2 with a log-scale interval (for claims like "three times as often").
 - ``chi_square``: Pearson's test of independence on a contingency table (scipy).
 - ``largest_group_difference``: for a claim of "no difference between groups", each group against the rest with
-  Newcombe intervals (Bonferroni over the groups), and the size of difference the data rule out.
+  Newcombe intervals (Bonferroni over the groups), and the size of difference the data rule out;
+  ``largest_difference_across`` does it over several breakdowns or questions at once.
 
 Blank answers (NaN) are item non-response: every estimator leaves them out of its denominator and reports the
 number of answers it used as ``n``.
@@ -16,7 +18,7 @@ number of answers it used as ``n``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -79,8 +81,13 @@ def proportion_answered(indicator, alpha: float = 0.05) -> Estimate:
     return proportion(int(values.sum()), len(values), alpha)
 
 
-def weighted_mean(y, weights=None, strata=None, alpha: float = 0.05) -> Estimate:
-    """Design-based weighted mean with a linearisation (stratified, with-replacement) confidence interval."""
+def weighted_mean(y, weights=None, strata=None, alpha: float = 0.05, clusters=None) -> Estimate:
+    """Design-based weighted mean with a linearisation (stratified, with-replacement) confidence interval.
+
+    ``clusters`` names each observation's primary sampling unit (e.g. its municipality, when several answers come
+    from one): the linearised residuals are summed within each cluster before the variance, so answers that are
+    alike within a cluster widen the interval instead of counting as independent (cluster-robust).
+    """
     y = np.asarray(y, dtype=float)
     w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=float)
     if y.shape != w.shape:
@@ -96,26 +103,28 @@ def weighted_mean(y, weights=None, strata=None, alpha: float = 0.05) -> Estimate
     mean = float((w * y).sum() / total)
     z = w * (y - mean) / total  # linearised residuals of the ratio estimator
     groups = np.zeros(n, dtype=int) if strata is None else pd.factorize(np.asarray(strata)[keep])[0]
+    units = np.arange(n) if clusters is None else pd.factorize(np.asarray(clusters)[keep])[0]
+    psu = pd.Series(z).groupby([groups, units]).sum()  # one residual per primary sampling unit, within its stratum
     var = 0.0
-    for h in np.unique(groups):
-        zh = z[groups == h]
+    for _, zh in psu.groupby(level=0):
         nh = len(zh)
         if nh < 2:
-            raise ValueError("every stratum needs at least two observations for a variance estimate")
+            raise ValueError("every stratum needs at least two sampling units for a variance estimate")
         var += nh / (nh - 1) * ((zh - zh.mean()) ** 2).sum()
     se = float(np.sqrt(var))
     half = float(sps.norm.ppf(1 - alpha / 2)) * se
-    method = "weighted, Taylor linearisation" + (" with strata" if strata is not None else "")
+    method = ("weighted, Taylor linearisation" + (" with strata" if strata is not None else "")
+              + (", cluster-robust" if clusters is not None else ""))
     return Estimate(mean, float(mean - half), float(mean + half), n, method, se)
 
 
-def weighted_proportion(indicator, weights=None, strata=None, alpha: float = 0.05) -> Estimate:
-    """Weighted share of a 0/1 indicator; interval clipped to [0, 1]."""
+def weighted_proportion(indicator, weights=None, strata=None, alpha: float = 0.05, clusters=None) -> Estimate:
+    """Weighted share of a 0/1 indicator; interval clipped to [0, 1]. ``clusters`` as in :func:`weighted_mean`."""
     values = np.asarray(indicator, dtype=float)
     ok = values[~np.isnan(values)]
     if not np.isin(ok, (0.0, 1.0)).all():
         raise ValueError("indicator must be 0/1")
-    est = weighted_mean(values, weights, strata, alpha)
+    est = weighted_mean(values, weights, strata, alpha, clusters)
     return Estimate(est.value, max(0.0, est.low), min(1.0, est.high), est.n, est.method, est.se)
 
 
@@ -190,6 +199,7 @@ class GroupDifference:
     groups: int
     n: int
     method: str = "each group vs the rest: Newcombe intervals, Bonferroni-adjusted over the groups"
+    scope: str = ""  # what was compared, when several breakdowns or questions were (largest_difference_across)
 
     @property
     def ci(self) -> tuple[float, float]:
@@ -216,6 +226,20 @@ def largest_group_difference(indicator, groups, alpha: float = 0.05) -> GroupDif
     label, est, low, high = max(rows, key=lambda r: abs(r[1]))
     ruled_out = max(max(abs(r[2]), abs(r[3])) for r in rows)
     return GroupDifference(str(label), est, low, high, ruled_out, len(labels), len(frame))
+
+
+def largest_difference_across(comparisons: dict[str, tuple], alpha: float = 0.05) -> GroupDifference:
+    """For a claim of "no difference" that covers several breakdowns or questions ({name: (indicator, groups)}):
+    :func:`largest_group_difference` for each at ``alpha`` / their number (Bonferroni over them too, so every
+    interval holds at once), the largest difference found, and the largest difference any of them rules out.
+    ``groups`` counts every group compared; ``group`` names the comparison ("region: Hovedstaden")."""
+    if not comparisons:
+        raise ValueError("need at least one comparison")
+    found = {name: largest_group_difference(y, g, alpha / len(comparisons)) for name, (y, g) in comparisons.items()}
+    name, d = max(found.items(), key=lambda item: abs(item[1].estimate))
+    return replace(d, group=f"{name}: {d.group}" if len(found) > 1 else d.group,
+                   ruled_out=max(x.ruled_out for x in found.values()), groups=sum(x.groups for x in found.values()),
+                   scope=", ".join(found))
 
 
 def category(shares: pd.DataFrame, name: str, what: str) -> pd.Series:

@@ -25,10 +25,16 @@ def response_rate(heads: pd.DataFrame) -> stats.Estimate:
     return stats.proportion(int(heads["responded"].sum()), len(heads)).percent()
 
 
-def response_difference_by_region(heads: pd.DataFrame) -> stats.GroupDifference:
-    """Is response evenly spread? The region whose response rate differs most from the rest, with what is ruled out."""
+# KORA: "svarprocenten er jævnt fordelt på kommunetyper, geografi og fagområder": size class, region, policy area.
+RESPONSE_BREAKDOWNS = {"size class": "size_class", "region": "region", "policy area": "policy_area"}
+
+
+def response_difference(heads: pd.DataFrame) -> stats.GroupDifference:
+    """Is response evenly spread over municipality types, geography and policy areas, as KORA says? The group (of any
+    of the three breakdowns) whose response rate differs most from the rest, with what is ruled out for all."""
     named = with_region_names(heads)
-    return stats.largest_group_difference(named["responded"], named["region"])
+    return stats.largest_difference_across({label: (named["responded"], named[column])
+                                            for label, column in RESPONSE_BREAKDOWNS.items()})
 
 
 def share_by(heads: pd.DataFrame, column: str, breakdown: str) -> pd.DataFrame:
@@ -46,10 +52,16 @@ def increased_focus(heads: pd.DataFrame) -> stats.Estimate:
     return stats.proportion_answered(respondents(heads)["increased_focus"]).percent()
 
 
-def focus_difference_by(heads: pd.DataFrame, by: str) -> stats.GroupDifference:
-    """Does increased focus depend on region or the mayor's party? The largest difference, and what is ruled out."""
+def dependence_on(heads: pd.DataFrame, by: str) -> stats.GroupDifference:
+    """KORA: "Omfanget og karakteren af samarbejdet er hverken afhængigt af regional placering eller politisk
+    flertal". Scope is the question on increased focus, character the overall value named (each value a yes/no of
+    its own); the largest difference between a group of ``by`` and the rest over all of them, and what is ruled out."""
     resp = with_region_names(respondents(heads))
-    return stats.largest_group_difference(resp["increased_focus"], resp[by])
+    value = resp["overall_value"]
+    questions = {"increased focus": resp["increased_focus"]}
+    for name in sorted(value.dropna().unique()):
+        questions[f"overall value '{name}'"] = (value == name).astype("Float64").mask(value.isna())
+    return stats.largest_difference_across({q: (answers, resp[by]) for q, answers in questions.items()})
 
 
 def no_difference_note(d: stats.GroupDifference, what: str, locale: str = "en") -> str:
@@ -57,26 +69,38 @@ def no_difference_note(d: stats.GroupDifference, what: str, locale: str = "en") 
     def pp(x: float) -> str:
         return fmt.points(x, 1, locale)
 
+    over = f" ({d.scope})" if d.scope else ""
     if d.groups == 2:
         found = f"{d.group} minus the other group: {pp(d.estimate)} (95% CI {pp(d.low)} to {pp(d.high)})"
         scope = "between the two groups"
     else:
         found = (f"the largest difference is {d.group} against the rest, {pp(d.estimate)} (95% CI {pp(d.low)} to "
-                 f"{pp(d.high)}; intervals Bonferroni-adjusted over the {d.groups} groups)")
-        scope = "between any group and the rest"
+                 f"{pp(d.high)}; intervals Bonferroni-adjusted over the {d.groups} comparisons{over})")
+        scope = "between any group and the rest" + (" in any of them" if d.scope else "")
     return (f"{what}: {found}. The data rule out differences larger than {pp(d.ruled_out)} {scope}; smaller ones "
             "cannot be excluded, so 'no difference' means no difference of that size, not none at all.")
 
 
-def collaboration_shares(collabs: pd.DataFrame) -> dict[str, stats.Estimate]:
+def collaboration_shares(collabs: pd.DataFrame, heads: pd.DataFrame) -> dict[str, stats.Estimate]:
     """Shares of concrete collaborations across policy areas and with several civil partners (among answers).
 
-    Wilson intervals treat collaborations as independent; collaborations described by the same head are not,
-    so the intervals are somewhat too narrow.
+    The collaborations are clustered: several come from one municipality (its heads describe them), and those are
+    more alike than collaborations from different municipalities. The intervals are cluster-robust, with the
+    municipality as the cluster (Taylor linearisation, residuals summed per municipality), not Wilson intervals
+    that would treat every collaboration as independent.
     """
+    municipality = collabs["head_id"].map(heads.set_index("head_id")["municipality_code"])
+    if municipality.isna().any():
+        from ..errors import DataError
+
+        missing = collabs.loc[municipality.isna(), "head_id"].iloc[0]
+        raise DataError("kora_collaborations", f"head_id {missing} is not a head in kora_heads", column="head_id")
     partners = collabs["civil_partners"].astype("Float64")
-    return {"cross_area": stats.proportion_answered(collabs["cross_area"]).percent(),
-            "several_partners": stats.proportion_answered((partners > 1).astype("Float64")).percent()}
+
+    def share(values) -> stats.Estimate:
+        return stats.weighted_proportion(stats.as_float(values), clusters=municipality.to_numpy()).percent()
+
+    return {"cross_area": share(collabs["cross_area"]), "several_partners": share((partners > 1).astype("Float64"))}
 
 
 def overall_values(heads: pd.DataFrame) -> pd.DataFrame:

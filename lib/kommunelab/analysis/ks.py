@@ -64,6 +64,24 @@ def nordic_comparison(dk_base: int, no_base: int) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# The Danish base is not published, and a test's p-value depends on it: it is shown from a quarter of the assumed
+# base to twice it (with 1,300 assumed: 325 to 2,600), so no single assumption decides what reads as a difference.
+BASE_FACTORS = (0.25, 1.0, 2.0)
+
+
+def nordic_bases(dk_base: int) -> tuple[int, ...]:
+    return tuple(round(f * dk_base) for f in BASE_FACTORS)
+
+
+def nordic_sensitivity(dk_base: int, no_base: int) -> pd.DataFrame:
+    """The score test's p-value for each published DK-NO difference at each Danish base in ``nordic_bases``: one
+    column per base (named by the base), one row per indicator."""
+    out = nordic_table()[["indicator"]].copy()
+    for base in nordic_bases(dk_base):
+        out[base] = nordic_comparison(base, no_base)["p_value"].to_numpy()
+    return out
+
+
 def published_sector_rates() -> dict[str, float]:
     """KS's published innovation rates by sector (8 of 10, 7 of 10), percent."""
     return published_table("ks_sector_rates").set_index("sector")["share_pct"].to_dict()

@@ -72,9 +72,15 @@ def truth_table(folder: Path | None = None) -> pd.DataFrame:
 
 
 def truth_value(finding_id: str, scope: str = "all") -> float:
+    return truth_record(finding_id, scope)[0]
+
+
+def truth_record(finding_id: str, scope: str = "all") -> tuple[float, str]:
+    """(true value, basis) the stand-in's generator recorded for a finding: basis "population", "census" or "model"
+    (kommunelab.synthetic.design.adder)."""
     table = truth_table()
     hit = table[(table["finding_id"] == finding_id) & (table["scope"] == scope)]
     if hit.empty:
         raise FindingError(f"the stand-in records no truth for finding {finding_id!r} (scope {scope!r}); add it to its "
                            "generator in kommunelab.synthetic and run `make synthetic`")
-    return float(hit["truth"].iloc[0])
+    return float(hit["truth"].iloc[0]), str(hit["basis"].iloc[0])

@@ -63,6 +63,9 @@ def stratified_sample(rng: np.random.Generator, strata: np.ndarray, rates: dict[
 
 
 def adder(truth: list[dict], scope: str):
+    """``add(finding_id, value, what, basis)`` records a truth. Its basis says what kind: "population" (the value in
+    the generated population a sample is drawn from), "census" (the stand-in holds the whole population, so the
+    finding is a count of it), "model" (a property the generator builds in, such as no dependence)."""
     def add(finding_id: str, value: float, what: str, basis: str = "population") -> None:
         truth.append({"finding_id": finding_id, "scope": scope, "truth": round(float(value), 10), "basis": basis,
                       "what": what})

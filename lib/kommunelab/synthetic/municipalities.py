@@ -48,12 +48,15 @@ def kora_heads(truth: list[dict]) -> pd.DataFrame:
     responded[rng.choice(invited, size=round(target("kora.response_rate") / 100 * invited), replace=False)] = True
 
     add = adder(truth, "all")
-    add("kora.invited", float(invited), "department heads invited")
-    add("kora.response_rate", 100 * responded.mean(), "share of invited heads who answered")
-    add("kora.response_even", 0.0, "response does not depend on region in the generator", basis="model")
+    add("kora.invited", float(invited), "department heads invited", basis="census")
+    add("kora.response_rate", 100 * responded.mean(), "share of invited heads who answered", basis="census")
+    add("kora.response_even", 0.0, "response depends on no breakdown (region, size class, policy area) in the generator",
+        basis="model")
     add("kora.increased_focus", 100 * focus.mean(), "share of all invited heads' areas with increased focus")
-    add("kora.no_region_dependence", 0.0, "increased focus does not depend on region in the generator", basis="model")
-    add("kora.no_party_dependence", 0.0, "increased focus does not depend on the mayor's party", basis="model")
+    add("kora.no_region_dependence", 0.0,
+        "neither increased focus nor the overall value depends on region in the generator", basis="model")
+    add("kora.no_party_dependence", 0.0,
+        "neither increased focus nor the overall value depends on the mayor's party", basis="model")
     add("kora.cost_effectiveness_value", 100 * is_cost.mean(), "share naming cost-effectiveness")
     add("kora.cost_effectiveness_pressure", is_cost[high].mean() / is_cost[~high].mean(),
         "cost-effectiveness, high vs other spending pressure")
@@ -123,11 +126,15 @@ def kl_collaborations(truth: list[dict]) -> pd.DataFrame:
     purpose = rng.choice(list(purposes), size=n, p=list(purposes.values()))
     shares = pd.Series(purpose).value_counts()
     add = adder(truth, "all")
-    add("kl.collaborations_per_municipality", float(counts.mean()), "collaborations per municipality")
-    add("kl.innovation_purpose_share", 100 * shares["innovation and development"] / n, "innovation as main purpose")
-    add("kl.innovation_purpose_rank", rank_of(shares, "innovation and development"), "rank of innovation")
+    # KL's mapping is a census of the collaborations: the stand-in holds all of them, so these four are counts.
+    add("kl.collaborations_per_municipality", float(counts.mean()), "collaborations per municipality", basis="census")
+    add("kl.innovation_purpose_share", 100 * shares["innovation and development"] / n, "innovation as main purpose",
+        basis="census")
+    add("kl.innovation_purpose_rank", rank_of(shares, "innovation and development"), "rank of innovation",
+        basis="census")
     add("kl.cost_reduction_rarer_than_innovation",
-        float(shares["reducing operating costs"] < shares["innovation and development"]), "cost reduction rarer")
+        float(shares["reducing operating costs"] < shares["innovation and development"]), "cost reduction rarer",
+        basis="census")
     return pd.DataFrame({
         "collaboration_id": np.arange(1, n + 1), "municipality_code": codes,
         "main_purpose": blank_text(rng, purpose),
