@@ -58,6 +58,9 @@ def _clear_caches() -> None:
 
     survey.stand_in_checksums.cache_clear()
     session.reset()
+    from kommunelab.delivery import stand_in
+
+    stand_in._stand_in_rows.cache_clear()
     manifest.choices_table.cache_clear()
     manifest.labels_table.cache_clear()
     municipality_choices.cache_clear()

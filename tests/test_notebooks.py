@@ -529,3 +529,28 @@ def test_in_jupyterlab_a_bad_parameter_is_one_line_and_a_changed_one_is_said(mon
     assert note.data["text/plain"].startswith("Parameters not at reports.toml's defaults: municipality = '751' "
                                               "(reports.toml: '270').")
     assert "kommunelab build municipality_profile -p municipality=751" in note.data["text/plain"]
+
+
+def test_the_survey_reports_give_the_same_findings_from_a_delivery(built_defaults, tmp_path):
+    """`kommunelab synthetic --delivery DIR`, `kommunelab microdata check DIR` (exit 0), then the four survey reports
+    built with -p data_dir=DIR: every finding has the value, interval, n and status of the default build's."""
+    from kommunelab.cli import main
+
+    root, variants = built_defaults
+    delivery = tmp_path / "delivery"
+    assert main(["synthetic", "--delivery", str(delivery)]) == 0
+    assert main(["microdata", "check", str(delivery)]) == 0
+    reports = ["coi_citizens_volunteers", "kora_civil_society", "ks_innovation_barometer", "kl_collaborations"]
+    out = io.StringIO()
+    outcomes = build(reports, {"data_dir": str(delivery)}, False, HTML, out=out)
+    assert exit_code(outcomes) == 0, out.getvalue() + failure_table(outcomes)
+    for outcome in outcomes:
+        delivered = findings_of(root, outcome.report, outcome.variant)
+        default = findings_of(root, outcome.report, variants[outcome.report])
+        assert set(delivered) == set(default)
+        for fid, f in default.items():
+            got = delivered[fid]
+            assert (got["value"], got["ci"], got["n"], got["status"], got["recovered"]) == (
+                f["value"], f["ci"], f["n"], f["status"], f["recovered"]), fid
+        html = (root / "reports" / outcome.report / f"{outcome.variant}.html").read_text(encoding="utf-8")
+        assert "kommunelab-codebook.toml" in html and "synthetic" in html  # provenance names the codebook; banner

@@ -106,7 +106,8 @@ def test_copies_of_the_stand_ins_stay_synthetic(project, tmp_path):
 def test_real_tables_with_a_descriptor_are_microdata(project, tmp_path):
     folder = _copy_tables(project, tmp_path / "real")
     table = pd.read_csv(folder / "ks_units.csv", dtype=str, keep_default_na=False)
-    table.loc[0, "weight"] = "1.2345"  # no longer a copy of the stand-in
+    for i, column in enumerate(("weight", "innovated", "value_quality", "value_efficiency", "main_driver")):
+        table[column] = table[column].sample(frac=1, random_state=i).to_numpy()  # other data, same columns
     table.to_csv(folder / "ks_units.csv", index=False)
     assert main(["microdata", "init", str(folder)]) == 0
     with pytest.raises(DataError, match="FILL IN"):  # the template must be filled in before use
@@ -118,6 +119,24 @@ def test_real_tables_with_a_descriptor_are_microdata(project, tmp_path):
     assert load_survey("ks_units", folder).attrs["synthetic"] is False
     resources = json.loads((folder / DESCRIPTOR).read_text(encoding="utf-8"))["resources"]
     assert [r["name"] for r in resources] == ["ks_units"] and resources[0]["schema"]["fields"][0]["name"] == "unit_id"
+
+
+@pytest.mark.parametrize("edit", ["one cell", "renumbered and shuffled"])
+def test_an_edited_copy_of_a_stand_in_stays_synthetic(project, tmp_path, edit):
+    """The reviewer's probe: copy data/synthetic/, change one cell, fill in the descriptor template: the folder is
+    still the stand-in (its rows coincide), so the banner stays and no finding is 'differs' against invented data."""
+    folder = _copy_tables(project, tmp_path / "edited")
+    table = pd.read_csv(folder / "ks_units.csv", dtype=str, keep_default_na=False)
+    if edit == "one cell":
+        table.loc[0, "weight"] = "1.2345"
+    else:
+        table = table.sample(frac=1, random_state=3).reset_index(drop=True)
+        table["unit_id"] = range(5001, 5001 + len(table))
+    table.to_csv(folder / "ks_units.csv", index=False)
+    _describe(folder)
+    package = open_package(folder)
+    assert package.synthetic is True and "data/synthetic/ks_units.csv" in package.why_synthetic
+    assert load_survey("ks_units", folder).attrs["synthetic"] is True
 
 
 def test_survey_columns_are_checked_against_their_allowed_values(project, tmp_path):

@@ -141,6 +141,13 @@ def _cmd_data_verify(args) -> int:
 
 
 def _cmd_synthetic(args) -> int:
+    if args.delivery:
+        from .synthetic.delivery import write_delivery
+
+        book = write_delivery(args.delivery)
+        print(f"wrote the stand-ins as a delivery into {book.parent}, with its codebook {book.name} (marked "
+              f"synthetic); `{_me()} microdata check {book.parent}` reads it")
+        return 0
     from .synthetic import write_all
 
     for path in write_all():
@@ -181,11 +188,37 @@ def _cmd_kernel_install(args) -> int:
 
 
 def _cmd_microdata_init(args) -> int:
+    from .data.tables import SURVEY_TABLES
+    from .delivery.draft import draft_codebook
     from .survey import init_descriptor
 
-    path = init_descriptor(args.folder)
-    print(f"wrote {path}: fill in the FILL IN fields (title, sources, licenses), then pass the folder as -p data_dir=...")
+    path = Path(args.path)
+    if path.is_dir() and any((path / f"{t}.csv").is_file() for t in SURVEY_TABLES):
+        target = init_descriptor(path)  # tables already in the project's columns
+        print(f"wrote {target}: fill in the FILL IN fields (title, sources, licenses), then pass the folder as "
+              "-p data_dir=...")
+        return 0
+    draft = draft_codebook(path)
+    print(f"wrote {draft.path}, a draft codebook:")
+    for table, columns in draft.mapped.items():
+        print(f"  {table}: {len(columns)} column(s) matched to a variable")
+    print(f"Still to decide ({len(draft.decisions)}):")
+    for line in draft.decisions:
+        print(f"  - {line}")
+    print(f"then: `{_me()} microdata check {draft.path.parent}`")
     return 0
+
+
+def _cmd_microdata_check(args) -> int:
+    from .delivery.check import check, render
+
+    report, _ = check(args.path)
+    print(render(report))
+    if report.usable:
+        return 0
+    for problem in report.problems:
+        print(f"kommunelab: {problem}", file=sys.stderr)
+    return 2
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -263,6 +296,8 @@ def make_parser() -> argparse.ArgumentParser:
     q.set_defaults(func=_cmd_data_verify)
 
     p = sub.add_parser("synthetic", help="regenerate the synthetic survey stand-ins in data/synthetic/")
+    p.add_argument("--delivery", metavar="DIR", type=Path, help="instead, write the stand-ins into DIR as a research "
+                   "centre would deliver them (.sav, .dta, .xlsx, with a codebook marking them synthetic)")
     p.set_defaults(func=_cmd_synthetic)
 
     p = sub.add_parser("new", help="start a new report: notebook, reports.toml entry, a findings row to fill in",
@@ -284,13 +319,21 @@ def make_parser() -> argparse.ArgumentParser:
     q.add_argument("--name", help="kernel name (default kommunelab; notebooks ask for that name)")
     q.set_defaults(func=_cmd_kernel_install)
 
-    p = sub.add_parser("microdata", help="describe a folder of real survey microdata (datapackage.json)")
+    p = sub.add_parser("microdata", help="bring real survey microdata in: draft a codebook, check a delivery")
     micro = p.add_subparsers(dest="microdata_command", required=True)
-    q = micro.add_parser("init", help="write a datapackage.json template for the survey tables in FOLDER",
-                         description="Write FOLDER/datapackage.json listing the survey tables found there, each with "
-                                     "its schema; fill in the title, sources and licences before using the folder.")
-    q.add_argument("folder", type=Path)
+    q = micro.add_parser("init", help="write a draft codebook for the delivery in PATH (a folder or a file)",
+                         description="For a delivery (.sav, .zsav, .dta, .xlsx, .csv): write kommunelab-codebook.toml, "
+                                     "matching variable and value labels to the project's columns and codes, and "
+                                     "list what is still to decide. For a folder of tables already in the project's "
+                                     "columns (coi_workplaces.csv, ...): write a datapackage.json template.")
+    q.add_argument("path", type=Path)
     q.set_defaults(func=_cmd_microdata_init)
+    q = micro.add_parser("check", help="read the delivery in PATH through its codebook and report, before any build",
+                         description="Rows read, codes seen against codes mapped, item non-response by reason, "
+                                     "weighted and unweighted n; exit 0 when the delivery can be used, 2 with one "
+                                     "line per problem otherwise.")
+    q.add_argument("path", type=Path)
+    q.set_defaults(func=_cmd_microdata_check)
     return parser
 
 

@@ -76,14 +76,15 @@ def _status(row: dict[str, Any], value: float | None, evidence: str,
 def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, float] | None = None,
             bounds: tuple[float, float] | None = None, evidence: str | None = None, note: str = "",
             n: int | None = None, scope: str = "all", check: str | None = None, locale: str = "en",
-            decimals: int = 0) -> Finding:
+            decimals: int = 0, excluded: dict[str, int] | None = None) -> Finding:
     """Record and show one finding. ``value=None`` (with a ``note`` saying why) records it as not computed.
 
     ``evidence`` defaults to the kind in findings.csv; a notebook run on real microdata passes the kind that
     applies. ``bounds`` records a consistency check of the published figure against an interval derived from
     published parts. ``n`` is the number of answers behind the estimate (item non-response excluded); ``scope``
     names the subset a stand-in truth is looked up for (e.g. a sector), "all" by default. ``check`` overrides the
-    kind of check in findings.csv when a run cannot use the report's method (e.g. "benchmark").
+    kind of check in findings.csv when a run cannot use the report's method (e.g. "benchmark"). ``excluded`` counts
+    the answers left out by why they are missing (kommunelab.survey.excluded), shown beside ``n``.
     """
     row = spec(finding_id)
     if check is not None:
@@ -135,7 +136,7 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
         n=None if n is None else int(n), value_text=value_text, in_target=in_target, ci_overlaps_target=overlap,
         status=status, check=row["check"], truth=truth, truth_text=None if truth is None else show(truth),
         recovered=recovered, passed=passed, evidence=evidence, source=row["source"], note=note, scope=scope,
-        truth_basis=truth_basis, power=power_text)
+        truth_basis=truth_basis, power=power_text, excluded=dict(excluded) if excluded else None)
     _display({"text/html": card_html(record, row), "text/plain": f"{finding_id}: {value_text} ({record.label})",
               FINDING_MIME: record.record()})
     return record
@@ -227,8 +228,10 @@ def card_html(record: Finding, row: dict[str, Any]) -> str:
     rows = [("published", f"{record.published_text}"
              + (f" (the wording allows {record.target_text})" if record.target_text != record.published_text
                 and record.target_text != "no numeric claim" else ""))]
+    left_out = ", ".join(f"{n:,} {why}" for why, n in (record.excluded or {}).items())
     rows.append(("computed" if synthetic else "recomputed" if record.check is Check.RECOMPUTATION else "value",
-                 record.value_text + (f"; n = {record.n:,} answered" if record.n is not None else "")))
+                 record.value_text + (f"; n = {record.n:,} answered" if record.n is not None else "")
+                 + (f"; left out: {left_out}" if left_out else "")))
     if record.truth_text is not None:
         rows.append(("stand-in truth", f"{record.truth_text} (the value in the generated population)"))
     if record.power:

@@ -190,6 +190,7 @@ class Finding:
     scope: str
     truth_basis: str | None = None  # a pipeline check's truth: population, census or model (kommunelab.synthetic)
     power: str | None = None  # what a pipeline check can detect, in a reader's words (kommunelab.findings.power)
+    excluded: dict[str, int] | None = None  # answers left out of the estimate, by why they are missing
 
     def __post_init__(self) -> None:
         def fail(problem: str) -> FindingError:
@@ -475,3 +476,21 @@ class BuildRecord:
     def from_record(cls, record: dict[str, Any]) -> BuildRecord:
         return cls(generated=str(record.get("generated", "?")), git_revision=str(record.get("git_revision", "?")),
                    variants=tuple(Outcome.from_record(r) for r in record["variants"]))
+
+
+# -- item non-response: why an answer is not there ------------------------------------------------------------------
+
+class Reason(StrEnum):
+    """Why an answer is missing (kommunelab.delivery maps a delivery's codes to these; each is item non-response and
+    left out of every estimate unless the codebook maps the code to an answer). The value is the codebook's key."""
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    DONT_KNOW = "dont_know", "don't know"
+    REFUSED = "refused", "refused"
+    NOT_ASKED = "not_asked", "not asked"
+    BLANK = "blank", "blank"

@@ -21,6 +21,7 @@ class Session:
     files: dict[str, Any] = field(default_factory=dict)  # path -> kommunelab.provenance.FileRead, in order read
     packages: dict[str, dict] = field(default_factory=dict)  # folder -> survey package summary
     survey_package: Any = None  # the kommunelab.survey.Package read last
+    nonresponse: dict[str, Any] = field(default_factory=dict)  # survey table -> why each missing answer is missing
 
 
 _current = Session()

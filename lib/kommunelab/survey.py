@@ -1,10 +1,14 @@
 """Survey tables (the microdata behind four reports): their schemas, and the folders they are read from.
 
-A folder of survey tables is read only when it holds a ``datapackage.json`` (a Frictionless Data Package: name,
-title, sources, licences, and one resource per table with its path) and every resource passes its schema. The
-project's stand-ins in data/synthetic/ ship a descriptor that marks them synthetic, so a copy of that folder stays
-synthetic; a folder holding any file byte-identical to a stand-in file is synthetic too. ``kommunelab microdata
-init DIR`` writes a descriptor template for a folder of real tables.
+A folder of survey tables is read in one of two ways. A delivery as analysts hold it (SPSS, Stata, Excel or any CSV)
+is read through its codebook, ``kommunelab-codebook.toml`` (kommunelab.delivery): ``kommunelab microdata init DIR``
+drafts one, ``kommunelab microdata check DIR`` reports what it reads. A folder of tables already in the project's
+columns (CSV, as data/synthetic/) is read through a ``datapackage.json`` (a Frictionless Data Package: name, title,
+sources, licences, and one resource per table with its path), and every resource must pass its schema.
+
+Either way a folder is synthetic when it says so (the stand-ins' descriptor and the stand-in delivery's codebook
+do, so a copy stays synthetic), when a file is byte-identical to a stand-in file, or when a table's rows
+substantially coincide with a stand-in's (kommunelab.delivery.stand_in): a one-digit edit does not make it real.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import pandas as pd
 from . import session
 from .data.schema import load_table, read_validated
 from .data.tables import SURVEY_TABLES
+from .delivery.codebook import CODEBOOK
+from .delivery.stand_in import coincidence
 from .errors import DataError
 from .paths import project_root
-from .provenance import record_package, sha256_file
+from .provenance import record_package, record_read, sha256_file
+from .records import Reason
 
 DESCRIPTOR = "datapackage.json"
 SYNTHETIC_FLAG = "kommunelab:synthetic"
@@ -44,11 +51,15 @@ class Package:
     sources: tuple[str, ...]
     licenses: tuple[str, ...]
     synthetic: bool
-    resources: dict[str, Path]
+    resources: dict[str, Path]  # table: the file it is read from
+    frames: dict[str, pd.DataFrame] | None = None  # a delivery's tables, read through its codebook
+    reasons: dict[str, pd.DataFrame] | None = None  # a delivery's reasons for each missing answer
+    codebook: Path | None = None
+    why_synthetic: str = ""  # which stand-in a table coincides with, when that is why
 
     def summary(self) -> dict:
         return {"folder": str(self.folder), "title": self.title, "sources": list(self.sources),
-                "licenses": list(self.licenses), "synthetic": self.synthetic}
+                "licenses": list(self.licenses), "synthetic": self.synthetic, "why_synthetic": self.why_synthetic}
 
 
 def resolve_dir(data_dir: str | Path | None) -> Path:
@@ -108,6 +119,8 @@ def open_package(data_dir: str | Path | None) -> Package:
     folder = resolve_dir(data_dir)
     if not folder.is_dir():
         raise DataError(str(folder), "survey data folder does not exist", hint="pass an existing folder as data_dir")
+    if (folder / CODEBOOK).is_file():
+        return _open_delivery(folder)
     path = folder / DESCRIPTOR
     if not path.is_file():
         raise DataError(str(folder), f"no {DESCRIPTOR}", hint=HOW_TO.format(folder=folder))
@@ -136,11 +149,31 @@ def open_package(data_dir: str | Path | None) -> Package:
             raise DataError(str(path), f"resource {i + 1} must have a 'path' and a 'name' among {', '.join(SURVEY_TABLES)}")
         resources[name] = _inside(folder, rel, path, name)
     copies = [p.name for p in resources.values() if sha256_file(p) in stand_in_checksums()]
-    synthetic = bool(raw.get(SYNTHETIC_FLAG)) or bool(copies)
+    why = [f"{name} is a copy of a stand-in file" for name in copies]
     for name, p in resources.items():
-        read_validated(p, SURVEY_TABLES[name])
+        frame = read_validated(p, SURVEY_TABLES[name])
+        if not copies and (coincides := coincidence(name, frame)):
+            why.append(f"{name}: {coincides}")
+    synthetic = bool(raw.get(SYNTHETIC_FLAG)) or bool(why)
     return Package(folder, raw["title"], tuple(_names(raw["sources"])), tuple(_names(raw["licenses"])), synthetic,
-                   resources)
+                   resources, why_synthetic="; ".join(why))
+
+
+def _open_delivery(folder: Path) -> Package:
+    """A delivery read through its codebook; refused, with its first problem, unless every table maps cleanly."""
+    from .delivery.check import check
+
+    report, mapped = check(folder)
+    if not report.usable:
+        more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
+        raise DataError(str(folder / CODEBOOK), report.problems[0] + more,
+                        hint=f"`kommunelab microdata check {folder}` lists every problem")
+    book = report.codebook
+    return Package(folder, book.title, book.sources, book.licences, report.synthetic,
+                   {name: folder / t.file for name, t in book.tables.items()},
+                   {name: m.frame for name, m in mapped.items()}, {name: m.reasons for name, m in mapped.items()},
+                   book.path,
+                   "; ".join(f"{t}: {why}" for t, why in report.stand_in.items()))
 
 
 def _inside(folder: Path, rel: str, descriptor_path: Path, name: str) -> Path:
@@ -190,14 +223,41 @@ def load_survey(name: str, data_dir: str | Path | None = None) -> pd.DataFrame:
         raise DataError(name, f"unknown survey table; known: {', '.join(SURVEY_TABLES)}")
     package = open_package(data_dir)
     if name not in package.resources:
+        if package.codebook is not None:
+            raise DataError(str(package.codebook), f"maps no table {name!r}, which this report needs",
+                            hint=f"add [tables.{name}] (columns in data/synthetic/README.md) to the codebook")
         raise DataError(str(package.folder / DESCRIPTOR), f"has no resource {name!r}, which this report needs",
                         hint=f"add {name}.csv (columns in data/synthetic/README.md) and list it in the descriptor")
     origin = "synthetic" if package.synthetic else "microdata"
-    frame = load_table(package.resources[name], SURVEY_TABLES[name], origin=origin, source=package.title)
+    if package.frames is not None:  # a delivery: the table as its codebook maps it; both files are inputs
+        frame = package.frames[name].copy()
+        for path, what in ((package.resources[name], name), (package.codebook, "codebook")):
+            record_read(str(path), sha256_file(path), origin, package.title, what)
+    else:
+        frame = load_table(package.resources[name], SURVEY_TABLES[name], origin=origin, source=package.title)
     record_package(package.summary())
     session.current().survey_package = package
+    if package.reasons is not None:
+        reasons = package.reasons[name].reset_index(drop=True)
+    else:  # a table in the project's columns says only that an answer is blank
+        reasons = frame.isna().astype(object).map(lambda blank: Reason.BLANK if blank else None)
+    session.current().nonresponse[name] = reasons
     frame.attrs["synthetic"] = package.synthetic
+    frame.attrs["survey_table"] = name
     return frame
+
+
+def excluded(frame: pd.DataFrame, *columns: str) -> dict[str, int]:
+    """The answers an estimate on ``frame`` (a survey table, or rows of one) leaves out of ``columns``, counted by why
+    they are missing ({"don't know": 12, "refused": 3}): a row counts once, under the reason of the first of the
+    columns it lacks. Empty when nothing is missing or the frame is not a survey table read by load_survey."""
+    reasons = session.current().nonresponse.get(frame.attrs.get("survey_table"))
+    if reasons is None or not columns:
+        return {}
+    rows = reasons.loc[frame.index, list(columns)]
+    first = rows.apply(lambda row: next((r for r in row if r is not None and not pd.isna(r)), None), axis=1)
+    counts = first.dropna().value_counts()
+    return {r.label: int(counts[r]) for r in Reason if r in counts.index}
 
 
 def last_package() -> Package | None:

@@ -32,10 +32,15 @@ def either(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(a) | np.isnan(b), np.nan, np.maximum(a, b))
 
 
+def innovations(coi: pd.DataFrame, sector: str = "all") -> pd.DataFrame:
+    """The workplaces of ``sector`` that innovated: the base of every question about the latest innovation."""
+    inn = in_sector(coi, sector)
+    return inn[inn["innovated"] == 1]
+
+
 def innovation_roles(coi: pd.DataFrame, sector: str = "all") -> dict[str, stats.Estimate]:
     """Weighted shares of latest innovations with citizens, with associations, and with either (among answers)."""
-    inn = in_sector(coi, sector)
-    inn = inn[inn["innovated"] == 1]
+    inn = innovations(coi, sector)
     citizens, volunteers = _answers(inn, "citizens_role"), _answers(inn, "volunteers_role")
     return {"citizens": _weighted(inn, citizens), "volunteers": _weighted(inn, volunteers),
             "either": _weighted(inn, either(citizens, volunteers))}
@@ -49,8 +54,7 @@ def union_bounds(a: float, b: float) -> tuple[float, float]:
 def democratic_value_ratio(coi: pd.DataFrame, sector: str = "all") -> tuple[stats.Comparison, stats.Estimate,
                                                                                stats.Estimate]:
     """How many times as often democratic value is reported when citizens or associations take part."""
-    inn = in_sector(coi, sector)
-    inn = inn[inn["innovated"] == 1]
+    inn = innovations(coi, sector)
     active = either(_answers(inn, "citizens_role"), _answers(inn, "volunteers_role"))
     democratic = _answers(inn, "democratic_value")
     # Innovations whose role is unknown (a blank) belong to neither group.

@@ -38,10 +38,15 @@ def established_by_year(kl: pd.DataFrame) -> pd.DataFrame:
     return kl.groupby("established").size().rename("collaborations").reset_index()
 
 
+def municipal_innovations(coi: pd.DataFrame) -> pd.DataFrame:
+    """The municipal workplaces of COI's barometer that innovated."""
+    return coi[(coi["sector"] == "municipal") & (coi["innovated"] == 1)]
+
+
 def municipal_innovation_collaboration(coi: pd.DataFrame) -> dict[str, stats.Estimate]:
     """Weighted shares of municipal workplaces' latest innovations made with outside actors, another workplace
     in the same municipality, and at least one external party."""
-    inn = coi[(coi["sector"] == "municipal") & (coi["innovated"] == 1)]
+    inn = municipal_innovations(coi)
     return {col: stats.weighted_proportion(stats.as_float(inn[col]),
                                            inn["weight"], inn["stratum"]).percent()
             for col in ("outside_actor", "same_municipality", "external_party")}

@@ -26,10 +26,14 @@ def sector_gap(ks: pd.DataFrame) -> stats.Comparison:
     return stats.difference(units_innovated(ks, "education & childhood"), units_innovated(ks, "health & care"))
 
 
-def value_forms(ks: pd.DataFrame, sector: str = "all") -> pd.DataFrame:
+def innovators(ks: pd.DataFrame, sector: str = "all") -> pd.DataFrame:
+    """The units of ``sector`` that innovated: the base of the questions about the newest innovation."""
     inn = ks[ks["innovated"] == 1]
-    if sector != "all":
-        inn = inn[inn["sector"] == sector]
+    return inn if sector == "all" else inn[inn["sector"] == sector]
+
+
+def value_forms(ks: pd.DataFrame, sector: str = "all") -> pd.DataFrame:
+    inn = innovators(ks, sector)
     rows = []
     for col, label in VALUE_FORMS.items():
         e = _weighted(inn, col)

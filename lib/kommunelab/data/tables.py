@@ -200,6 +200,71 @@ SURVEY_TABLES = {
 }
 
 
+# The survey questions behind each survey column, as a research centre's delivery names and labels them: (variable
+# name, variable label) in the survey's language (Danish; Norwegian for KS). `kommunelab synthetic --delivery` writes
+# the stand-ins under these names; `kommunelab microdata init` matches a delivery's variable names and labels against
+# them (and against the English column names). The questionnaires themselves are not public: the labels are the
+# project's wording of each question after the reports, not quotations.
+QUESTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "coi_workplaces": {
+        "workplace_id": ("arbejdsplads_id", "Arbejdspladsens løbenummer"),
+        "sector": ("sektor", "Sektor (kommunal, regional eller statslig)"),
+        "stratum": ("stratum", "Stratum i stikprøven"),
+        "municipality_code": ("kommunenr", "Kommunenummer (0 = ingen kommune)"),
+        "weight": ("vaegt", "Vægt"),
+        "innovated": ("spm1_innovation", "Har arbejdspladsen indført innovationer i de seneste to år?"),
+        "citizens_role": ("spm7_borgere", "Har borgere spillet en rolle i den seneste innovation?"),
+        "volunteers_role": ("spm7_frivillige", "Har frivillige foreninger spillet en rolle i den seneste innovation?"),
+        "democratic_value": ("spm9_demokrati", "Har den seneste innovation skabt demokratisk værdi?"),
+        "outside_actor": ("spm6_udenfor", "Samarbejde med aktører uden for arbejdspladsen om den seneste innovation"),
+        "same_municipality": ("spm6_kommune", "Samarbejde med en anden arbejdsplads i samme kommune"),
+        "external_party": ("spm6_ekstern", "Samarbejde med mindst én ekstern part"),
+    },
+    "ks_units": {
+        "unit_id": ("enhet_id", "Enhetens løpenummer"),
+        "municipality_code": ("kommunenr", "Kommunenummer"),
+        "county_code": ("fylkesnr", "Fylkesnummer"),
+        "sector": ("sektor", "Sektor (oppvekst og utdanning, helse og omsorg)"),
+        "weight": ("vekt", "Vekt"),
+        "innovated": ("sp1_innovasjon", "Har enheten innført innovasjoner de siste to årene?"),
+        "value_quality": ("sp8_kvalitet", "Har den nyeste innovasjonen ført til bedre kvalitet?"),
+        "value_employee_satisfaction": ("sp8_trivsel", "Har den nyeste innovasjonen ført til økt trivsel blant ansatte?"),
+        "value_efficiency": ("sp8_effektivitet", "Har den nyeste innovasjonen ført til økt effektivitet?"),
+        "value_citizen_influence": ("sp8_innflytelse", "Har den nyeste innovasjonen gitt innbyggerne mer innflytelse?"),
+        "main_driver": ("sp5_driver", "Hva var den viktigste driveren for innovasjonen?"),
+    },
+    "kora_heads": {
+        "head_id": ("chef_id", "Chefens løbenummer"),
+        "municipality_code": ("kommunenr", "Kommunenummer"),
+        "region_code": ("regionskode", "Regionskode"),
+        "policy_area": ("fagomraade", "Fag- eller forvaltningsområde"),
+        "size_class": ("kommunestoerrelse", "Kommunestørrelse (indbyggere)"),
+        "mayor_party": ("borgmester_blok", "Borgmesterens parti (rød eller blå blok)"),
+        "spending_pressure": ("udgiftspres", "Udgiftspres i kommunen"),
+        "responded": ("besvaret", "Har besvaret hele eller dele af spørgeskemaet"),
+        "increased_focus": ("spm3_fokus", "Har området øget fokus på samarbejde med civilsamfundet inden for det seneste år?"),
+        "overall_value": ("spm12_vaerdi", "Hvad er samlet set den vigtigste værdi af samarbejdet?"),
+    },
+    "kora_collaborations": {
+        "collaboration_id": ("samarbejde_id", "Samarbejdets løbenummer"),
+        "head_id": ("chef_id", "Chefens løbenummer"),
+        "policy_area": ("fagomraade", "Fag- eller forvaltningsområde"),
+        "cross_area": ("spm5_tvaers", "Går samarbejdet på tværs af forvaltningsområder?"),
+        "civil_partners": ("spm6_antal", "Antal civile samarbejdspartnere"),
+        "long_term": ("spm7_varighed", "Er samarbejdet langvarigt?"),
+        "initiator": ("spm8_initiativ", "Hvem tog initiativ til samarbejdet?"),
+    },
+    "kl_collaborations": {
+        "collaboration_id": ("samarbejde_id", "Samarbejdets løbenummer"),
+        "municipality_code": ("kommunenr", "Kommunenummer"),
+        "main_purpose": ("formaal", "Samarbejdets væsentligste formål"),
+        "partner_type": ("partnertype", "Type af samarbejdspart"),
+        "established": ("etableret", "Etableringsår"),
+        "company_form": ("selskabsform", "Er samarbejdet organiseret i selskabsform?"),
+    },
+}
+
+
 # -- every table, by name ----------------------------------------------------------------------------------------------
 TABLES: dict[str, Schema] = {s.name: s for s in (
     # The reference snapshot (data/reference/; publisher, address, licence and attribution in its datapackage.json).

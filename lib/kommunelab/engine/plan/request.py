@@ -78,8 +78,15 @@ def select_variants(report_ids: list[str] | None, overrides: dict[str, Any] | li
         raise KommunelabError(f"unknown report(s) {', '.join(shorten(u, 60) for u in unknown)}{hints} "
                               f"(known: {', '.join(manifest)})")
     sets = overrides if isinstance(overrides, list) else [overrides or {}]
-    if any(sets) and len(ids) > 1:
-        raise KommunelabError("-p NAME=VALUE and -f FILE apply to one report; name exactly one report to build")
+    if any(sets) and not report_ids and len(ids) > 1:
+        raise KommunelabError("-p NAME=VALUE and -f FILE apply to the reports you name; name them "
+                              "(e.g. kommunelab build coi_citizens_volunteers kl_collaborations -p data_dir=DIR)")
+    if any(sets) and len(ids) > 1:  # several named reports: each must declare every parameter given
+        for rid in ids:
+            lacking = sorted({name for params in sets for name in params} - set(manifest[rid].parameters))
+            if lacking:
+                raise KommunelabError(f"report {rid!r} has no parameter {', '.join(map(repr, lacking))}; with several "
+                                      "reports, -p and -f give parameters that every one of them declares")
     selected, seen = [], set()
     for rid in ids:
         for params in sets:
