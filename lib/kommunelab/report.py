@@ -89,8 +89,12 @@ def _one_line_errors() -> None:
 
 
 def banner_synthetic(what: str, data_dir: str | Path | None = None) -> None:
-    """The banner a report must carry when it runs on the project's synthetic stand-in."""
+    """The banner a report must carry when it runs on the project's synthetic stand-in (or a copy of it: the banner
+    says which stand-in the data coincide with, kommunelab.survey.Package.why_synthetic)."""
     where = f" (<code>{html.escape(str(data_dir))}</code>)" if data_dir else ""
+    package = session.current().survey_package
+    if package is not None and package.why_synthetic:
+        where += f"; the data given coincide with it ({html.escape(package.why_synthetic)})"
     show_html(
         '<div class="kl-banner"><strong>Synthetic data: pipeline check, not a reproduction.</strong> '
         f"The survey microdata behind this report are not public. This run applies the published analysis to the "
@@ -98,7 +102,8 @@ def banner_synthetic(what: str, data_dir: str | Path | None = None) -> None:
         "<em>pipeline check</em>: it passes when the estimate recovers the true value of the stand-in population "
         "it was drawn from (its 95% interval covers it), so it tests the computation, not the published figure, "
         "which is shown beside it as context. With 95% intervals about one check in twenty misses by chance. "
-        "Point the <code>data_dir</code> parameter at the real microdata (with a datapackage.json) for real results."
+        "Point the <code>data_dir</code> parameter at the real microdata (a delivery with its codebook: README, "
+        "\"Using your own survey data\") for real results."
         "</div>"
     )
 
