@@ -68,7 +68,7 @@ def _recode(path, variable: str, rows: int, code: int, label: str) -> None:
     labels = {k: dict(v) for k, v in meta.variable_value_labels.items()}
     labels[variable][code] = label
     pyreadstat.write_sav(frame, str(path), column_labels=meta.column_names_to_labels, variable_value_labels=labels,
-                         missing_ranges={k: list(v) for k, v in (meta.missing_user_values or {}).items()} or None)
+                         missing_ranges=meta.missing_ranges)
 
 
 def test_a_code_absent_from_the_codebook_is_refused_with_its_label(delivery, project, capsys):
@@ -93,7 +93,7 @@ def test_init_drafts_a_codebook_from_the_labels_and_names_what_is_left(delivery,
     labels["strat_x"] = "Allokeringsgruppe"  # says nothing a matcher could use
     pyreadstat.write_sav(frame.rename(columns=renamed), str(delivery / COI_SAV), column_labels=labels,
                          variable_value_labels={renamed.get(k, k): v for k, v in meta.variable_value_labels.items()},
-                         missing_ranges={renamed.get(k, k): list(v) for k, v in (meta.missing_user_values or {}).items()})
+                         missing_ranges={renamed.get(k, k): v for k, v in meta.missing_ranges.items()})
     assert main(["microdata", "init", str(delivery)]) == 0
     out = capsys.readouterr().out
     assert "coi_workplaces: 11 column(s) matched" in out and "coi_workplaces.stratum: no variable matches" in out
@@ -188,3 +188,15 @@ def test_readme_lists_every_question_a_delivery_needs():
     for columns in QUESTIONS.values():
         for column, (variable, question) in columns.items():
             assert f"| `{column}` | `{variable}` | {question} |" in readme
+
+
+def test_a_compressed_spss_file_reads_as_the_plain_one(delivery):
+    frame, meta = pyreadstat.read_sav(str(delivery / COI_SAV), user_missing=True)
+    zsav = delivery / "coi.zsav"
+    pyreadstat.write_sav(frame, str(zsav), compress=True, column_labels=meta.column_names_to_labels,
+                         variable_value_labels=meta.variable_value_labels,
+                         missing_ranges=meta.missing_ranges)
+    plain, compressed = read_source(delivery / COI_SAV), read_source(zsav)
+    assert compressed.format == "SPSS (compressed)"
+    pd.testing.assert_frame_equal(plain.frame, compressed.frame)
+    assert compressed.variables["spm7_borgere"] == plain.variables["spm7_borgere"]
