@@ -61,6 +61,7 @@ def _clear_caches() -> None:
     from kommunelab.delivery import stand_in
 
     stand_in._stand_in_rows.cache_clear()
+    survey._checked.cache_clear()
     manifest.choices_table.cache_clear()
     manifest.labels_table.cache_clear()
     municipality_choices.cache_clear()

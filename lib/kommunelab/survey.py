@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -159,11 +159,18 @@ def open_package(data_dir: str | Path | None) -> Package:
                    resources, why_synthetic="; ".join(why))
 
 
-def _open_delivery(folder: Path) -> Package:
-    """A delivery read through its codebook; refused, with its first problem, unless every table maps cleanly."""
+@lru_cache(maxsize=4)
+def _checked(folder: str, signature: tuple) -> tuple:
+    """A delivery's check, once per version of its files (``signature``: each file's name, time and size)."""
     from .delivery.check import check
 
-    report, mapped = check(folder)
+    return check(Path(folder))
+
+
+def _open_delivery(folder: Path) -> Package:
+    """A delivery read through its codebook; refused, with its first problem, unless every table maps cleanly."""
+    signature = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in folder.iterdir() if p.is_file()))
+    report, mapped = _checked(str(folder), signature)
     if not report.usable:
         more = f" (and {len(report.problems) - 1} more)" if len(report.problems) > 1 else ""
         raise DataError(str(folder / CODEBOOK), report.problems[0] + more,
