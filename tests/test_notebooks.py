@@ -173,9 +173,12 @@ def test_non_default_parameters(built_defaults, tmp_path):
 
     real = tmp_path / "coi_real"
     real.mkdir()
-    table = (root / "data" / "synthetic" / "coi_workplaces.csv").read_text(encoding="utf-8").splitlines()
-    table[1] = table[1].replace(",8.", ",9.", 1)  # not a copy of the stand-in any more
-    (real / "coi_workplaces.csv").write_text("\n".join(table) + "\n", encoding="utf-8")
+    import pandas as pd
+
+    table = pd.read_csv(root / "data" / "synthetic" / "coi_workplaces.csv", dtype=str, keep_default_na=False)
+    for i, column in enumerate(("innovated", "citizens_role", "volunteers_role", "democratic_value", "weight")):
+        table[column] = table[column].sample(frac=1, random_state=i).to_numpy()  # other data: no longer the stand-in
+    table.to_csv(real / "coi_workplaces.csv", index=False)
     from kommunelab.cli import main
 
     main(["microdata", "init", str(real)])
