@@ -58,7 +58,7 @@ def test_the_check_reports_rows_codes_reasons_and_n(delivery, capsys):
     out = capsys.readouterr().out
     assert "coi_workplaces: coi_innovationsbarometer_2015-16.sav (SPSS), 2,362 rows; n = 2,362 unweighted" in out
     assert "weighted" in out and "non-response: don't know" in out and "not asked" in out
-    assert "synthetic: yes, as the codebook declares" in out and "No problems" in out
+    assert "synthetic: yes, the codebook says so" in out and "No problems" in out
 
 
 def _recode(path, variable: str, rows: int, code: int, label: str) -> None:

@@ -64,11 +64,11 @@ def render(report: CheckReport) -> str:
     if report.codebook:
         lines.append(f"  codebook {report.codebook.path.name}: {report.codebook.title}")
         lines.append(f"  sources: {'; '.join(report.codebook.sources)}")
-        if report.codebook.synthetic:
-            lines.append("  synthetic: yes, as the codebook declares (the reports will say so)")
-        for table, why in report.stand_in.items():
-            lines.append(f"  synthetic: yes, {table} is the project's stand-in ({why}); the reports will say so")
-        if not report.synthetic:
+        if report.synthetic:
+            declared = "the codebook says so" if report.codebook.synthetic else "though the codebook does not say so"
+            lines.append(f"  synthetic: yes, {declared}; the reports will carry the synthetic banner")
+            lines += [f"    {table} is the project's stand-in: {why}" for table, why in report.stand_in.items()]
+        else:
             lines.append("  synthetic: no (no table coincides with a stand-in)")
     for t in report.tables:
         weighted = f", {_n(t.weighted_n)} weighted" if t.weighted_n is not None else ""
