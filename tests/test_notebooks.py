@@ -438,6 +438,34 @@ def test_the_index_filter_finds_a_municipality_offline(browser, tmp_path):
     assert len(visible["items"]) == 6 and all("Aarhus" in t for t in visible["items"]), visible
 
 
+def test_the_index_filter_finds_what_the_command_line_accepts(browser, tmp_path, reference):
+    """Issue 24, point 5: "kobenhavn", "Koebenhavn", "Copenhagen" and "101" find København's profile, as
+    `kommunelab build municipality_profile -p municipality=...` accepts each; "270" finds Gribskov."""
+    from kommunelab.engine.publish.index import render_index
+    from kommunelab.manifest import load_manifest
+    from kommunelab.records import BuildRecord, Outcome
+
+    places = [("101", "København", "Region Hovedstaden"), ("270", "Gribskov", "Region Hovedstaden"),
+              ("751", "Aarhus", "Region Midtjylland")]
+    records = tuple(Outcome(report="municipality_profile", variant=f"municipality-{code}-{i}", title=f"{n} profile",
+                            label=n, detail=region, params={"municipality": code}, status="built",
+                            outputs={"html": f"municipality_profile/municipality-{code}.html"})
+                    for i in range(5) for code, n, region in places)
+    page_file = tmp_path / "index.html"
+    page_file.write_text(render_index(BuildRecord(generated="now", git_revision="abc", variants=records),
+                                      load_manifest()), encoding="utf-8")
+    found = {}
+
+    def search(page):
+        for typed in ("kobenhavn", "Koebenhavn", "Copenhagen", "101", "KØBENHAVN", "270"):
+            page.fill("#filter-municipality_profile", typed)
+            found[typed] = set(page.locator("#list-municipality_profile li:visible a:first-child").all_inner_texts())
+
+    browser(page_file, 1280, tmp_path / "searched.png", search)
+    assert all(found[t] == {"København"} for t in ("kobenhavn", "Koebenhavn", "Copenhagen", "101", "KØBENHAVN")), found
+    assert found["270"] == {"Gribskov"}, found
+
+
 @pytest.mark.parametrize("report, bad, message", [
     ("di_outsourcing_savings", {"savings_rate": 5.0}, "parameter 'savings_rate': 5.0 is above the maximum"),
     ("ks_innovation_barometer", {"dk_base": -5}, "parameter 'dk_base': -5 is below the minimum"),

@@ -46,6 +46,25 @@ def how_much_is_real(scorecard: list[Scored]) -> str:
             f"{Basis.RECOMPUTED.phrase(counts[Basis.RECOMPUTED])}" + (f"; {rest}" if rest else "") + ".")
 
 
+def search_terms(outcome, report=None) -> str:
+    """What the index's filter box matches for a variant: its label and detail, its parameter values, and every
+    spelling the command line accepts for them (a parameter's ``choices_from``: the code, the Danish and English
+    names, case- and accent-folded, "kobenhavn", "koebenhavn", "copenhagen", "101"), casefolded."""
+    from ...errors import KommunelabError
+    from ...manifest import choices_table
+
+    terms = {outcome.label or "", outcome.detail or "", *(str(v) for v in (outcome.params or {}).values())}
+    for name, value in (outcome.params or {}).items():
+        parameter = report.parameters.get(name) if report is not None else None
+        if parameter is not None and parameter.choices_from:
+            try:
+                table = choices_table(parameter.choices_from)
+            except KommunelabError:
+                continue  # no data to spell from: the label and value still match
+            terms |= {spelling for spelling, canonical in table.items() if str(canonical) == str(value)}
+    return " ".join(sorted({t.casefold() for t in terms if t}))
+
+
 def render_index(build: BuildRecord, manifest: dict[str, Any] | None = None, drift: dict[str, Any] | None = None) -> str:
     """The index page: each report with its description and its grid variants listed by label (with a filter box
     when there are many), the findings scorecard linking each finding to the card that records it, and the build
@@ -69,6 +88,7 @@ def render_index(build: BuildRecord, manifest: dict[str, Any] | None = None, dri
         entry["main"] = main[0] if main else None
         # Variants told apart by a label (grid members, one-off parameter sets), listed by it.
         entry["grid"] = sorted((o for o in outcomes if o.label), key=lambda o: o.label.lower())
+        entry["search"] = {o.variant: search_terms(o, manifest.get(o.report)) for o in entry["grid"]}
         entry["pages"] = {o.variant: o.outputs["html"] for o in outcomes if o.outputs.get("html")}
     # The scorecard shows each finding once per report: from the default-parameter variant when built, else the first.
     seen, scorecard = set(), []
