@@ -438,6 +438,33 @@ def test_the_index_filter_finds_a_municipality_offline(browser, tmp_path):
     assert len(visible["items"]) == 6 and all("Aarhus" in t for t in visible["items"]), visible
 
 
+def test_the_index_breaks_no_header_or_timestamp_mid_word(browser, tmp_path):
+    """Issue 24, point 6 (in part): at 1280 px the build table's headers ("seconds", "status") and timestamps
+    ("2026-11-29T16:48:18+00:00") each stay on one line, even beside a long parameter list."""
+    from kommunelab.engine.publish.index import render_index
+    from kommunelab.records import BuildRecord, Outcome
+
+    long = {"locale": "en", "sector": "all", "dk_base": "1300", "no_base": "0", "data_dir": "/tmp/" + "delivery" * 6}
+    records = tuple(Outcome(report="ks_innovation_barometer", variant=f"v{i}", title="KS", label=f"variant {i}",
+                            params=long, status="built", built_at="2026-11-29T16:48:18+00:00", seconds=3.01,
+                            outputs={"html": f"ks/v{i}.html", "pdf": f"ks/v{i}.pdf", "ipynb": f"ks/v{i}.ipynb"})
+                    for i in range(3))
+    page_file = tmp_path / "index.html"
+    page_file.write_text(render_index(BuildRecord(generated="now", git_revision="abc", variants=records)),
+                         encoding="utf-8")
+    lines = {}
+
+    def measure(page):
+        lines.update(page.evaluate("""() => Object.fromEntries(Array.from(
+            document.querySelectorAll('table.builds th, table.builds td.when, table.builds td.num')).map((e, i) => {
+              const r = document.createRange(); r.selectNodeContents(e);
+              const tops = new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top)));
+              return [i + ': ' + e.textContent.trim(), tops.size]; }))"""))
+
+    browser(page_file, 1280, tmp_path / "builds.png", measure)
+    assert lines and all(n == 1 for n in lines.values()), lines
+
+
 def test_the_index_filter_finds_what_the_command_line_accepts(browser, tmp_path, reference):
     """Issue 24, point 5: "kobenhavn", "Koebenhavn", "Copenhagen" and "101" find København's profile, as
     `kommunelab build municipality_profile -p municipality=...` accepts each; "270" finds Gribskov."""
