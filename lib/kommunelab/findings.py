@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import html
 import math
+from statistics import NormalDist
 from typing import Any
 
 from . import fmt, targets
@@ -143,7 +144,8 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
 
 
 # z(0.975) + z(0.80): an error this many standard errors from the truth is detected 80% of the time at the 95% level
-POWER_Z = 1.959963984540054 + 0.8416212335729143
+Z95 = NormalDist().inv_cdf(0.975)
+POWER_Z = Z95 + NormalDist().inv_cdf(0.80)
 EXACT = {"rank": "rank", "yes/no": "answer", "count": "count"}
 
 
@@ -156,9 +158,9 @@ def power(unit: str, ci: tuple[float, float] | None, truth_basis: str, locale: s
     if unit in EXACT or ci is None:
         what = EXACT.get(unit, "value")
         return (f"exact: any error that changes the {what} fails; an error too small to change the {what} passes")
-    se = (ci[1] - ci[0]) / (2 * 1.959963984540054)
+    se = (ci[1] - ci[0]) / (2 * Z95)
     if unit == "ratio" and ci[0] > 0:
-        factor = math.exp(POWER_Z * (math.log(ci[1]) - math.log(ci[0])) / (2 * 1.959963984540054))
+        factor = math.exp(POWER_Z * (math.log(ci[1]) - math.log(ci[0])) / (2 * Z95))
         size = f"the ratio off by a factor of about {fmt.number(factor, 2, locale)}"
     else:
         shown = fmt.points(POWER_Z * se, 1, locale) if unit in ("pct", "pp") else fmt.value(POWER_Z * se, unit, locale, 2)

@@ -47,6 +47,11 @@ def data_dir() -> Path:
     return project_root() / "data"
 
 
+def synthetic_dir() -> Path:
+    """data/synthetic/: the survey stand-ins, their descriptor and truth.csv."""
+    return project_root() / "data" / "synthetic"
+
+
 def relative(path: Path | str, root: Path | None = None) -> str:
     """``path`` relative to the project (as stored in build.json), or absolute when it lies outside it."""
     path = Path(path).resolve()

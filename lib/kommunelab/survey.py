@@ -26,7 +26,7 @@ from .data.tables import SURVEY_TABLES
 from .delivery.codebook import CODEBOOK
 from .delivery.stand_in import coincidence
 from .errors import DataError
-from .paths import project_root
+from .paths import project_root, synthetic_dir  # noqa: F401 (synthetic_dir: part of this module's API)
 from .provenance import record_package, record_read, sha256_file
 from .records import Reason
 
@@ -36,10 +36,6 @@ PLACEHOLDER = "FILL IN"
 
 
 FIELD_TYPES = {"int": "integer", "float": "number", "str": "string", "code": "string"}
-
-
-def synthetic_dir() -> Path:
-    return project_root() / "data" / "synthetic"
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ class Schema:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def column(self, name: str) -> Column:
+        return self.columns[self.names.index(name)]
+
 
 def _refuse_danish_numbers(s: pd.Series, col: Column, where: str) -> None:
     """A number column written with Danish separators is refused with the fix, never read as something else: "1.470"

@@ -72,7 +72,7 @@ def render(report: CheckReport) -> str:
             lines.append("  synthetic: no (no table coincides with a stand-in)")
     for t in report.tables:
         weighted = f", {_n(t.weighted_n)} weighted" if t.weighted_n is not None else ""
-        lines.append(f"\n{t.table}: {t.file} ({t.format or 'not read'}), {t.rows:,} rows; n = {t.unweighted_n:,} "
+        lines.append(f"\n{t.table}: {t.file} ({t.format or 'not read'}), {t.rows:,} rows; n = {t.rows:,} "
                      f"unweighted{weighted}")
         if t.columns:
             width = max(len(c.column) for c in t.columns)

@@ -79,7 +79,7 @@ PASS_THROUGH = frozenset({"municipality_code", "county_code", "region_code", "we
 
 
 def coded_column(table: str, column: str) -> bool:
-    col = SURVEY_TABLES[table].columns[SURVEY_TABLES[table].names.index(column)]
+    col = SURVEY_TABLES[table].column(column)
     return not (column.endswith("_id") or column in PASS_THROUGH) and (col.kind == "str" or col.allowed is not None)
 
 

@@ -71,7 +71,7 @@ def _propose_columns(source: Source, table: str) -> dict[str, str]:
 
 
 def _categories(table: str, column: str) -> list[str]:
-    col = SURVEY_TABLES[table].columns[SURVEY_TABLES[table].names.index(column)]
+    col = SURVEY_TABLES[table].column(column)
     if col.allowed is not None:
         return [str(a) for a in col.allowed]
     path = stand_in_path(table)  # the categories the stand-in uses are the project's names for them
@@ -87,7 +87,7 @@ def _propose_codes(source: Source, variable: str, table: str, column: str) -> tu
     seen = {code_key(v) for v in source.frame[variable].dropna() if str(v).strip()}
     for code in seen - set(labels):
         labels[code] = code  # a text file's values are their own labels
-    yes_no = SURVEY_TABLES[table].columns[SURVEY_TABLES[table].names.index(column)].allowed == (0, 1)
+    yes_no = SURVEY_TABLES[table].column(column).allowed == (0, 1)
     categories = {c.lower(): c for c in _categories(table, column)}
     codes, reasons, undecided = {}, {}, []
     for code, label in sorted(labels.items()):
@@ -133,8 +133,9 @@ def draft_codebook(path: str | Path) -> Draft:
     decisions, mapped = [], {}
     for file in files:
         source = read_source(file)
-        best = max(SURVEY_TABLES, key=lambda t: len(_propose_columns(source, t)))
-        columns = _propose_columns(source, best)
+        proposals = {t: _propose_columns(source, t) for t in SURVEY_TABLES}
+        best = max(proposals, key=lambda t: len(proposals[t]))
+        columns = proposals[best]
         if len(columns) < 2 or best in mapped:
             decisions.append(f"{file.name}: matches no survey table well enough; map it by hand if it is one")
             continue

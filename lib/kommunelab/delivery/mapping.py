@@ -34,8 +34,7 @@ class TableReport:
     table: str
     file: str
     format: str
-    rows: int
-    unweighted_n: int
+    rows: int  # also the unweighted n: every row read is one unit
     weighted_n: float | None
     columns: tuple[ColumnReport, ...]
     problems: tuple[str, ...]
@@ -67,7 +66,7 @@ def map_table(book: Codebook, table: TableMap) -> MappedTable:
     try:
         source = source_of(book, table)
     except DataError as exc:
-        return MappedTable(None, None, TableReport(table.table, table.file, "", 0, 0, None, (), (str(exc),)))
+        return MappedTable(None, None, TableReport(table.table, table.file, "", 0, None, (), (str(exc),)))
     raw = source.frame
     problems: list[str] = []
     out, why, reports = {}, {}, []
@@ -93,9 +92,14 @@ def map_table(book: Codebook, table: TableMap) -> MappedTable:
     weighted = None
     if frame is not None and "weight" in frame.columns:
         weighted = float(frame["weight"].sum())
-    report = TableReport(table.table, table.file, source.format, len(raw), len(raw), weighted, tuple(reports),
+    report = TableReport(table.table, table.file, source.format, len(raw), weighted, tuple(reports),
                          tuple(problems))
     return MappedTable(frame, reasons_frame, report)
+
+
+def _labelled(code: str, labels: dict[str, str]) -> str:
+    """A code with its value label, as a message names it: "4 ('Delvist')"."""
+    return f"{code} ({labels[code]!r})" if code in labels else code
 
 
 def _map_column(source: Source, cmap: ColumnMap, where: str) -> tuple[pd.Series, pd.Series, ColumnReport, list[str]]:
@@ -112,8 +116,7 @@ def _map_column(source: Source, cmap: ColumnMap, where: str) -> tuple[pd.Series,
         seen = Counter(k for k in keys if k is not None)
         unmapped = {k: n for k, n in seen.items() if k not in cmap.codes and k not in cmap.reasons}
         for code, n in sorted(unmapped.items(), key=lambda kv: -kv[1]):
-            label = f" ({labels[code]!r})" if code in labels else ""
-            problems.append(f"{where}: variable {cmap.variable!r} ({cmap.column}) has code {code}{label} in {n} "
+            problems.append(f"{where}: variable {cmap.variable!r} ({cmap.column}) has code {_labelled(code, labels)} in {n} "
                             f"row(s), which the codebook neither maps nor calls a reason")
         values = pd.Series([cmap.codes.get(k) if k in cmap.codes else None for k in keys], index=raw.index,
                            dtype=object)
@@ -122,9 +125,8 @@ def _map_column(source: Source, cmap: ColumnMap, where: str) -> tuple[pd.Series,
         declared = variable.missing if variable else frozenset()
         undeclared = Counter(k for k in keys if k in declared and k not in cmap.reasons)
         for code, n in undeclared.items():
-            label = f" ({labels[code]!r})" if code in labels else ""
             problems.append(f"{where}: variable {cmap.variable!r} ({cmap.column}) has the file's missing code "
-                            f"{code}{label} in {n} row(s); say which reason it is in the codebook")
+                            f"{_labelled(code, labels)} in {n} row(s); say which reason it is in the codebook")
         values = keys  # as text ("101", "2.5482", "0215"); the schema converts them
     values = pd.Series([None if r is not None else v for v, r in zip(values, reason, strict=True)], index=raw.index,
                        dtype=object)

@@ -12,14 +12,14 @@ import pandas as pd
 
 from ..data.schema import read_validated
 from ..data.tables import SURVEY_TABLES
-from ..paths import project_root
+from ..paths import project_root, synthetic_dir
 
 ALIGNED = 0.5  # share of rows equal row for row
 SHUFFLED = 0.9  # share of rows equal as a multiset
 
 
 def stand_in_path(table: str):
-    return project_root() / "data" / "synthetic" / f"{table}.csv"
+    return synthetic_dir() / f"{table}.csv"
 
 
 @lru_cache(maxsize=8)

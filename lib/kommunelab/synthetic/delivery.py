@@ -55,7 +55,7 @@ def _encode(table: str, frame: pd.DataFrame, language: str, as_text: bool) -> tu
             out[variable] = values.astype(object).where(values.notna(), None)
             columns[column] = {"variable": variable}
             continue
-        yes_no = SURVEY_TABLES[table].columns[SURVEY_TABLES[table].names.index(column)].allowed == (0, 1)
+        yes_no = SURVEY_TABLES[table].column(column).allowed == (0, 1)
         categories = [1, 0] if yes_no else sorted(values.dropna().unique(), key=str)
         labels = {c: (words["yes"] if c == 1 else words["no"]) if yes_no else str(c) for c in categories}
         codes = {c: i + 1 for i, c in enumerate(categories)}
