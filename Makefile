@@ -14,7 +14,8 @@ JOBS   ?=
 JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
 # The reference data are the project's snapshot in data/reference/; KOMMUNELAB_DATA_MIRROR names a folder to read instead.
 
-.PHONY: help setup install-venv chromium reports reports-all test test-fast lab bench mutation lock synthetic clean
+.PHONY: help setup install-venv chromium reports reports-all test test-fast lab bench mutation lock synthetic clean \
+	translations
 
 help:
 	@echo "make reports      build every report (default parameters) as HTML + PDF into reports/"
@@ -24,6 +25,7 @@ help:
 	@echo "make bench        run the benchmarks in bench/"
 	@echo "make mutation     apply one-line bugs to the statistics and analysis code; report the tests' kill rate"
 	@echo "make synthetic    regenerate the synthetic survey stand-ins in data/synthetic/"
+	@echo "make translations extract the reader-facing messages, update the catalogs (.po), compile them"
 	@echo "make clean        remove reports/ output and caches (keeps .venv)"
 
 # The environment is installed from hashed locks only (pip --require-hashes): requirements-dev.lock (runtime and
@@ -54,6 +56,9 @@ reports: setup
 
 reports-all: setup
 	$(BIN)/kommunelab build --all-variants $(JOBS_FLAG)
+
+translations: $(STAMP)
+	$(BIN)/kommunelab translations
 
 test: setup
 	$(BIN)/ruff check lib tests bench notebooks

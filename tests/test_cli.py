@@ -115,8 +115,8 @@ def test_a_clone_alone_lists_and_builds_from_its_own_snapshot(tmp_path):
     assert params.returncode == 0 and "Gribskov" in params.stdout, params.stderr
     profile = run("build", "municipality_profile", "-p", "municipality=Gribskov", "--formats", "html", "--jobs", "1")
     assert profile.returncode == 0, profile.stderr
-    page = (root / "reports" / "municipality_profile" / "municipality-270.html").read_text(encoding="utf-8")
-    assert "40,971" in page and "Source: Statistics Denmark, FOLK1A" in page
+    page = (root / "reports" / "municipality_profile" / "language-da_municipality-270.html").read_text(encoding="utf-8")
+    assert "40.971" in page and "Kilde: Danmarks Statistik, FOLK1A" in page  # in the profile's language, Danish
     assert run("data", "verify").returncode == 0
 
 
@@ -148,6 +148,7 @@ def test_a_new_report_scaffold_builds_as_it_stands(project, capsys):
     assert lint.returncode == 0, lint.stdout
     outcomes = build(["town_hall"], None, False, BuildOptions(formats=("html",), jobs=1))
     assert exit_code(outcomes) == 0, failure_table(outcomes)
-    html = (project / "reports" / "town_hall" / "default.html").read_text(encoding="utf-8")
+    assert outcomes[0].variant == "language-en"  # a new report is written in English until it is translated
+    html = (project / "reports" / "town_hall" / "language-en.html").read_text(encoding="utf-8")
     assert "<title>Town hall figures</title>" in html and 'aria-label="Figure 1. Population' in html
     assert '<a class="kl-ref" href="#kl-population">Figure 1</a>' in html

@@ -31,15 +31,16 @@ def test_the_first_build_of_a_fresh_clone_records_the_git_hash(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("KOMMUNELAB_DATA_MIRROR", "KOMMUNELAB_GIT_REVISION")}
     env["KOMMUNELAB_ROOT"] = str(clone)
     built = subprocess.run([sys.executable, "-m", "kommunelab", "build", "municipality_profile", "--formats", "html",
-                            "--jobs", "1"], env=env, capture_output=True, text=True, timeout=600)
+                            "--jobs", "1", "--language", "en"], env=env, capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr
     state = json.loads((clone / "reports" / "build.json").read_text(encoding="utf-8"))
     assert state["git_revision"] == head
-    page = (clone / "reports" / "municipality_profile" / "municipality-270.html").read_text(encoding="utf-8")
-    assert f"git revision <code>{head}</code>" in page and "unknown" not in page
-    assert f"git revision {head}, built " in page and "It rests on: Statistics Denmark" in page  # how to cite
+    page = (clone / "reports" / "municipality_profile" / "language-en_municipality-270.html").read_text(encoding="utf-8")
+    assert f"git revision <code translate='no'>{head}</code>" in page and "unknown" not in page
+    assert f"git revision <span translate='no'>{head}</span>, built " in page  # how to cite
+    assert "It rests on: Statistics Denmark" in page
     index = (clone / "reports" / "index.html").read_text(encoding="utf-8")
-    assert 'id="cite"' in index and f"git revision <code>{head}</code>" in index
+    assert 'id="cite"' in index and f'git revision <code translate="no">{head}</code>' in index
 
 
 def test_the_licence_and_citation_files_are_there():

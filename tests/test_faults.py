@@ -23,6 +23,7 @@ from kommunelab.cli import main
 from kommunelab.engine.build import BuildOptions, build, exit_code, failure_table
 from kommunelab.engine.publish.lock import BuildLocked, build_lock
 from kommunelab.errors import DataError
+from kommunelab.i18n import moment
 from kommunelab.provenance import sha256_file
 from kommunelab.records import BuildRecord, Failure, Outcome
 
@@ -202,7 +203,7 @@ def _record_set(toy_project) -> str:
     findings = json.loads((folder / "findings.json").read_text(encoding="utf-8"))
     drift = json.loads((folder / "drift.json").read_text(encoding="utf-8"))
     index = (folder / "index.html").read_text(encoding="utf-8")
-    assert f"Built {state['generated']} from" in index and drift["generated"] == state["generated"]
+    assert f"Built {moment(state['generated'], 'en')} from" in index and drift["generated"] == state["generated"]
     assert findings == [{"report": r["report"], "variant": r["variant"], **f} for r in state["variants"]
                         for f in r["findings"]]
     assert not list(folder.glob(".*.next")) and not (folder / ".switch.json").exists()

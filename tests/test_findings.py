@@ -280,6 +280,6 @@ def test_the_scorecard_counts_every_built_variant_and_lists_what_did_not_pass_fi
     top = page[page.index('id="not-passed"'):page.index('<dl class="verdicts">')]
     assert "Checks that did not pass (1)" in top and "coi/sector-state.html#finding-coi.volunteers" in top
     assert "pipeline check: NOT recovered" in top and "<td data-label=\"variant\">state</td>" in top
-    assert "1 check(s) in the built variants did not pass" in page
-    assert "Of the 1 published findings these reports check (default parameters), 0 are recomputed" in page
+    assert "1 check in the built variants did not pass" in page
+    assert "Of the 1 published finding these reports check (default parameters), 0 are recomputed" in page
     assert "all 2 checks" in page  # the counts cover both variants

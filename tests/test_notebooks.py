@@ -17,6 +17,7 @@ from .conftest import copy_project
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 HTML = BuildOptions(formats=("html",), jobs=2)
+HTML_EN = BuildOptions(formats=("html",), jobs=2, languages=("en",))  # the assertions below read English text
 
 
 def published_ids(report: str) -> set[str]:
@@ -31,12 +32,13 @@ def findings_of(root: Path, report: str, variant: str) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def built_defaults(tmp_path_factory, reference):
-    """All six reports with their defaults, built once into a scratch project."""
+    """All six reports with their defaults, built once into a scratch project, in English (tests/test_i18n.py builds
+    them in their own languages)."""
     root = copy_project(tmp_path_factory.mktemp("nb") / "project")
     mp = pytest.MonkeyPatch()
     mp.setenv("KOMMUNELAB_ROOT", str(root))
     out = io.StringIO()
-    outcomes = build(None, None, False, HTML, out=out)
+    outcomes = build(None, None, False, HTML_EN, out=out)
     assert exit_code(outcomes) == 0, out.getvalue() + failure_table(outcomes)
     yield root, {o.report: o.variant for o in outcomes}
     mp.undo()
@@ -160,10 +162,10 @@ def build_one(root: Path, report: str, params: dict) -> tuple[str, dict[str, dic
 
 def test_non_default_parameters(built_defaults, tmp_path):
     root, _ = built_defaults
-    variant, kl = build_one(root, "kl_collaborations", {"breakdown": "size_class", "locale": "da"})
+    variant, kl = build_one(root, "kl_collaborations", {"breakdown": "size_class", "language": "da"})
     assert "," in kl["kl.innovation_purpose_share"]["value_text"] and "pct." in kl["kl.innovation_purpose_share"]["value_text"]
     html = (root / "reports" / "kl_collaborations" / f"{variant}.html").read_text(encoding="utf-8")
-    assert "main purpose is innovation and development, by size class" in html
+    assert "vigtigste formål er innovation og udvikling, efter størrelsesgruppe" in html
 
     _, ks = build_one(root, "ks_innovation_barometer", {"sector": "health & care", "dk_base": "2000"})
     assert ks["ks.quality_top_result"]["value"] == 1
@@ -185,21 +187,22 @@ def test_non_default_parameters(built_defaults, tmp_path):
     meta = json.loads((real / "datapackage.json").read_text(encoding="utf-8"))
     meta.update(title="COI workplaces 2015-16 (analyst's copy)", sources=["COI"], licenses=["research agreement"])
     (real / "datapackage.json").write_text(json.dumps(meta), encoding="utf-8")
-    variant, micro = build_one(root, "coi_citizens_volunteers", {"data_dir": str(real)})
+    variant, micro = build_one(root, "coi_citizens_volunteers", {"data_dir": str(real), "language": "en"})
     assert {f["evidence"] for f in micro.values() if f["id"] != "coi.citizens_or_volunteers_bounds"} == {"microdata"}
     assert micro["coi.workplaces_innovated"]["status"] in ("reproduced", "differs")
     html = (root / "reports" / "coi_citizens_volunteers" / f"{variant}.html").read_text(encoding="utf-8")
-    assert "Survey data:</strong> COI workplaces 2015-16 (analyst's copy)" in html and "research agreement" in html
+    assert "Survey data:</strong> <span translate=\"no\">COI workplaces 2015-16 (analyst's copy)</span>" in html
+    assert "research agreement" in html
     assert "Synthetic data: pipeline check" not in html
 
     _, coi = build_one(root, "coi_citizens_volunteers", {"sector": "municipal"})
     _, coi_state = build_one(root, "coi_citizens_volunteers", {"sector": "state"})
     assert coi["coi.workplaces_innovated"]["value"] != coi_state["coi.workplaces_innovated"]["value"]
 
-    variant, _ = build_one(root, "municipality_profile", {"municipality": "København", "year": "2016", "locale": "da"})
-    assert variant == "locale-da_municipality-101_year-2016"
+    variant, _ = build_one(root, "municipality_profile", {"municipality": "København", "year": "2016", "language": "da"})
+    assert variant == "language-da_municipality-101_year-2016"
     html = (root / "reports" / "municipality_profile" / f"{variant}.html").read_text(encoding="utf-8")
-    assert "København Municipality: profile 2016" in html and "591.481" in html
+    assert "Københavns Kommune: profil 2016" in html and "591.481" in html
 
 
 def test_di_with_a_municipal_input_file(built_defaults, tmp_path):
@@ -222,7 +225,7 @@ def test_di_with_a_municipal_input_file(built_defaults, tmp_path):
     potentials = {101: 100e6 * (target - 20), **{c: 50e6 * (target - 30) for c in others}}
     lifted = (100e6 * target + 10e6 * 40 + 500e6 * target) / 610e6
 
-    variant, di = build_one(root, "di_outsourcing_savings", {"municipal_input": str(path)})
+    variant, di = build_one(root, "di_outsourcing_savings", {"municipal_input": str(path), "language": "en"})
     assert {di[i]["status"] for i in ("di.total_savings", "di.copenhagen_savings", "di.gribskov_savings")} == {"not-computed"}
     assert all("savings_rate" in di[i]["note"] for i in ("di.total_savings", "di.copenhagen_savings"))
     assert di["di.copenhagen_share"]["value"] == pytest.approx(100 * potentials[101] / sum(potentials.values()))
@@ -231,7 +234,7 @@ def test_di_with_a_municipal_input_file(built_defaults, tmp_path):
     assert not any(f["status"] == "reproduced" or f["evidence"] == "public-data" for f in di.values() if f["value"] is not None
                    and f["check"] != "benchmark")
     html = (root / "reports" / "di_outsourcing_savings" / f"{variant}.html").read_text(encoding="utf-8")
-    assert "invented for a test, retrieved 2026-01-31, figures for 2012 (as the user declares)" in html
+    assert "invented for a test, retrieved 31 January 2026, figures for 2012 (as the user declares)" in html
     assert "iku.source.toml" in html  # the declaration is a file the report read, in its provenance
 
     _, di = build_one(root, "di_outsourcing_savings", {"municipal_input": str(path), "savings_rate": "0.1"})
@@ -275,8 +278,8 @@ def test_forked_kernels_give_the_same_outputs_as_fresh_ones(built_defaults, monk
         outputs[fork] = {
             "findings": [f for f in json.loads((root / "reports" / "findings.json").read_text(encoding="utf-8"))
                          if f["report"] in reports],
-            **{f"{o.report}.{kind}": (root / "reports" / o.report / f"{o.variant}.{kind}").read_bytes()
-               for o in outcomes for kind in ("html", "pdf")}}
+            **{f"{o.report}/{o.variant}.{kind}": (root / "reports" / o.report / f"{o.variant}.{kind}").read_bytes()
+               for o in outcomes for kind in ("html", "pdf")}}  # every variant recorded in the root, each by name
     assert outputs[True]["findings"] and outputs[True]["findings"] == outputs[False]["findings"]
     for name in outputs[True]:
         assert outputs[True][name] == outputs[False][name], f"{name} differs between forked and fresh kernels"
@@ -475,7 +478,7 @@ def test_the_index_filter_finds_what_the_command_line_accepts(browser, tmp_path,
     places = [("101", "København", "Region Hovedstaden"), ("270", "Gribskov", "Region Hovedstaden"),
               ("751", "Aarhus", "Region Midtjylland")]
     records = tuple(Outcome(report="municipality_profile", variant=f"municipality-{code}-{i}", title=f"{n} profile",
-                            label=n, detail=region, params={"municipality": code}, status="built",
+                            label=n, detail=region, params={"municipality": code, "year": 2017 + i}, status="built",
                             outputs={"html": f"municipality_profile/municipality-{code}.html"})
                     for i in range(5) for code, n, region in places)
     page_file = tmp_path / "index.html"
@@ -521,7 +524,8 @@ def printed(tmp_path_factory, reference):
     mp = pytest.MonkeyPatch()
     mp.setenv("KOMMUNELAB_ROOT", str(root))
     out = io.StringIO()
-    outcomes = build(["kora_civil_society", "municipality_profile"], None, False, BuildOptions(jobs=2), out=out)
+    outcomes = build(["kora_civil_society", "municipality_profile"], None, False,
+                     BuildOptions(jobs=2, languages=("en",)), out=out)
     mp.undo()
     assert exit_code(outcomes) == 0, out.getvalue() + failure_table(outcomes)
     return {o.report: (root / "reports" / o.outputs["pdf"], o.title) for o in outcomes}
@@ -576,7 +580,7 @@ def test_in_jupyterlab_a_bad_parameter_is_one_line_and_a_changed_one_is_said(mon
     monkeypatch.delenv("KOMMUNELAB_BUILD_TIME", raising=False)
     nb = nbformat.v4.new_notebook()
     setup = 'from kommunelab.report import parameters\nparams = parameters("municipality_profile", globals())'
-    nb.cells = [nbformat.v4.new_code_cell(f'municipality = "Gribskow"; year = 2021; locale = "en"\n{setup}'),
+    nb.cells = [nbformat.v4.new_code_cell(f'municipality = "Gribskow"; year = 2021\n{setup}'),
                 nbformat.v4.new_code_cell(f'municipality = "Aarhus"\n{setup}')]
     nbclient.NotebookClient(nb, kernel_name="kommunelab", allow_errors=True, timeout=120).execute()
     (error,) = nb.cells[0].outputs
@@ -600,7 +604,7 @@ def test_the_survey_reports_give_the_same_findings_from_a_delivery(built_default
     assert main(["microdata", "check", str(delivery)]) == 0
     reports = ["coi_citizens_volunteers", "kora_civil_society", "ks_innovation_barometer", "kl_collaborations"]
     out = io.StringIO()
-    outcomes = build(reports, {"data_dir": str(delivery)}, False, HTML, out=out)
+    outcomes = build(reports, {"data_dir": str(delivery), "language": "en"}, False, HTML, out=out)
     assert exit_code(outcomes) == 0, out.getvalue() + failure_table(outcomes)
     for outcome in outcomes:
         delivered = findings_of(root, outcome.report, outcome.variant)

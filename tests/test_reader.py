@@ -75,10 +75,18 @@ def test_variant_titles_carry_their_label(reference):
     from kommunelab.manifest import load_manifest, variants
 
     manifest = load_manifest()
-    profile = {v.params["municipality"]: v for v in variants(manifest["municipality_profile"], all_variants=True)}
+    english = {"language": "en"}
+    profile = {v.params["municipality"]: v
+               for v in variants(manifest["municipality_profile"], english, all_variants=True)}
     assert profile["270"].title == "Gribskov — municipality profile 2021"
     assert (profile["270"].label, profile["270"].detail) == ("Gribskov", "Region Hovedstaden")
-    kora = variants(manifest["kora_civil_society"], {"breakdown": "size_class"})[0]
+    kora = variants(manifest["kora_civil_society"], {"breakdown": "size_class", **english})[0]
     assert kora.title.endswith("by size class") and kora.label == "size class"
-    assert variants(manifest["ks_innovation_barometer"])[0].title == manifest["ks_innovation_barometer"].title
+    assert variants(manifest["ks_innovation_barometer"], english)[0].title == manifest["ks_innovation_barometer"].title
+    # in the report's own language (Danish for the profiles and KORA, Norwegian for KS), from its catalog
+    danish = {v.params["municipality"]: v for v in variants(manifest["municipality_profile"], all_variants=True)}
+    assert danish["270"].title == "Gribskov — kommuneprofil 2021" and danish["270"].id == "language-da_municipality-270"
+    kora_da = variants(manifest["kora_civil_society"], {"breakdown": "size_class"})[0]
+    assert kora_da.title.endswith("efter størrelsesgruppe") and kora_da.label == "størrelsesgruppe"
+    assert variants(manifest["ks_innovation_barometer"])[0].title == "KS: Innovasjonsbarometeret 2018"
     assert not re.search(r"\{\w+\}", profile["101"].title)

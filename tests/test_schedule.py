@@ -73,15 +73,15 @@ def test_drift_is_recorded_when_a_finding_changes(project, capsys):
     drift = json.loads((project / "reports" / "drift.json").read_text(encoding="utf-8"))
     change = {c["id"]: c for c in drift["changes"]}["di.gribskov_contract_sum"]
     assert (change["old"], change["new"]) == (1.5e9, 1.8e9)
-    assert change["old_text"] == "DKK 1.5 billion" and change["new_text"] == "DKK 1.8 billion"
+    assert change["old_text"] == "1,5 mia. kr." and change["new_text"] == "1,8 mia. kr."  # DI's report is in Danish
     assert change["status_changed"] and change["old_status"] == "arithmetic check: holds"
     assert change["left_interval"] is True
     log = out.getvalue()
-    assert "finding changed: di_outsourcing_savings/default di.gribskov_contract_sum: DKK 1.5 billion -> DKK 1.8 " \
-           "billion" in log
+    assert "finding changed: di_outsourcing_savings/language-da di.gribskov_contract_sum: 1,5 mia. kr. -> 1,8 mia. " \
+           "kr." in log
     assert "kommunelab: 1 finding(s) moved out of their target interval" in log.rstrip().splitlines()[-2]
     index = (project / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "Changed since the last build" in index and "left its target interval" in index
+    assert "Ændret siden sidste byggeri" in index and "forlod sit målinterval" in index
     assert main(["status"]) == 0
     assert "findings changed in the build of" in capsys.readouterr().out
 

@@ -55,7 +55,8 @@ def _cmd_build(args) -> int:
     options = BuildOptions(formats=formats, **jobs, force=args.force, show_code=args.show_code,
                            data_mirror=args.data_mirror, timeout=args.timeout, max_output_mb=args.max_output_mb,
                            kernel_memory_mb=args.kernel_memory_mb, wait=args.wait,
-                           fork_kernels=not args.fresh_kernels, executor=args.executor, scheduler=args.scheduler)
+                           fork_kernels=not args.fresh_kernels, executor=args.executor, scheduler=args.scheduler,
+                           languages=tuple(c.strip() for c in (args.language or "").split(",") if c.strip()))
     overrides = parse_assignments(args.param)
     if args.parameters_file:
         # Each set in the file, with the -p values on top: one variant per set.
@@ -187,6 +188,24 @@ def _cmd_kernel_install(args) -> int:
     return 0
 
 
+def _cmd_translations(args) -> int:
+    from .translations import check, update
+
+    if args.check:
+        problems = check()
+        for line in problems:
+            print(line)
+        print(f"{len(problems)} problem(s)" if problems else "every catalog is complete")
+        return 1 if problems else 0
+    written = update()
+    for path in written:
+        print(f"updated {path}")
+    problems = check()
+    print(f"{len(written)} catalog(s) updated; {len(problems)} message(s) still to translate or fix "
+          "(`kommunelab translations --check` lists them)")
+    return 0
+
+
 def _cmd_microdata_init(args) -> int:
     from .data.tables import SURVEY_TABLES
     from .delivery.draft import draft_codebook
@@ -247,6 +266,9 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("-f", "--parameters-file", type=Path, metavar="FILE",
                    help="YAML file of parameters: one mapping, or a list of mappings to build several variants")
     p.add_argument("--all-variants", action="store_true", help="build every combination of the parameter grid")
+    p.add_argument("--language", metavar="CODE", help="build each report in this language (da, nb, en; several "
+                   "comma-separated, or all) where it is written in it; the index is then written in it too. "
+                   "Default: each report's own language (reports.toml)")
     p.add_argument("--jobs", type=int, default=None, help=f"parallel worker processes (default: the number "
                    f"of cores, {default_jobs()})")
     p.add_argument("--formats", default="html,pdf", help="comma-separated: html, pdf (default html,pdf)")
@@ -334,6 +356,13 @@ def make_parser() -> argparse.ArgumentParser:
                                      "line per problem otherwise.")
     q.add_argument("path", type=Path)
     q.set_defaults(func=_cmd_microdata_check)
+    p = sub.add_parser("translations", help="extract the reader-facing messages, update the catalogs, compile them",
+                       description="Extract every message from the library, the index template, the notebooks, "
+                                   "reports.toml, findings.csv and the data's categories; merge them into "
+                                   "lib/kommunelab/locale/<language>/LC_MESSAGES/<domain>.po (new ones untranslated) "
+                                   "and compile. --check changes nothing and exits 1 when a catalog is incomplete.")
+    p.add_argument("--check", action="store_true", help="only say what is missing, untranslated, fuzzy or obsolete")
+    p.set_defaults(func=_cmd_translations)
     return parser
 
 

@@ -29,19 +29,24 @@ from typing import Any
 from . import fmt, targets
 from .data.published import findings_path, published_findings, spec  # noqa: F401 (part of this module's API)
 from .errors import FindingError
-from .records import EVIDENCE, FINDING_MIME, Check, Finding, FindingStatus
+from .i18n import N_, _, language, tidy
+from .records import EVIDENCE, EVIDENCE_NAME, FINDING_MIME, Check, Finding, FindingStatus
 from .report import _display
 
 CHECKS = tuple(Check)
 EVIDENCE_TEXT = {
-    "public-data": "recomputed from public data",
-    "published-tables": "computed from the report's own published figures",
-    "synthetic": "synthetic stand-in (the survey microdata are not public); the check passes when the estimate "
-                 "recovers the stand-in's own true value, and the published figure is context",
-    "microdata": "recomputed from survey microdata supplied by the analyst (data_dir)",
-    "user-data": "computed from a file the user supplied; its source and retrieval date are as the user declares them "
-                 "(provenance below), not checked by the project",
+    "public-data": N_("recomputed from public data"),
+    "published-tables": N_("computed from the report's own published figures"),
+    "synthetic": N_("synthetic stand-in (the survey microdata are not public); the check passes when the estimate "
+                    "recovers the stand-in's own true value, and the published figure is context"),
+    "microdata": N_("recomputed from survey microdata supplied by the analyst (data_dir)"),
+    "user-data": N_("computed from a file the user supplied; its source and retrieval date are as the user declares "
+                    "them (provenance below), not checked by the project"),
 }
+
+# words shown inside markup, declared here for the catalogs
+T_status = N_('status')
+T_in_the_source_s_words = N_('In the source’s words:')
 
 
 
@@ -76,7 +81,7 @@ def _status(row: dict[str, Any], value: float | None, evidence: str,
 
 def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, float] | None = None,
             bounds: tuple[float, float] | None = None, evidence: str | None = None, note: str = "",
-            n: int | None = None, scope: str = "all", check: str | None = None, locale: str = "en",
+            n: int | None = None, scope: str = "all", check: str | None = None, locale: str | None = None,
             decimals: int = 0, excluded: dict[str, int] | None = None) -> Finding:
     """Record and show one finding. ``value=None`` (with a ``note`` saying why) records it as not computed.
 
@@ -88,6 +93,7 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
     the answers left out by why they are missing (kommunelab.survey.excluded), shown beside ``n``.
     """
     row = spec(finding_id)
+    locale = locale or language()
     if check is not None:
         if check not in CHECKS:
             raise FindingError(f"finding {finding_id!r}: check must be one of {', '.join(CHECKS)}, got {check!r}")
@@ -124,15 +130,17 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
         if x is None:
             return "—"
         if unit == "yes/no":
-            return "yes" if x >= 0.5 else "no"
+            return _("yes") if x >= 0.5 else _("no")
         return fmt.value(x, unit, locale, decimals)
 
-    value_text = show(value) if bounds is None else f"{show(bounds[0])} to {show(bounds[1])}"
+    value_text = show(value) if bounds is None else _("{low} to {high}").format(low=show(bounds[0]),
+                                                                                  high=show(bounds[1]))
     if ci is not None:
-        value_text += f" (95% CI {show(ci[0])} to {show(ci[1])})"
+        value_text += " " + _("(95% CI {low} to {high})").format(low=show(ci[0]), high=show(ci[1]))
+    statement, worded = row["statement_en"], row["published_text"]  # in findings.csv; their words in the catalogs
     record = Finding(
-        id=finding_id, facts_id=row["facts_id"], statement=row["statement_en"], published=row["published_value"],
-        published_text=row["published_text"], unit=unit, target=(row["target_low"], row["target_high"]),
+        id=finding_id, facts_id=row["facts_id"], statement=_(statement), published=row["published_value"],
+        published_text=_(worded), unit=unit, target=(row["target_low"], row["target_high"]),
         target_rule=row["target_rule"], target_text=target_text(row, locale), value=value, ci=ci, bounds=bounds,
         n=None if n is None else int(n), value_text=value_text, in_target=in_target, ci_overlaps_target=overlap,
         status=status, check=row["check"], truth=truth, truth_text=None if truth is None else show(truth),
@@ -146,38 +154,44 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
 # z(0.975) + z(0.80): an error this many standard errors from the truth is detected 80% of the time at the 95% level
 Z95 = NormalDist().inv_cdf(0.975)
 POWER_Z = Z95 + NormalDist().inv_cdf(0.80)
-EXACT = {"rank": "rank", "yes/no": "answer", "count": "count"}
 
 
-def power(unit: str, ci: tuple[float, float] | None, truth_basis: str, locale: str = "en") -> str:
+EXACT = {"rank": N_("exact: any error that changes the rank fails; an error too small to change the rank passes"),
+         "yes/no": N_("exact: any error that changes the answer fails; an error too small to change the answer "
+                      "passes"),
+         "count": N_("exact: any error that changes the count fails; an error too small to change the count passes"),
+         None: N_("exact: any error that changes the value fails; an error too small to change the value passes")}
+
+
+def power(unit: str, ci: tuple[float, float] | None, truth_basis: str, locale: str | None = None) -> str:
     """What a pipeline check can detect, from the stand-in's design (the estimate's own interval): the smallest
     error in the estimator it catches 80% of the time, or what an exact check and a census count amount to."""
     if truth_basis == "census":
-        return ("census count: the stand-in holds the whole population, so this compares a count of it with the "
-                "generator's own count; it checks the counting code, not an estimator")
+        return _("census count: the stand-in holds the whole population, so this compares a count of it with the "
+                 "generator's own count; it checks the counting code, not an estimator")
     if unit in EXACT or ci is None:
-        what = EXACT.get(unit, "value")
-        return (f"exact: any error that changes the {what} fails; an error too small to change the {what} passes")
+        return _(EXACT.get(unit, EXACT[None]))
     se = (ci[1] - ci[0]) / (2 * Z95)
     if unit == "ratio" and ci[0] > 0:
         factor = math.exp(POWER_Z * (math.log(ci[1]) - math.log(ci[0])) / (2 * Z95))
-        size = f"the ratio off by a factor of about {fmt.number(factor, 2, locale)}"
-    else:
-        shown = fmt.points(POWER_Z * se, 1, locale) if unit in ("pct", "pp") else fmt.value(POWER_Z * se, unit, locale, 2)
-        size = f"an error of about {shown}"
-    return f"detects {size} or more, 80% of the time at the 95% level (n and design as in the stand-in); smaller errors pass"
+        return _("detects the ratio off by a factor of about {factor} or more, 80% of the time at the 95% level (n "
+                 "and design as in the stand-in); smaller errors pass").format(factor=fmt.number(factor, 2, locale))
+    shown = fmt.points(POWER_Z * se, 1, locale) if unit in ("pct", "pp") else fmt.value(POWER_Z * se, unit, locale, 2)
+    return _("detects an error of about {size} or more, 80% of the time at the 95% level (n and design as in the "
+             "stand-in); smaller errors pass").format(size=shown)
 
 
-def target_text(row: dict[str, Any], locale: str = "en") -> str:
+def target_text(row: dict[str, Any], locale: str | None = None) -> str:
     """The interval the published wording allows, in the finding's unit ("79.5% to 80.5%")."""
     low, high, unit = row["target_low"], row["target_high"], row["unit"]
     if low is None and high is None:
-        return "no numeric claim"
+        return _("no numeric claim")
     if unit == "yes/no":
-        return "yes" if low >= 0.5 else "no"
+        return _("yes") if low >= 0.5 else _("no")
     if unit == "rank":
         if high is not None and high != low:
-            return " or ".join(fmt.ordinal(r, locale) for r in range(int(low), int(high) + 1))
+            ranks = [fmt.ordinal(r, locale) for r in range(int(low), int(high) + 1)]
+            return _("{first} or {last}").format(first=", ".join(ranks[:-1]), last=ranks[-1])
         return fmt.ordinal(int(low), locale)
     if low == high:
         return fmt.value(low, unit, locale, 0)
@@ -189,9 +203,11 @@ def target_text(row: dict[str, Any], locale: str = "en") -> str:
         return fmt.value(x, unit, locale, _decimals(x))
 
     if high is None:
-        return f"above {show(low)}"
+        return _("above {low}").format(low=show(low))
     low_open, high_open = targets.open_ends(row["target_rule"])
-    return f"{'over ' if low_open else ''}{show(low)} to {'under ' if high_open else ''}{show(high)}"
+    ends = {(False, False): N_("{low} to {high}"), (True, False): N_("over {low} to {high}"),
+            (False, True): N_("{low} to under {high}"), (True, True): N_("over {low} to under {high}")}
+    return _(ends[low_open, high_open]).format(low=show(low), high=show(high))
 
 
 def _decimals(x: float) -> int:
@@ -201,12 +217,14 @@ def _decimals(x: float) -> int:
 
 def evidence_text(evidence: str, check: str) -> str:
     if check == Check.BENCHMARK:
-        return f"{evidence.replace('-', ' ')}, used for a benchmark that is not the report's method"
+        return _("{evidence}, used for a benchmark that is not the report's method").format(
+            evidence=_(EVIDENCE_NAME[evidence]))
     if check == Check.ARITHMETIC:
-        return "arithmetic on figures quoted in the report's source, not a finding of its analysis"
+        return _("arithmetic on figures quoted in the report's source, not a finding of its analysis")
     if check == Check.WHAT_IF:
-        return f"{EVIDENCE_TEXT[evidence]}; at an assumption the user set, so a what-if, not a result"
-    return EVIDENCE_TEXT[evidence]
+        return _("{evidence}; at an assumption the user set, so a what-if, not a result").format(
+            evidence=_(EVIDENCE_TEXT[evidence]))
+    return _(EVIDENCE_TEXT[evidence])
 
 
 PUBLISHERS = {"co-pi.dk": "Center for Offentlig Innovation (COI)", "coi.dk": "Center for Offentlig Innovation (COI)",
@@ -227,33 +245,46 @@ def publisher(url: str) -> str:
 def card_html(record: Finding, row: dict[str, Any]) -> str:
     e = html.escape
     synthetic = record.evidence == "synthetic"
-    rows = [("published", f"{record.published_text}"
-             + (f" (the wording allows {record.target_text})" if record.target_text != record.published_text
-                and record.target_text != "no numeric claim" else ""))]
-    left_out = ", ".join(f"{n:,} {why}" for why, n in (record.excluded or {}).items())
-    rows.append(("computed" if synthetic else "recomputed" if record.check is Check.RECOMPUTATION else "value",
-                 record.value_text + (f"; n = {record.n:,} answered" if record.n is not None else "")
-                 + (f"; left out: {left_out}" if left_out else "")))
+    rows = [(_("published"), record.published_text
+             + (" " + _("(the wording allows {target})").format(target=record.target_text)
+                if record.target_text != record.published_text and record.target != (None, None) else ""))]
+    left_out = ", ".join(_("{n} {why}").format(n=fmt.number(n), why=_(why))
+                         for why, n in (record.excluded or {}).items())
+    computed = (_("computed") if synthetic else _("recomputed") if record.check is Check.RECOMPUTATION
+                else _("value"))
+    rows.append((computed, record.value_text
+                 + ("; " + _("n = {n} answered").format(n=fmt.number(record.n)) if record.n is not None else "")
+                 + ("; " + _("left out: {which}").format(which=left_out) if left_out else "")))
     if record.truth_text is not None:
-        rows.append(("stand-in truth", f"{record.truth_text} (the value in the generated population)"))
+        rows.append((_("stand-in truth"), _("{value} (the value in the generated population)").format(
+            value=record.truth_text)))
     if record.power:
-        rows.append(("power", record.power))
-    note = f"<div class='kl-meta'>{e(record.note)}</div>" if record.note else ""
+        rows.append((_("power"), record.power))
+    note = f"<div class='kl-meta'>{e(tidy(record.note))}</div>" if record.note else ""
     status = record.verdict
     source = record.source
-    link = (f"{e(publisher(source))}, <a href='{e(source)}'>{e(source)}</a>" if source.startswith("http")
-            else e(source))
+    link = (f"<span translate='no'>{e(publisher(source))}</span>, <a href='{e(source)}' translate='no'>{e(source)}</a>"
+            if source.startswith("http") else e(_(source)))  # a source without an address, described in words
     body = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in rows)
+    evidence = _("Evidence") if record.status is not FindingStatus.NOT_COMPUTED else _("Evidence when computed")
     return (
         f"<div class='kl-card kl-status-{e(status)}' id='finding-{e(record.id)}' data-finding='{e(record.id)}' "
         f"data-facts='{e(record.facts_id)}'>"
         f"<div class='kl-statement'>{e(record.statement)}</div>"
         f"<table>{body}"
-        f"<tr><th>status</th><td><span class='kl-pill kl-pill-status'>{e(record.label)}</span> "
-        f"<span class='kl-pill'>{e(record.evidence)}</span></td></tr>"
+        f"<tr><th>{e(_(T_status))}</th><td><span class='kl-pill kl-pill-status'>{e(_(record.label))}</span> "
+        f"<span class='kl-pill'>{e(_(EVIDENCE_NAME[record.evidence]))}</span></td></tr>"
         "</table>"
-        f"<div class='kl-meta'>{'Evidence' if record.status is not FindingStatus.NOT_COMPUTED else 'Evidence when computed'}: "
-        f"{e(evidence_text(record.evidence, record.check))}.</div>"
-        f"<div class='kl-meta'>“{e(row['quote'])}” — {link}</div>"
+        f"<div class='kl-meta'>{e(evidence)}: {e(evidence_text(record.evidence, record.check))}.</div>"
+        f"<div class='kl-meta'>{e(_(T_in_the_source_s_words))} "
+        f"<q lang='{e(quote_language(row['report']))}'>{e(row['quote'])}</q> — {link}</div>"
         f"{note}</div>"
     )
+
+
+def quote_language(report: str) -> str:
+    """The language the source of ``report``'s findings is written in (its ``source_language`` in reports.toml)."""
+    from .manifest import load_manifest
+
+    found = load_manifest().get(report)
+    return found.source_language if found is not None else "und"

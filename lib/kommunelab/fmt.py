@@ -1,24 +1,41 @@
-"""Number formatting in the house style, Danish or English, through Babel.
+"""Numbers in the house style of the report's language, through Babel (``locale`` is a language of kommunelab.i18n;
+left out, the run's language).
 
-locale="da": 1.234,5 · 12,3 pct. · 256 mio. kr. · 3,8 mia. kr.
-locale="en": 1,234.5 · 12.3% · DKK 256 million · DKK 3.8 billion
+da: 1.234,5 · 12,3 pct. · 0,5 procentpoint · 256 mio. kr. · 3,8 mia. kr. · 2. (Danmarks Statistik's style)
+nb: 1 234,5 · 12,3 % · 0,5 prosentpoeng · 256 mill. kr. · 3,8 mrd. kr. · 2. (Statistisk sentralbyrå's style)
+en: 1,234.5 · 12.3% · 0.5 pp · DKK 256 million · DKK 3.8 billion · 2nd
 """
 
 from __future__ import annotations
 
 from babel.numbers import format_decimal
 
-LOCALES = {"da": "da_DK", "en": "en_GB", "nb": "nb_NO"}
+from .i18n import LANGUAGES, language
+
+LOCALES = {code: lang.babel for code, lang in LANGUAGES.items()}
+NBSP = "\u00a0"
+# (suffix after a percentage, percentage points, (billion, million, unit) of kroner, before or after the number)
+STYLE = {
+    "da": (" pct.", " procentpoint", ("mia. kr.", "mio. kr.", "kr."), "after"),
+    "nb": (NBSP + "%", " prosentpoeng", ("mrd. kr.", "mill. kr.", "kr."), "after"),
+    "en": ("%", " pp", ("billion", "million", ""), "before"),
+}
 
 
-def _babel(locale: str) -> str:
+def _babel(locale: str | None) -> str:
+    locale = locale or language()
     try:
         return LOCALES[locale]
     except KeyError:
         raise ValueError(f"locale must be one of {', '.join(LOCALES)}, got {locale!r}") from None
 
 
-def number(value: float, decimals: int = 0, locale: str = "en") -> str:
+def _code(locale: str | None) -> str:
+    _babel(locale)
+    return locale or language()
+
+
+def number(value: float, decimals: int = 0, locale: str | None = None) -> str:
     """1234.5 -> '1,234.5' (en) / '1.234,5' (da). A value that rounds to zero prints without a sign (never "-0")."""
     pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
     text = format_decimal(value, format=pattern, locale=_babel(locale), decimal_quantization=True)
@@ -27,7 +44,7 @@ def number(value: float, decimals: int = 0, locale: str = "en") -> str:
     return text
 
 
-def p_value(p: float, locale: str = "en", bare: bool = False) -> str:
+def p_value(p: float, locale: str | None = None, bare: bool = False) -> str:
     """A p-value as a reader expects it: 'p < 0.001' below 0.001, else three decimals ('p = 0.042'); ``bare`` leaves
     out the 'p' for a table's p column ('< 0.001', '0.042')."""
     text = f"< {number(0.001, 3, locale)}" if p < 0.001 else number(p, 3, locale)
@@ -45,42 +62,47 @@ def decimals_for(values, least: int = 0, most: int = 6) -> int:
     return most
 
 
-def percent(value: float, decimals: int = 0, locale: str = "en") -> str:
-    """A value already in percent: 56 -> '56%' (en) / '56 pct.' (da)."""
-    text = number(value, decimals, locale)
-    return f"{text} pct." if locale == "da" else f"{text}%"
+def percent(value: float, decimals: int = 0, locale: str | None = None) -> str:
+    """A value already in percent: 56 -> '56%' (en) / '56 pct.' (da) / '56 %' (nb, a no-break space)."""
+    return number(value, decimals, locale) + STYLE[_code(locale)][0]
 
 
-def points(value: float, decimals: int = 1, locale: str = "en") -> str:
-    """Percentage points: 0.5 -> '0.5 pp' (en) / '0,5 procentpoint' (da)."""
-    text = number(value, decimals, locale)
-    return f"{text} procentpoint" if locale == "da" else f"{text} pp"
+def points(value: float, decimals: int = 1, locale: str | None = None) -> str:
+    """Percentage points: 0.5 -> '0.5 pp' (en) / '0,5 procentpoint' (da) / '0,5 prosentpoeng' (nb)."""
+    return number(value, decimals, locale) + STYLE[_code(locale)][1]
 
 
-def dkk(value: float, locale: str = "en", decimals: int | None = None) -> str:
-    """An amount in DKK, scaled: 256e6 -> 'DKK 256 million' / '256 mio. kr.'; 3.8e9 -> 'DKK 3.8 billion'."""
+def dkk(value: float, locale: str | None = None, decimals: int | None = None) -> str:
+    """An amount in DKK, scaled: 256e6 -> 'DKK 256 million' / '256 mio. kr.' / '256 mill. kr.'; 3.8e9 -> 'DKK 3.8
+    billion' / '3,8 mia. kr.' / '3,8 mrd. kr.'."""
     size = abs(value)
+    billion, million, unit = STYLE[_code(locale)][2]
     if size >= 1e9:
-        scaled, da_unit, en_unit, default = value / 1e9, "mia. kr.", "billion", 1
+        scaled, word, default = value / 1e9, billion, 1
     elif size >= 1e6:
-        scaled, da_unit, en_unit, default = value / 1e6, "mio. kr.", "million", 1
+        scaled, word, default = value / 1e6, million, 1
     else:
-        scaled, da_unit, en_unit, default = value, "kr.", "", 0
+        scaled, word, default = value, unit, 0
     text = number(scaled, default if decimals is None else decimals, locale)
-    if locale == "da":
-        return f"{text} {da_unit}"
-    return f"DKK {text} {en_unit}".rstrip()
+    if STYLE[_code(locale)][3] == "after":
+        return f"{text} {word}"
+    return f"DKK {text} {word}".rstrip()
 
 
-def ordinal(n: int, locale: str = "en") -> str:
-    """2 -> '2nd' (en) / '2.' (da)."""
-    if locale == "da":
+def ordinal(n: int, locale: str | None = None) -> str:
+    """2 -> '2nd' (en) / '2.' (da, nb)."""
+    if _code(locale) != "en":
         return f"{n}."
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
 
-def value(value: float, unit: str, locale: str = "en", decimals: int = 0) -> str:
+def number_range(low: float, high: float | None, decimals: int = 0, locale: str | None = None) -> str:
+    """A range of numbers with an en dash: '20,000–39,999' / '20.000–39.999'."""
+    return number(low, decimals, locale) + "\u2013" + number(high, decimals, locale)
+
+
+def value(value: float, unit: str, locale: str | None = None, decimals: int = 0) -> str:
     """Format a finding's value by its unit (see data/published/findings.csv)."""
     if unit in ("pct", "percent", "%"):
         return percent(value, decimals, locale)

@@ -23,6 +23,7 @@ from . import names
 from .errors import KommunelabError, ManifestError, ParameterError
 from .paths import MANIFEST_NAME, project_root
 
+LANGUAGE = "language"  # the parameter a report is written in (kommunelab.i18n)
 TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 FORMATS = ("html", "pdf")
 
@@ -64,9 +65,19 @@ class Report:
     timeout: float | None = None  # seconds one variant may take, execution and printing (build --timeout overrides)
     variant_title: str = ""  # e.g. "{municipality} — municipality profile {year}": the title of a non-default variant
     source: str = ""  # the publication (or statistics) the report rests on, cited in its "how to cite" line
+    source_language: str = "und"  # the language its source is written in (the lang of a quote from it)
 
     def defaults(self) -> dict[str, Any]:
         return {name: p.default for name, p in self.parameters.items()}
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages it can be built in (its ``language`` parameter's choices, the default first); () when it
+        has no language parameter."""
+        p = self.parameters.get(LANGUAGE)
+        if p is None:
+            return ()
+        return (p.default, *(c for c in p.choices or () if c != p.default))
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,9 @@ class Variant:
     @property
     def id(self) -> str:
         defaults = self.report.defaults()
-        keys = [k for k in sorted(self.params) if k in self.report.grid or self.params[k] != defaults[k]]
+        # the language always: each language's version of a variant is a file of its own
+        keys = [k for k in sorted(self.params)
+                if k in self.report.grid or k == LANGUAGE or self.params[k] != defaults[k]]
         if not keys:
             return "default"
         return "_".join(f"{k}-{_slug(self.params[k])}" for k in keys)
@@ -133,6 +146,20 @@ def load_manifest(path: Path | None = None) -> dict[str, Report]:
     return reports
 
 
+def site_language(path: Path | None = None) -> str:
+    """The language of the site's index.html (reports.toml ``[site] language``; English when it says none)."""
+    path = path or project_root() / MANIFEST_NAME
+    try:
+        code = tomllib.loads(path.read_text(encoding="utf-8")).get("site", {}).get("language", "en")
+    except (OSError, tomllib.TOMLDecodeError):
+        return "en"
+    from .i18n import LANGUAGES
+
+    if code not in LANGUAGES:
+        raise ManifestError(f"{path}: [site] language must be one of {', '.join(LANGUAGES)}, got {code!r}")
+    return code
+
+
 def _parse_report(path: Path, rid: str, spec: dict) -> Report:
     where = f"{path}: [reports.{rid}]"
     for key in ("notebook", "title"):
@@ -163,7 +190,7 @@ def _parse_report(path: Path, rid: str, spec: dict) -> Report:
     if timeout is not None and not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
         raise ManifestError(f"{where}: timeout must be a positive number of seconds, got {timeout!r}")
     report = Report(rid, spec["title"], notebook, params, grid, formats, spec.get("description", ""), timeout,
-                    spec.get("variant_title", ""), spec.get("source", ""))
+                    spec.get("variant_title", ""), spec.get("source", ""), spec.get("source_language", "und"))
     if report.variant_title:
         try:
             report.variant_title.format(**{name: "" for name in params})
@@ -349,7 +376,10 @@ def labels_table(import_path: str) -> dict[str, tuple[str, str]]:
 
 def value_label(p: Parameter, value: Any) -> tuple[str, str]:
     """(label, detail) of one parameter value for readers: from the parameter's ``labels_from`` when it has one and
-    knows the value, else the value itself with underscores written as spaces."""
+    knows the value, else the value itself with underscores written as spaces, in the language being written
+    (kommunelab.i18n: a choice of reports.toml is in its report's catalog)."""
+    from .i18n import _
+
     if p.labels_from is not None:
         try:
             found = labels_table(p.labels_from).get(str(value))
@@ -357,39 +387,70 @@ def value_label(p: Parameter, value: Any) -> tuple[str, str]:
             found = None  # no data to label from: the value itself still identifies the variant
         if found:
             return found[0], found[1]
-    return str(value).replace("_", " "), ""
+    text = str(value).replace("_", " ")
+    return (_(text) if p.choices is not None else text), ""
 
 
 def _shown(v: Variant) -> list[str]:
-    """The parameters that tell the variant apart: grid parameters and those not at their default."""
+    """The parameters that tell the variant apart: grid parameters and those not at their default (not its
+    language: the page is written in it)."""
     defaults = v.report.defaults()
-    return [k for k in v.report.parameters if k in v.report.grid or v.params[k] != defaults[k]]
+    return [k for k in v.report.parameters
+            if k != LANGUAGE and (k in v.report.grid or v.params[k] != defaults[k])]
 
 
+def variant_language(v: Variant) -> str:
+    """The language a variant is written in: its ``language`` parameter, English for a report without one."""
+    return str(v.params.get(LANGUAGE, "en"))
+
+
+def _in_its_language(function):
+    """Run ``function(v)`` with text in ``v``'s language and its report's catalog."""
+    from functools import wraps
+
+    @wraps(function)
+    def run(v: Variant):
+        from .i18n import using
+
+        with using(variant_language(v), v.report.id):
+            return function(v)
+    return run
+
+
+@_in_its_language
 def variant_label(v: Variant) -> str:
     """A grid parameter by its value's label ("Gribskov", "size class"), any other by name and value ("year 2016")."""
+    from .i18n import _
+
     def one(k: str) -> str:
         text = value_label(v.report.parameters[k], v.params[k])[0]
-        return text if k in v.report.grid else f"{k.replace('_', ' ')} {text}"
+        return text if k in v.report.grid else f"{_(k.replace('_', ' '))} {text}"
 
     return ", ".join(one(k) for k in _shown(v))
 
 
+@_in_its_language
 def variant_parameters(v: Variant) -> list[tuple[str, str]]:
     """(parameter, value label) of each parameter that tells the variant apart: [("breakdown", "size class")]."""
-    return [(k.replace("_", " "), value_label(v.report.parameters[k], v.params[k])[0]) for k in _shown(v)]
+    from .i18n import _
+
+    return [(_(k.replace("_", " ")), value_label(v.report.parameters[k], v.params[k])[0]) for k in _shown(v)]
 
 
+@_in_its_language
 def variant_detail(v: Variant) -> str:
     return ", ".join(d for k in _shown(v) if (d := value_label(v.report.parameters[k], v.params[k])[1]))
 
 
+@_in_its_language
 def variant_title(v: Variant) -> str:
     """The report's title for the default variant; otherwise ``variant_title`` filled in with labels, or without one
     the title followed by the label."""
+    from .i18n import _
+
     if not _shown(v):
-        return v.report.title
+        return _(v.report.title)
     if v.report.variant_title:
         labels = {k: value_label(p, v.params[k])[0] for k, p in v.report.parameters.items()}
-        return v.report.variant_title.format(**labels)
-    return f"{v.report.title} — {variant_label(v)}"
+        return _(v.report.variant_title).format(**labels)
+    return f"{_(v.report.title)} — {variant_label(v)}"

@@ -70,7 +70,9 @@ def md(template: str, /, **values: Any) -> str:
     unused = sorted(set(values) - used)
     if unused:
         raise TypeError(f"md(): value(s) given for no field: {', '.join(unused)}")
-    return "".join(out)
+    from .i18n import tidy
+
+    return tidy("".join(out))
 
 
 def show_md(template: str, /, **values: Any) -> None:

@@ -38,7 +38,7 @@ class LocaleFormatter(Formatter):
     """Tick labels in the locale's number format with as many decimals as the tick positions need (at least
     ``decimals``): ticks at 1.0, 1.25, 1.5 print "1.00, 1.25, 1.50", never "1.2, 1.2"; a target at 37.5 prints "37.5"."""
 
-    def __init__(self, locale: str = "en", decimals: int = 0, percent: bool = False):
+    def __init__(self, locale: str | None = None, decimals: int = 0, percent: bool = False):
         self.locale, self.decimals, self.percent = locale, decimals, percent
         self._places = decimals
 
@@ -53,7 +53,7 @@ class LocaleFormatter(Formatter):
         return fmt.percent(x, places, self.locale) if self.percent else fmt.number(x, places, self.locale)
 
 
-def number_axis(ax, axis: str = "y", locale: str = "en", decimals: int = 0, percent: bool = False) -> None:
+def number_axis(ax, axis: str = "y", locale: str | None = None, decimals: int = 0, percent: bool = False) -> None:
     """Format an axis's tick labels with the locale's separators (and a % / pct. suffix), with at least ``decimals``
     decimals and as many more as the tick positions need."""
     target = ax.yaxis if axis == "y" else ax.xaxis

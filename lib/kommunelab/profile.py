@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import data
+from .i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,20 @@ class Profile:
     unemployed_per_100: float
     income: int
     country_income: int
+
+
+# The official names that are not "<name> Kommune" (Danish municipalities' own usage)
+OFFICIAL_DA = {101: "Københavns Kommune", 400: "Bornholms Regionskommune"}
+
+
+def official_name(p: Profile) -> str:
+    """The municipality's name as it calls itself in the run's language: "Københavns Kommune", "Gribskov Kommune";
+    in English "Gribskov Municipality"."""
+    from .i18n import language
+
+    if language() == "da":
+        return OFFICIAL_DA.get(p.code, f"{p.name} Kommune")
+    return _("{name} Municipality").format(name=p.name)
 
 
 def _area_population(pop: pd.DataFrame, codes: dict[str, int]) -> pd.DataFrame:
@@ -60,7 +75,7 @@ def profile(code: str | int, year: int) -> Profile:
 def population_index(p: Profile, base_year: int = 2008) -> pd.DataFrame:
     """Population by year for municipality, region and country, and as an index (base_year = 100)."""
     pop = data.population()
-    long = _area_population(pop, {p.name: p.code, p.region_name: p.region_code, "Denmark": 0})
+    long = _area_population(pop, {p.name: p.code, p.region_name: p.region_code, _("Denmark"): 0})
     base = long[long["year"] == base_year].set_index("area")["population"]
     long["index"] = 100 * long["population"] / long["area"].map(base)
     return long
@@ -79,7 +94,7 @@ def unemployment_per_100(p: Profile) -> pd.DataFrame:
     rows = []
     for label, mask in ((p.name, merged["municipality_code"] == p.code),
                         (p.region_name, merged["region_code"] == p.region_code),
-                        ("Denmark", merged["municipality_code"] > 0)):
+                        (_("Denmark"), merged["municipality_code"] > 0)):
         sums = merged[mask].groupby("year")[["unemployed_persons", "population"]].sum()
         rows.append(pd.DataFrame({"year": sums.index, "area": label,
                                   "per_100": 100 * sums["unemployed_persons"] / sums["population"]}))
@@ -97,13 +112,14 @@ def rankings(p: Profile) -> pd.DataFrame:
     df = df.merge(unemp[unemp["year"] == p.year][["municipality_code", "unemployed_persons"]], on="municipality_code")
     df["unemployed_per_100"] = 100 * df["unemployed_persons"] / df["population"]
     df = df.merge(inc[inc["year"] == p.year][["municipality_code", "earned_income"]], on="municipality_code")
-    measures = {"population": "Population", "density": "Inhabitants per km²",
-                "unemployed_per_100": "Unemployed per 100 inhabitants", "earned_income": "Earned income per person, DKK"}
+    measures = {"population": N_("Population"), "density": N_("Inhabitants per km²"),
+                "unemployed_per_100": N_("Unemployed per 100 inhabitants"),
+                "earned_income": N_("Earned income per person, DKK")}
     rows = []
     for column, label in measures.items():
         rank = df[column].rank(ascending=False, method="min")
         own = df["municipality_code"] == p.code
-        rows.append({"measure": label, "value": float(df.loc[own, column].iloc[0]),
+        rows.append({"measure": _(label), "value": float(df.loc[own, column].iloc[0]),
                      "median_of_98": float(df[column].median()), "rank": int(rank[own].iloc[0]), "of": len(df)})
     return pd.DataFrame(rows)
 
@@ -117,7 +133,7 @@ def size_class_counts(year: int) -> pd.DataFrame:
     return pd.DataFrame({"size_class": order, "municipalities": counts.to_numpy()})
 
 
-def trend_figure(frame: pd.DataFrame, column: str, p: Profile, locale: str, *, ylabel: str, title: str,
+def trend_figure(frame: pd.DataFrame, column: str, p: Profile, locale: str | None = None, *, ylabel: str, title: str,
                  decimals: int = 0, baseline: float | None = None):
     """A line per area (municipality, region, country) of ``column`` by year, the profiled year dashed, the y axis
     labelled in the locale's format; returns (figure, axes)."""

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from .errors import FindingError
+from .i18n import N_
 
 # -- the build's own files in reports/ ------------------------------------------------------------------------------
 
@@ -26,6 +28,7 @@ STATE_BACKUP = ".build.json.bak"  # the last good build.json, restored when buil
 STATE_DAMAGED = "build.json.damaged"  # a damaged build.json, kept aside for a person to look at
 FINDINGS_FILE = "findings.json"  # every finding of every variant
 INDEX_FILE = "index.html"
+INDEX_IN = re.compile(r"index\.[a-z]{2}\.html")  # the index in each other language built: index.en.html
 DRIFT_FILE = "drift.json"  # the findings that changed in the last build that built something
 LOCK_FILE = ".build.lock"
 TMP = ".tmp"  # a build's scratch folder, per process
@@ -62,10 +65,11 @@ GOOD, BAD, PENDING = ("#c6f6d5", "#2f855a"), ("#fed7d7", "#c53030"), ("#feebc8",
 
 
 class BuildStatus(_Status):
-    BUILT = "built", "built", "built from the inputs it has now (in this build or an earlier one)", *GOOD
-    CURRENT = "current", "up to date", "up to date: nothing it depends on changed, so it was not built again", *GOOD
-    FAILED = "failed", "failed", "this build failed; the last good outputs, if any, are kept", *BAD
-    STALE = "stale", "stale", "its inputs changed since it was built; the next build rebuilds it", *PENDING
+    BUILT = "built", N_("built"), N_("built from the inputs it has now (in this build or an earlier one)"), *GOOD
+    CURRENT = ("current", N_("up to date"), N_("up to date: nothing it depends on changed, so it was not built again"),
+               *GOOD)
+    FAILED = "failed", N_("failed"), N_("this build failed; the last good outputs, if any, are kept"), *BAD
+    STALE = "stale", N_("stale"), N_("its inputs changed since it was built; the next build rebuilds it"), *PENDING
 
 
 class FindingStatus(StrEnum):
@@ -86,29 +90,29 @@ class Verdict(_Status):
     """What a reader is told about a finding: its status with the outcome of the check (a pipeline check that
     recovered its truth or not, arithmetic that holds or not). The value is the CSS class of its card and pill."""
 
-    REPRODUCED = ("reproduced", "reproduced", "recomputed from data by the report's method; inside the interval the "
-                  "published wording allows", *GOOD)
-    DIFFERS = ("differs", "differs", "recomputed from data by the report's method; outside the interval the published "
-               "wording allows", *BAD)
-    CONSISTENT = ("consistent", "consistent", "the published figure lies within bounds derived from its published "
-                  "parts", *GOOD)
-    INCONSISTENT = ("inconsistent", "inconsistent", "the published figure lies outside bounds derived from its "
-                    "published parts", *BAD)
-    ARITHMETIC_HOLDS = ("arithmetic-check", "arithmetic check: holds", "arithmetic on figures quoted in the report's "
-                        "source lands in the target interval; never a reproduction", "#e6fffa", "#2f855a")
-    ARITHMETIC_FAILS = ("arithmetic-failed", "arithmetic check: fails", "arithmetic on figures quoted in the report's "
-                        "source misses the target interval", *BAD)
-    BENCHMARK = ("benchmark", "benchmark", "a comparison that is not the report's method (e.g. Copenhagen's population "
-                 "share); never \"differs\"", "#e9d8fd", "#6b46c1")
-    WHAT_IF = ("what-if", "what-if", "computed at an assumption the user set (e.g. a savings rate DI did not publish); "
-               "never a reproduction", "#bee3f8", "#2b6cb0")
-    RECOVERED = ("pipeline-check", "pipeline check: recovered", "on the synthetic stand-in (the survey microdata are "
-                 "not public): the estimate's 95% interval covers the stand-in population's own true value; the "
-                 "published figure is context only", "#fefcbf", "#b7791f")
-    NOT_RECOVERED = ("pipeline-failed", "pipeline check: NOT recovered", "on the synthetic stand-in: the estimate "
-                     "missed the stand-in's true value (about 1 check in 20 does by chance at 95%)", *BAD)
-    NOT_COMPUTED = ("not-computed", "not computed", "the inputs are not available; the card says which", "#edf2f7",
-                    "#718096")
+    REPRODUCED = ("reproduced", N_("reproduced"), N_("recomputed from data by the report's method; inside the "
+                  "interval the published wording allows"), *GOOD)
+    DIFFERS = ("differs", N_("differs"), N_("recomputed from data by the report's method; outside the interval the "
+               "published wording allows"), *BAD)
+    CONSISTENT = ("consistent", N_("consistent"), N_("the published figure lies within bounds derived from its "
+                  "published parts"), *GOOD)
+    INCONSISTENT = ("inconsistent", N_("inconsistent"), N_("the published figure lies outside bounds derived from "
+                    "its published parts"), *BAD)
+    ARITHMETIC_HOLDS = ("arithmetic-check", N_("arithmetic check: holds"), N_("arithmetic on figures quoted in the "
+                        "report's source lands in the target interval; never a reproduction"), "#e6fffa", "#2f855a")
+    ARITHMETIC_FAILS = ("arithmetic-failed", N_("arithmetic check: fails"), N_("arithmetic on figures quoted in the "
+                        "report's source misses the target interval"), *BAD)
+    BENCHMARK = ("benchmark", N_("benchmark"), N_("a comparison that is not the report's method (e.g. Copenhagen's "
+                 "population share); never \"differs\""), "#e9d8fd", "#6b46c1")
+    WHAT_IF = ("what-if", N_("what-if"), N_("computed at an assumption the user set (e.g. a savings rate DI did not "
+               "publish); never a reproduction"), "#bee3f8", "#2b6cb0")
+    RECOVERED = ("pipeline-check", N_("pipeline check: recovered"), N_("on the synthetic stand-in (the survey "
+                 "microdata are not public): the estimate's 95% interval covers the stand-in population's own true "
+                 "value; the published figure is context only"), "#fefcbf", "#b7791f")
+    NOT_RECOVERED = ("pipeline-failed", N_("pipeline check: NOT recovered"), N_("on the synthetic stand-in: the "
+                     "estimate missed the stand-in's true value (about 1 check in 20 does by chance at 95%)"), *BAD)
+    NOT_COMPUTED = ("not-computed", N_("not computed"), N_("the inputs are not available; the card says which"),
+                    "#edf2f7", "#718096")
 
 
 # What a reader must see first: a check that did not pass.
@@ -150,6 +154,9 @@ class Check(StrEnum):
 
 
 EVIDENCE = ("public-data", "published-tables", "synthetic", "microdata", "user-data")
+# The evidence kinds in a reader's words (a card's pill, the index's scorecard), translated where shown
+EVIDENCE_NAME = {"public-data": N_("public data"), "published-tables": N_("published tables"),
+                 "synthetic": N_("synthetic"), "microdata": N_("microdata"), "user-data": N_("user data")}
 UNITS = ("pct", "pp", "count", "dkk", "rank", "ratio", "yes/no")
 
 
@@ -257,19 +264,26 @@ class Basis(StrEnum):
         return member
 
     def phrase(self, n: int) -> str:
-        return f"{n} {self.one if n == 1 else self.many}"
+        """"3 are pipeline checks on ...", in the run's language, in the form the count takes."""
+        from .i18n import _
 
-    RECOMPUTED = ("recomputed", "is recomputed from real data by the report's method",
-                  "are recomputed from real data by the report's method")
-    OWN_FIGURES = ("own-figures", "is checked against the report's own published figures",
-                   "are checked against the report's own published figures")
-    USER_DATA = ("user-data", "is recomputed from data a user supplied (its declared source is in the provenance)",
-                 "are recomputed from data a user supplied (their declared source is in the provenance)")
-    BENCHMARK = "benchmark", "is a benchmark, not the report's method", "are benchmarks, not the report's method"
-    WHAT_IF = ("what-if", "is a what-if at an assumption the user set", "are what-ifs at assumptions the user set")
-    STAND_IN = ("stand-in", "is a pipeline check on a synthetic stand-in (the survey microdata are not public)",
-                "are pipeline checks on synthetic stand-ins (the survey microdata are not public)")
-    NOT_COMPUTED = "not-computed", "cannot be computed from what is public", "cannot be computed from what is public"
+        return _(self.one if n == 1 else self.many).format(n=n)  # (n == 1: the singular in da and nb too)
+
+    RECOMPUTED = ("recomputed", N_("{n} is recomputed from real data by the report's method"),
+                  N_("{n} are recomputed from real data by the report's method"))
+    OWN_FIGURES = ("own-figures", N_("{n} is checked against the report's own published figures"),
+                   N_("{n} are checked against the report's own published figures"))
+    USER_DATA = ("user-data", N_("{n} is recomputed from data a user supplied (its declared source is in the "
+                                 "provenance)"),
+                 N_("{n} are recomputed from data a user supplied (their declared source is in the provenance)"))
+    BENCHMARK = ("benchmark", N_("{n} is a benchmark, not the report's method"),
+                 N_("{n} are benchmarks, not the report's method"))
+    WHAT_IF = ("what-if", N_("{n} is a what-if at an assumption the user set"),
+               N_("{n} are what-ifs at assumptions the user set"))
+    STAND_IN = ("stand-in", N_("{n} is a pipeline check on a synthetic stand-in (the survey microdata are not public)"),
+                N_("{n} are pipeline checks on synthetic stand-ins (the survey microdata are not public)"))
+    NOT_COMPUTED = ("not-computed", N_("{n} cannot be computed from what is public"),
+                    N_("{n} cannot be computed from what is public"))
 
 
 def basis(finding: Finding) -> Basis:
@@ -490,7 +504,7 @@ class Reason(StrEnum):
         member.label = label
         return member
 
-    DONT_KNOW = "dont_know", "don't know"
-    REFUSED = "refused", "refused"
-    NOT_ASKED = "not_asked", "not asked"
-    BLANK = "blank", "blank"
+    DONT_KNOW = "dont_know", N_("don't know")
+    REFUSED = "refused", N_("refused")
+    NOT_ASKED = "not_asked", N_("not asked")
+    BLANK = "blank", N_("blank")

@@ -22,13 +22,31 @@ from pathlib import Path
 from typing import Any
 
 from . import session
+from .i18n import N_, _, date, moment, tidy
 from .markup import Trusted
 from .records import BUILD_TIME_ENV, PROVENANCE_MIME, SITE_URL_ENV
 
 PACKAGES = ("kommunelab", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "papermill",
             "nbconvert", "babel")
-KINDS = {"figure": "Figure", "table": "Table"}
+KINDS = {"figure": N_("Figure"), "table": N_("Table")}
 LABEL = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+# words shown inside markup, declared here for the catalogs
+T_retrieved_date = N_('retrieved {date}')
+T_provenance = N_('Provenance')
+T_parameters = N_('Parameters:')
+T_none = N_('none')
+T_data_file = N_('data file')
+T_from = N_('from')
+T_source_table = N_('source / table')
+T_packages = N_('Packages:')
+T_data_licences_and_attribution = N_('Data licences and attribution:')
+T_how_to_cite = N_('How to cite:')
+T_the_code_is_under_the_mit_lice = N_('The code is under the MIT licence; cite the data as listed above.')
+T_survey_data_synthetic_stand_in = N_('Survey data (synthetic stand-in):')
+T_survey_data = N_('Survey data:')
+T_sources = N_('Sources:')
+T_licence = N_('Licence:')
 
 
 def _display(bundle: dict[str, Any]) -> None:
@@ -63,7 +81,7 @@ def parameters(report: str, namespace: dict[str, Any]) -> dict[str, Any]:
     namespace.update(params)
     differs = not_defaults(spec, params)
     if differs and not os.environ.get(BUILD_TIME_ENV):  # in JupyterLab, not in a build (which injects its values)
-        _display({"text/plain": "Parameters not at reports.toml's defaults: "
+        _display({"text/plain": "Parameters not at reports.toml's defaults: "  # for the analyst, in English
                   + "; ".join(describe_not_defaults(spec, params)) + ". The scheduled build uses reports.toml; build "
                   f"this variant with `kommunelab build {report} "
                   + " ".join("-p " + shlex.quote(f"{n}={v}") for n, v in differs.items()) + "`."})
@@ -91,24 +109,26 @@ def _one_line_errors() -> None:
 def banner_synthetic(what: str, data_dir: str | Path | None = None) -> None:
     """The banner a report must carry when it runs on the project's synthetic stand-in (or a copy of it: the banner
     says which stand-in the data coincide with, kommunelab.survey.Package.why_synthetic)."""
-    where = f" (<code>{html.escape(str(data_dir))}</code>)" if data_dir else ""
+    where = f' (<code translate="no">{html.escape(str(data_dir))}</code>)' if data_dir else ""
     package = session.current().survey_package
-    if package is not None and package.why_synthetic:
-        where += f"; the data given coincide with it ({html.escape(package.why_synthetic)})"
-    show_html(
-        '<div class="kl-banner"><strong>Synthetic data: pipeline check, not a reproduction.</strong> '
-        f"The survey microdata behind this report are not public. This run applies the published analysis to the "
-        f"project's synthetic stand-in{where}: {html.escape(what)} Every finding computed from it is a "
-        "<em>pipeline check</em>: it passes when the estimate recovers the true value of the stand-in population "
-        "it was drawn from (its 95% interval covers it), so it tests the computation, not the published figure, "
-        "which is shown beside it as context. With 95% intervals about one check in twenty misses by chance. "
-        "Point the <code>data_dir</code> parameter at the real microdata (a delivery with its codebook: README, "
-        "\"Using your own survey data\") for real results."
-        "</div>"
-    )
+    from .paths import synthetic_dir
+
+    given = package is not None and Path(package.folder).resolve() != synthetic_dir().resolve()
+    if given and package.why_synthetic:  # data given that are a copy of the stand-in, or close to one
+        tables = ", ".join(f"<code translate='no'>{html.escape(t)}</code>" for t in package.coinciding)
+        where += "; " + html.escape(_("the data given coincide with it")) + (f" ({tables})" if tables else "")
+    text = _("<strong>Synthetic data: pipeline check, not a reproduction.</strong> The survey microdata behind this "
+             "report are not public. This run applies the published analysis to the project's synthetic "
+             "stand-in{where}: {what} Every finding computed from it is a <em>pipeline check</em>: it passes when "
+             "the estimate recovers the true value of the stand-in population it was drawn from (its 95% interval "
+             "covers it), so it tests the computation, not the published figure, which is shown beside it as "
+             "context. With 95% intervals about one check in twenty misses by chance. Point the <code>data_dir</code> "
+             "parameter at the real microdata (a delivery with its codebook: README, \"Using your own survey "
+             "data\") for real results.")
+    show_html('<div class="kl-banner">' + text.format(where=where, what=html.escape(what)) + "</div>")
 
 
-STAND_IN_NOTE = "Synthetic stand-in data, not survey results."
+STAND_IN_NOTE = N_("Synthetic stand-in data, not survey results.")
 
 
 def _number(kind: str, label: str) -> int:
@@ -120,7 +140,7 @@ def _number(kind: str, label: str) -> int:
     if label in numbers:
         known, n = numbers[label]
         if known != kind:
-            raise ValueError(f"label {label!r} already names {KINDS[known].lower()} {n}; give this {kind} its own label")
+            raise ValueError(f"label {label!r} already names {known} {n}; give this {kind} its own label")
         return n
     n = 1 + sum(1 for k, _ in numbers.values() if k == kind)
     numbers[label] = (kind, n)
@@ -135,19 +155,19 @@ def ref(label: str) -> Trusted:
         raise ValueError(f"label must be lower-case letters, digits, '-' or '_' (e.g. 'population'), got {label!r}")
     if label in session.current().numbers:
         kind, n = session.current().numbers[label]
-        text = f"{KINDS[kind]} {n}"
-    else:
-        text = "below"
+        text = f"{_(KINDS[kind])} {n}"
+    else:  # numbered when exported; in JupyterLab it names its kind
+        text = _("the figure or table below")
     return Trusted(f"[{text}](#kl-{label})")
 
 
 def _caption(kind: str, label: str, text: str, stand_in: bool) -> tuple[str, str]:
     """(plain text, HTML figcaption): "Figure 2. [Synthetic stand-in data, not survey results.] <text>"."""
-    name = f"{KINDS[kind]} {_number(kind, label)}."
-    note = f"{STAND_IN_NOTE} " if stand_in else ""
+    name = f"{_(KINDS[kind])} {_number(kind, label)}."
+    note = f"{_(STAND_IN_NOTE)} " if stand_in else ""
     css = "kl-caption kl-caption-stand-in" if stand_in else "kl-caption"
     markup = (f'<figcaption class="{css}"><span class="kl-caption-number">{name}</span> '
-              + (f"<strong>{STAND_IN_NOTE}</strong> " if stand_in else "") + f"{html.escape(text)}</figcaption>")
+              + (f"<strong>{_(STAND_IN_NOTE)}</strong> " if stand_in else "") + f"{html.escape(text)}</figcaption>")
     return f"{name} {note}{text}", markup
 
 
@@ -157,7 +177,7 @@ def figure(fig, caption: str, *, label: str, stand_in: bool = False) -> None:
     The figure is closed (nothing else shows it)."""
     import matplotlib.pyplot as plt
 
-    plain, markup = _caption("figure", label, caption, stand_in)
+    plain, markup = _caption("figure", label, tidy(caption), stand_in)
     buffer = io.StringIO()
     with warnings.catch_warnings():  # a layout engine giving up on a long title is not the reader's business
         warnings.filterwarnings("ignore", message="constrained_layout not applied", category=UserWarning)
@@ -168,7 +188,7 @@ def figure(fig, caption: str, *, label: str, stand_in: bool = False) -> None:
     opening = svg.index(">") + 1
     svg = (svg[:opening - 1] + ' role="img" aria-label="' + html.escape(plain) + '">'
            + f"<title>{html.escape(plain)}</title>" + svg[opening:])
-    _display({"text/html": f'<figure class="kl-figure" id="kl-{label}" data-kl-number="{KINDS["figure"]} '
+    _display({"text/html": f'<figure class="kl-figure" id="kl-{label}" data-kl-number="{_(KINDS["figure"])} '
                            f'{session.current().numbers[label][1]}">{svg}{markup}</figure>',
               "text/plain": plain})
 
@@ -179,8 +199,8 @@ def show_table(frame, caption: str, *, label: str, stand_in: bool = False, index
     from pandas.io.formats.style import Styler
 
     styler = frame if isinstance(frame, Styler) else table(frame, index=index)
-    plain, markup = _caption("table", label, caption, stand_in)
-    _display({"text/html": f'<figure class="kl-table" id="kl-{label}" data-kl-number="{KINDS["table"]} '
+    plain, markup = _caption("table", label, tidy(caption), stand_in)
+    _display({"text/html": f'<figure class="kl-table" id="kl-{label}" data-kl-number="{_(KINDS["table"])} '
                            f'{session.current().numbers[label][1]}">{markup}{styler.to_html()}</figure>',
               "text/plain": f"{plain}\n{styler.data.to_string(index=False)}"})
 
@@ -206,6 +226,11 @@ def table(frame, *, index: bool = False):
     return styler if index else styler.hide(axis="index")
 
 
+# where a data file came from (kommunelab.provenance.FileRead.origin), in a reader's words
+ORIGINS = {"snapshot": N_("the project's snapshot"), "mirror": N_("a mirror folder"), "project": N_("the project"),
+           "synthetic": N_("synthetic stand-in"), "microdata": N_("survey microdata"), "user": N_("the user")}
+
+
 def build_time() -> str:
     """The time shown as "generated": the build's recorded time when built, else now (in JupyterLab)."""
     return os.environ.get(BUILD_TIME_ENV) or datetime.now(UTC).isoformat(timespec="seconds")
@@ -227,28 +252,32 @@ def provenance(parameters: dict[str, Any] | None = None) -> None:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
+            versions[name] = _("not installed")
     record = {"git_revision": git_revision(project_root()), "generated": build_time(),
               "python": platform.python_version(), "parameters": parameters, "data_files": files,
               "survey_packages": packages, "packages": versions}
     e = html.escape
     rows = "".join(
-        f"<tr><td>{e(Path(f['path']).name)}</td><td>{e(f['origin'])}"
-        f"{' (retrieved ' + e(f['retrieved']) + ')' if f.get('retrieved') else ''}</td>"
-        f"<td>{e(f['source'] if f['origin'] == 'user' else f['table'] or f['source'])}</td>"
-        f"<td><code>{f['sha256'][:16]}</code></td></tr>"
+        f"<tr><td><code translate='no'>{e(Path(f['path']).name)}</code></td><td>{e(_(ORIGINS.get(f['origin'], f['origin'])))}"
+        f"{' (' + e(_(T_retrieved_date).format(date=date(f['retrieved']))) + ')' if f.get('retrieved') else ''}</td>"
+        f"<td translate='no' lang='{'und' if f['origin'] == 'user' else 'en'}'>"
+        f"{e(f['source'] if f['origin'] == 'user' else f['table'] or f['source'])}</td>"
+        f"<td><code translate='no'>{f['sha256'][:16]}</code></td></tr>"
         for f in files
     )
     params = ", ".join(f"{e(str(k))} = {e(repr(v))}" for k, v in parameters.items())
     pkgs = ", ".join(f"{k} {v}" for k, v in versions.items())
     text = (
-        '<div class="kl-provenance"><h3>Provenance</h3>'
-        f'<p>Generated <span class="kl-build-field">{e(record["generated"])}</span> from git revision '
-        f"<code>{e(record['git_revision'])}</code> with Python {record['python']}.</p>"
-        f"<p><strong>Parameters:</strong> {params or 'none'}</p>"
-        "<table><tr><th>data file</th><th>from</th><th>source / table</th><th>sha256</th></tr>"
+        f'<div class="kl-provenance"><h3>{e(_(T_provenance))}</h3><p>'
+        + _("Generated {when} from git revision {revision} with Python {python}.").format(
+            when=f'<time class="kl-build-field" datetime="{e(record["generated"])}">{e(moment(record["generated"]))}</time>',
+            revision=f"<code translate='no'>{e(record['git_revision'])}</code>", python=record["python"])
+        + f"</p><p><strong>{e(_(T_parameters))}</strong> "
+        + (f"<code translate='no'>{params}</code>" if params else e(_(T_none))) + "</p>"
+        f"<table><tr><th>{e(_(T_data_file))}</th><th>{e(_(T_from))}</th><th>{e(_(T_source_table))}</th>"
+        f"<th translate='no'>SHA-256</th></tr>"
         f"{rows}</table>{_attributions_html(files)}{_packages_html(packages)}"
-        f"<p><strong>Packages:</strong> {e(pkgs)}</p>{_citation_html(record)}</div>"
+        f"<p><strong>{e(_(T_packages))}</strong> <span translate='no'>{e(pkgs)}</span></p>{_citation_html(record)}</div>"
     )
     _display({"text/html": text, "text/plain": f"Provenance: {json.dumps(record, default=str)[:500]}",
               PROVENANCE_MIME: record})
@@ -264,7 +293,9 @@ def _attributions_html(files: list[dict]) -> str:
         return ""
     items = "".join(f"<li>{html.escape(text)}{' (' + html.escape(licence) + ')' if licence else ''}</li>"
                     for text, licence in seen.items())
-    return f'<p><strong>Data licences and attribution:</strong></p><ul class="kl-attribution">{items}</ul>'
+    # the credit as the licence asks for it, quoted as the data's publisher words it
+    return (f'<p><strong>{html.escape(_(T_data_licences_and_attribution))}</strong></p>'
+            f'<ul class="kl-attribution" translate="no" lang="en">{items}</ul>')
 
 
 def _citation_html(record: dict[str, Any]) -> str:
@@ -277,17 +308,22 @@ def _citation_html(record: dict[str, Any]) -> str:
     variant = Variant(report, {**report.defaults(), **record["parameters"]})
     site = os.environ.get(SITE_URL_ENV, "").strip()
     address = f"{site.rstrip('/')}/{report.id}/{variant.id}.html" if site else ""
-    text = (f"kommunelab, \u201c{variant.title}\u201d, git revision {record['git_revision']}, built "
-            f"{record['generated'][:10]}" + (f", {address}" if address else "") + ".")
-    rests_on = f" It rests on: {report.source}." if report.source else ""
-    return (f'<p class="kl-cite"><strong>How to cite:</strong> {html.escape(text)}{html.escape(rests_on)} '
-            "The code is under the MIT licence; cite the data as listed above.</p>")
+    e = html.escape
+    text = e(_("kommunelab, \u201c{title}\u201d, git revision {revision}, built {date}")).format(
+        title=e(variant.title), revision=f"<span translate='no'>{e(record['git_revision'])}</span>",
+        date=e(date(record["generated"]))) + (f", <span translate='no'>{e(address)}</span>" if address else "") + "."
+    rests_on = " " + _("It rests on: {source}.").format(source=_(report.source)) if report.source else ""
+    return (f'<p class="kl-cite"><strong>{e(_(T_how_to_cite))}</strong> {text}'
+            f'{e(rests_on)} {e(_(T_the_code_is_under_the_mit_lice))}'
+            "</p>")
 
 
 def _packages_html(packages: list[dict]) -> str:
     """Each survey data package read: its descriptor's title, sources and licence."""
     e = html.escape
     return "".join(
-        f"<p><strong>Survey data{' (synthetic stand-in)' if p['synthetic'] else ''}:</strong> {e(p['title'])}. "
-        f"Sources: {e('; '.join(p['sources']))}. Licence: {e('; '.join(p['licenses']))}.</p>"
+        f"<p><strong>{e(_(T_survey_data_synthetic_stand_in) if p['synthetic'] else _(T_survey_data))}</strong> "
+        f"<span translate='no'>{e(p['title'])}</span>. {e(_(T_sources))} <span translate='no'>"
+        f"{e('; '.join(p['sources']))}</span>. {e(_(T_licence))} <span translate='no'>{e('; '.join(p['licenses']))}"
+        "</span>.</p>"
         for p in packages)

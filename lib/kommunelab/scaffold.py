@@ -3,6 +3,7 @@ cell, tags), its entry in reports.toml, and a findings.csv row to fill in."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -16,10 +17,12 @@ from .paths import MANIFEST_NAME, project_root, write_atomic
 REPORT_ID = re.compile(r"[a-z][a-z0-9_]{1,40}")
 
 SETUP = '''from kommunelab import data, fmt, plots
+from kommunelab.i18n import _
 from kommunelab.markup import show_md
 from kommunelab.report import figure, parameters, provenance, ref
 
 params = parameters("{rid}", globals())
+locale = language  # numbers in the report's language
 plots.use_house_style()'''
 
 EXAMPLE = '''import matplotlib.pyplot as plt
@@ -27,11 +30,12 @@ EXAMPLE = '''import matplotlib.pyplot as plt
 pop = data.population(level="country")
 fig, ax = plt.subplots()
 ax.plot(pop["year"], pop["population"] / 1e6, marker="o")
-ax.set(xlabel="", ylabel="million inhabitants", title="Population of Denmark on 1 January")
+ax.set(xlabel="", ylabel=_("million inhabitants"), title=_("Population of Denmark on 1 January"))
 plots.number_axis(ax, "y", locale)
-figure(fig, "Population on 1 January. Source: Statistics Denmark, FOLK1A.", label="population")
-# Text from values: show_md() escapes every value (never an f-string: data could carry markup).
-show_md("{{figure}} shows {{inhabitants}} inhabitants in {{year}}.", figure=ref("population"),
+figure(fig, _("Population on 1 January. Source: Statistics Denmark, FOLK1A."), label="population")
+# Text from values: show_md() escapes every value (never an f-string: data could carry markup). Every reader-facing
+# text goes through _() (kommunelab.i18n), so `kommunelab translations` finds it for the catalogs.
+show_md(_("{{figure}} shows {{inhabitants}} inhabitants in {{year}}."), figure=ref("population"),
         inhabitants=fmt.number(pop["population"].iloc[-1], 0, locale), year=pop["year"].iloc[-1])
 # Record a finding against its published value: add its row to data/published/findings.csv, then
 # from kommunelab.findings import finding
@@ -58,9 +62,10 @@ def new_report(rid: str, title: str | None = None, root: Path | None = None) -> 
     nb.metadata["language_info"] = {"name": "python"}
     cells = [
         (nbformat.v4.new_code_cell, '# Parameters: type, default and allowed values are declared in reports.toml '
-                                    f'(`kommunelab params {rid}`).\nlocale: str = "en"', ["parameters"]),
+                                    f'(`kommunelab params {rid}`).\nlanguage: str = "en"', ["parameters"]),
         (nbformat.v4.new_code_cell, SETUP.format(rid=rid), ["remove-cell"]),
-        (nbformat.v4.new_markdown_cell, f"# {title}\nWhat the report asks, and what it finds.", []),
+        (nbformat.v4.new_code_cell, "show_md(_(" + json.dumps(f"# {_template_text(title)}\nWhat the report asks, and "
+                                                              "what it finds.", ensure_ascii=False) + "))", []),
         (nbformat.v4.new_code_cell, EXAMPLE.format(rid=rid), []),
         (nbformat.v4.new_code_cell, "provenance()", ["remove-input"]),
     ]
@@ -76,6 +81,11 @@ def new_report(rid: str, title: str | None = None, root: Path | None = None) -> 
     return [notebook, manifest]
 
 
+def _template_text(text: str) -> str:
+    """``text`` as literal text of a show_md() template (braces doubled)."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def with_report_entry(text: str, rid: str, title: str) -> str:
     """reports.toml ``text`` with an entry for a new report, written by a TOML writer (tomlkit): any title, quotes
     and newlines included, stays a title; the rest of the file, comments too, is kept as it was."""
@@ -86,11 +96,12 @@ def with_report_entry(text: str, rid: str, title: str) -> str:
     entry = tomlkit.table()
     entry.update({"title": title, "notebook": f"notebooks/{rid}.ipynb",
                   "description": "One line on what the report shows."})
-    locale = tomlkit.table()
-    locale.update({"type": "str", "default": "en", "choices": ["en", "da"],
-                   "help": "number format (en or da); the text stays in English"})
+    language = tomlkit.table()
+    language.update({"type": "str", "default": "en", "choices": ["en"],
+                     "help": "the language of the report's text and numbers (add one to choices once its catalog "
+                             "is translated: README, Languages)"})
     parameters = tomlkit.table(is_super_table=True)
-    parameters.add("locale", locale)
+    parameters.add("language", language)
     entry.add("parameters", parameters)
     reports.add(rid, entry)
     return tomlkit.dumps(doc)

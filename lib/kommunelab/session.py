@@ -16,6 +16,7 @@ from typing import Any
 @dataclass
 class Session:
     report: str | None = None  # the report id the setup cell validated parameters for
+    language: str = "en"  # the report's language parameter (kommunelab.i18n); English when it has none
     parameters: dict[str, Any] = field(default_factory=dict)
     numbers: dict[str, tuple[str, int]] = field(default_factory=dict)  # label -> (kind, number), in order
     files: dict[str, Any] = field(default_factory=dict)  # path -> kommunelab.provenance.FileRead, in order read
@@ -34,7 +35,8 @@ def current() -> Session:
 def begin(report: str, parameters: dict[str, Any]) -> Session:
     """A new run of ``report``: parameters and numbering start afresh; the files read are kept (see above)."""
     global _current
-    _current = Session(report, dict(parameters), files=_current.files, packages=_current.packages)
+    _current = Session(report=report, parameters=dict(parameters), language=str(parameters.get("language", "en")),
+                       files=_current.files, packages=_current.packages)
     return _current
 
 

@@ -51,7 +51,8 @@ class Package:
     frames: dict[str, pd.DataFrame] | None = None  # a delivery's tables, read through its codebook
     reasons: dict[str, pd.DataFrame] | None = None  # a delivery's reasons for each missing answer
     codebook: Path | None = None
-    why_synthetic: str = ""  # which stand-in a table coincides with, when that is why
+    why_synthetic: str = ""  # which stand-in a table coincides with, when that is why (for the analyst, English)
+    coinciding: tuple[str, ...] = ()  # the tables that coincide with a stand-in (the report's banner names them)
 
     def summary(self) -> dict:
         return {"folder": str(self.folder), "title": self.title, "sources": list(self.sources),
@@ -146,13 +147,15 @@ def open_package(data_dir: str | Path | None) -> Package:
         resources[name] = _inside(folder, rel, path, name)
     copies = [p.name for p in resources.values() if sha256_file(p) in stand_in_checksums()]
     why = [f"{name} is a copy of a stand-in file" for name in copies]
+    coinciding = [name for name, p in resources.items() if p.name in copies]
     for name, p in resources.items():
         frame = read_validated(p, SURVEY_TABLES[name])
         if not copies and (coincides := coincidence(name, frame)):
             why.append(f"{name}: {coincides}")
+            coinciding.append(name)
     synthetic = bool(raw.get(SYNTHETIC_FLAG)) or bool(why)
     return Package(folder, raw["title"], tuple(_names(raw["sources"])), tuple(_names(raw["licenses"])), synthetic,
-                   resources, why_synthetic="; ".join(why))
+                   resources, why_synthetic="; ".join(why), coinciding=tuple(coinciding))
 
 
 @lru_cache(maxsize=4)
@@ -176,7 +179,7 @@ def _open_delivery(folder: Path) -> Package:
                    {name: folder / t.file for name, t in book.tables.items()},
                    {name: m.frame for name, m in mapped.items()}, {name: m.reasons for name, m in mapped.items()},
                    book.path,
-                   "; ".join(f"{t}: {why}" for t, why in report.stand_in.items()))
+                   "; ".join(f"{t}: {why}" for t, why in report.stand_in.items()), tuple(report.stand_in))
 
 
 def _inside(folder: Path, rel: str, descriptor_path: Path, name: str) -> Path:

@@ -22,6 +22,8 @@ from ..data.published import claims_in, spec
 from ..data.schema import load_table, read_validated
 from ..data.tables import TABLES
 from ..errors import DataError
+from ..i18n import _
+from ..i18n import date as written_date
 from ..paths import project_root
 from ..provenance import record_read, sha256_file
 from ..targets import interval
@@ -123,8 +125,12 @@ class InputSource:
     year: int | None = None
 
     def summary(self) -> str:
-        return (f"{self.source}, retrieved {self.retrieved.isoformat()}"
-                + (f", figures for {self.year}" if self.year else "") + " (as the user declares)")
+        """What the user declares, in the run's language (the source itself as the user wrote it)."""
+        text = _("{source}, retrieved {date}").format(source=self.source,
+                                                      date=written_date(self.retrieved.isoformat()))
+        if self.year:
+            text += ", " + _("figures for {year}").format(year=self.year)
+        return text + " " + _("(as the user declares)")
 
 
 def source_template(data_file: Path) -> str:
@@ -219,7 +225,7 @@ def lifted_iku(frame: pd.DataFrame, top_n: int = 10) -> float:
     """DI's target level (percent): the national IKU once every municipality exposes, in each main account, at least
     as much as the mean of that account's ``top_n`` highest municipalities. No savings rate enters it."""
     lifted = 0.0
-    for _, part in frame.groupby("main_account"):
+    for _account, part in frame.groupby("main_account"):
         target = account_target(part, top_n)
         lifted += float((part["spending_dkk"] * np.maximum(part["iku_pct"], target)).sum())
     return lifted / float(frame["spending_dkk"].sum())
@@ -236,7 +242,7 @@ def potential_shares(frame: pd.DataFrame, top_n: int = 10) -> pd.Series:
     return 100 * per / total
 
 
-def iku_figure(iku: pd.DataFrame, iku_2012: float, target_iku: float, locale: str):
+def iku_figure(iku: pd.DataFrame, iku_2012: float, target_iku: float, locale: str | None = None):
     """The national IKU as published, DI's 2012 figure, and the target of the calculation; returns (figure, axes)."""
     import matplotlib.pyplot as plt
 
@@ -244,10 +250,10 @@ def iku_figure(iku: pd.DataFrame, iku_2012: float, target_iku: float, locale: st
 
     fig, ax = plt.subplots(figsize=(7.2, 2.6))
     ax.plot(iku["year"], iku["iku_all_municipalities_pct"], marker="o", color=plots.HIGHLIGHT,
-            label="national IKU (published)")
-    ax.scatter([2012], [iku_2012], color=plots.PALETTE[1], zorder=3, label="DI kommunefakta, 2012")
-    ax.axhline(target_iku, color=plots.CONTEXT, ls="--", lw=1, label="target in this calculation")
-    ax.set(xlabel="", ylabel="IKU, percent", title="Share of municipal tasks exposed to competition")
+            label=_("national IKU (published)"))
+    ax.scatter([2012], [iku_2012], color=plots.PALETTE[1], zorder=3, label=_("DI kommunefakta, 2012"))
+    ax.axhline(target_iku, color=plots.CONTEXT, ls="--", lw=1, label=_("target in this calculation"))
+    ax.set(xlabel="", ylabel=_("IKU, percent"), title=_("Share of municipal tasks exposed to competition"))
     ax.legend(loc="upper left", fontsize=9)
     plots.number_axis(ax, "y", locale)
     return fig, ax

@@ -10,6 +10,8 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import data, fmt, stats
+from ..data import category
+from ..i18n import N_, _
 
 
 def respondents(heads: pd.DataFrame) -> pd.DataFrame:
@@ -26,14 +28,14 @@ def response_rate(heads: pd.DataFrame) -> stats.Estimate:
 
 
 # KORA: "svarprocenten er jævnt fordelt på kommunetyper, geografi og fagområder": size class, region, policy area.
-RESPONSE_BREAKDOWNS = {"size class": "size_class", "region": "region", "policy area": "policy_area"}
+RESPONSE_BREAKDOWNS = {N_("size class"): "size_class", N_("region"): "region", N_("policy area"): "policy_area"}
 
 
 def response_difference(heads: pd.DataFrame) -> stats.GroupDifference:
     """Is response evenly spread over municipality types, geography and policy areas, as KORA says? The group (of any
     of the three breakdowns) whose response rate differs most from the rest, with what is ruled out for all."""
     named = with_region_names(heads)
-    return stats.largest_difference_across({label: (named["responded"], named[column])
+    return stats.largest_difference_across({_(label): (named["responded"], named[column].map(category))
                                             for label, column in RESPONSE_BREAKDOWNS.items()})
 
 
@@ -58,27 +60,34 @@ def dependence_on(heads: pd.DataFrame, by: str) -> stats.GroupDifference:
     its own); the largest difference between a group of ``by`` and the rest over all of them, and what is ruled out."""
     resp = with_region_names(respondents(heads))
     value = resp["overall_value"]
-    questions = {"increased focus": resp["increased_focus"]}
+    questions = {_("increased focus"): resp["increased_focus"]}
     for name in sorted(value.dropna().unique()):
-        questions[f"overall value '{name}'"] = (value == name).astype("Float64").mask(value.isna())
-    return stats.largest_difference_across({q: (answers, resp[by]) for q, answers in questions.items()})
+        questions[_("overall value '{name}'").format(name=category(name))] = (
+            (value == name).astype("Float64").mask(value.isna()))
+    return stats.largest_difference_across({q: (answers, resp[by].map(category)) for q, answers in questions.items()})
 
 
-def no_difference_note(d: stats.GroupDifference, what: str, locale: str = "en") -> str:
-    """What a claim of 'no difference' rests on: the largest difference found and the differences the data rule out."""
+def no_difference_note(d: stats.GroupDifference, what: str, locale: str | None = None) -> str:
+    """What a claim of 'no difference' rests on: the largest difference found and the differences the data rule out
+    (in the run's language; ``what`` already in it)."""
     def pp(x: float) -> str:
         return fmt.points(x, 1, locale)
 
-    over = f" ({d.scope})" if d.scope else ""
+    group = d.group  # named in the run's language by the breakdown that found it
     if d.groups == 2:
-        found = f"{d.group} minus the other group: {pp(d.estimate)} (95% CI {pp(d.low)} to {pp(d.high)})"
-        scope = "between the two groups"
+        found = _("{group} minus the other group: {estimate} (95% CI {low} to {high})").format(
+            group=group, estimate=pp(d.estimate), low=pp(d.low), high=pp(d.high))
+        scope = _("between the two groups")
     else:
-        found = (f"the largest difference is {d.group} against the rest, {pp(d.estimate)} (95% CI {pp(d.low)} to "
-                 f"{pp(d.high)}; intervals Bonferroni-adjusted over the {d.groups} comparisons{over})")
-        scope = "between any group and the rest" + (" in any of them" if d.scope else "")
-    return (f"{what}: {found}. The data rule out differences larger than {pp(d.ruled_out)} {scope}; smaller ones "
-            "cannot be excluded, so 'no difference' means no difference of that size, not none at all.")
+        over = _("the {n} comparisons ({scope})") if d.scope else _("the {n} comparisons")
+        found = _("the largest difference is {group} against the rest, {estimate} (95% CI {low} to {high}; intervals "
+                  "Bonferroni-adjusted over {over})").format(
+            group=group, estimate=pp(d.estimate), low=pp(d.low), high=pp(d.high),
+            over=over.format(n=d.groups, scope=d.scope))
+        scope = _("between any group and the rest in any of them") if d.scope else _("between any group and the rest")
+    return _("{what}: {found}. The data rule out differences larger than {ruled_out} {scope}; smaller ones cannot be "
+             "excluded, so 'no difference' means no difference of that size, not none at all.").format(
+        what=what, found=found, ruled_out=pp(d.ruled_out), scope=scope)
 
 
 def collaboration_shares(collabs: pd.DataFrame, heads: pd.DataFrame) -> dict[str, stats.Estimate]:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from .. import names
 from ..errors import DataError
+from ..i18n import N_
 from . import klass, statbank
 from .published import published_table, survey_base  # noqa: F401 (part of this package's API)
 from .sources import Dataset, load
@@ -110,8 +111,33 @@ def municipality_code(value: str | int) -> int:
 # that shows them.
 SIZE_CLASSES = ((0, 20_000, "under 20,000"), (20_000, 40_000, "20,000-39,999"), (40_000, 60_000, "40,000-59,999"),
                 (60_000, 100_000, "60,000-99,999"), (100_000, 10**9, "100,000 or more"))
-SIZE_CLASS_NOTE = ("Size classes by inhabitants are the project's assumption: KORA (2016) classifies by number of "
-                   "inhabitants, but its thresholds were not available.")
+SIZE_CLASS_NOTE = N_("Size classes by inhabitants are the project's assumption: KORA (2016) classifies by number "
+                      "of inhabitants, but its thresholds were not available.")
+
+
+def category(value) -> str:
+    """A data category in the run's language: an answer code of a survey table ("better quality", "municipal"), a
+    size class ("20.000–39.999"), an indicator of a published table. The catalogs hold every category of the data the
+    project ships (kommunelab.translations extracts them from it); a value outside them is shown as it is."""
+    from ..i18n import _
+
+    return size_class_label(str(value)) or _(str(value))
+
+
+def size_class_label(code: str) -> str | None:
+    """A size class as a reader of the run's language writes it ("under 20.000", "20.000–39.999", "100.000 eller
+    flere"); None when ``code`` is not a size class."""
+    from .. import fmt
+    from ..i18n import _
+
+    for low, high, label in SIZE_CLASSES:
+        if label == code:
+            if low == 0:
+                return _("under {n}").format(n=fmt.number(high))
+            if high >= 10**9:
+                return _("{n} or more").format(n=fmt.number(low))
+            return fmt.number_range(low, high - 1)
+    return None
 
 
 def size_class(inhabitants: int) -> str:

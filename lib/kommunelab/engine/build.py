@@ -15,6 +15,7 @@ from typing import Any
 
 from ..chromium import ensure_chromium
 from ..errors import KommunelabError, shorten
+from ..i18n import PSEUDO_ENV
 from ..lifetime import deferred_signals
 from ..manifest import Variant, load_manifest, local_edits, variant_parameters
 from ..paths import REPORTS, project_root, relative
@@ -43,6 +44,11 @@ def build_time() -> str:
                               "1970-01-01 (e.g. `git log -1 --format=%ct`), or unset it") from None
 
 
+def index_language(options: BuildOptions) -> str | None:
+    """The index's language: the build's, when it names one (--language da); else the site's (None)."""
+    return options.languages[0] if len(options.languages) == 1 and options.languages[0] != "all" else None
+
+
 def _log(out, message: str) -> None:
     stamp = "" if hasattr(out, "isatty") and out.isatty() else f"{run.timestamp()} "
     print(f"{stamp}kommunelab: {message}", file=out, flush=True)
@@ -58,7 +64,7 @@ def build(report_ids: list[str] | None = None, overrides: Overrides = None, all_
     Everything is validated before the lock is taken; with it held, leftovers of killed builds are removed first."""
     options = options or BuildOptions()
     out = out or sys.stderr
-    selected = select_variants(report_ids, overrides, all_variants)
+    selected = select_variants(report_ids, overrides, all_variants, options.languages)
     root = project_root()
     when = build_time()
     with build_lock(root, options.wait, when):
@@ -70,7 +76,7 @@ def dry_run(report_ids: list[str] | None = None, overrides: Overrides = None, al
     """What ``build`` with the same arguments would build and why, and what it would leave as it is; nothing is
     executed or written and no lock is taken."""
     options = options or BuildOptions()
-    selected = select_variants(report_ids, overrides, all_variants)
+    selected = select_variants(report_ids, overrides, all_variants, options.languages)
     root = project_root()
     previous = cache.load_state(root)
     if not overrides:
@@ -104,7 +110,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
         was_stale = any(previous[o.name].status is BuildStatus.STALE for o in outcomes)  # current again: say so
         if others or was_stale or not publish.unchanged(root, previous, manifest):
             with deferred_signals():
-                publish.write_outputs(root, outcomes + others, previous, manifest, when)
+                publish.write_outputs(root, outcomes + others, previous, manifest, when,
+                                      language=index_language(options))
         return outcomes
     from . import render  # nbconvert and the browser driver: imported only when there is something to build
     from .run.execute import ensure_kernel
@@ -120,6 +127,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     env = {"KOMMUNELAB_ROOT": str(root), "PYDEVD_DISABLE_FILE_VALIDATION": "1", BUILD_TIME_ENV: when,
            REVISION_ENV: revision,
            "JUPYTER_RUNTIME_DIR": str(tmp_root / "runtime")}  # connection files go with the build's folder
+    if os.environ.get(PSEUDO_ENV):
+        env[PSEUDO_ENV] = os.environ[PSEUDO_ENV]
     if options.data_mirror:
         env["KOMMUNELAB_DATA_MIRROR"] = str(Path(options.data_mirror).resolve())
     by_task = {}
@@ -147,7 +156,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     except KeyboardInterrupt:
         progress.close()
         with deferred_signals():  # what finished stays recorded, as one set
-            publish.write_outputs(root, outcomes + others, previous, manifest, when, revision=revision)
+            publish.write_outputs(root, outcomes + others, previous, manifest, when, revision=revision,
+                                  language=index_language(options))
         _log(out, "interrupted: finished variants are in place and recorded; nothing half-written was kept")
         raise
     finally:
@@ -157,7 +167,8 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
     changes = publish.drift(previous, outcomes)
     with deferred_signals() as held:  # the records switch as one set; a signal now waits until they are in place
         publish.write_outputs(root, outcomes + others, previous, manifest, when,
-                              changes if any(o.status is BuildStatus.BUILT for o in outcomes) else None, revision)
+                              changes if any(o.status is BuildStatus.BUILT for o in outcomes) else None, revision,
+                              language=index_language(options))
     for line in publish.drift_lines(changes):
         _log(out, line)
     built = sum(o.status is BuildStatus.BUILT for o in outcomes)

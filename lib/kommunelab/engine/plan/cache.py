@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import FindingError, KommunelabError, shorten
-from ...manifest import PARAMETERS_TAG, Report, Variant, declared_parameters
+from ...i18n import PSEUDO_ENV
+from ...manifest import LANGUAGE, PARAMETERS_TAG, Report, Variant, declared_parameters
 from ...paths import REPORTS, library_dir, relative, write_atomic
 from ...provenance import sha256_file
 from ...records import STATE_BACKUP, STATE_DAMAGED, STATE_FILE, BuildRecord, Outcome
@@ -147,6 +148,16 @@ def library_inputs(notebook: Path) -> dict[str, str]:
     return {p.relative_to(root).as_posix(): sha256_file(p) for p in sorted(set(files))}
 
 
+def catalog_inputs(report: str, language: str) -> dict[str, str]:
+    """SHA-256 of each message catalog a variant in ``language`` reads (the library's and its report's): a corrected
+    translation rebuilds the variants in that language, and only those."""
+    from ...i18n import LIBRARY_DOMAIN, catalog_dir
+
+    folder = catalog_dir() / language / "LC_MESSAGES"
+    files = [folder / f"{domain}.po" for domain in (LIBRARY_DOMAIN, report)]
+    return {p.relative_to(catalog_dir()).as_posix(): sha256_file(p) for p in files if p.is_file()}
+
+
 @cache
 def runtime_packages() -> dict[str, str]:
     """Versions of Python and of the packages the library declares (pyproject dependencies): what a kernel, the
@@ -225,6 +236,10 @@ def input_key(variant: Variant, data_keys: list[str], root: Path, formats: tuple
         "formats": sorted(formats),
         "show_code": show_code,
     }
+    language = str(variant.params.get(LANGUAGE, "en"))
+    inputs["catalogs"] = shared("catalogs", f"{report.id}/{language}", lambda: catalog_inputs(report.id, language))
+    if os.environ.get(PSEUDO_ENV):
+        inputs["pseudo"] = True
     if "pdf" in formats:
         inputs["chromium"] = shared("chromium", "", chromium_identity)
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest(), inputs

@@ -33,6 +33,7 @@ class BuildOptions:
     fork_kernels: bool = True  # fork kernels from a worker's template with the libraries imported (kommunelab.engine.run.forking)
     executor: str = "local"  # local: a pool of worker processes; dask: tasks on the Dask cluster at `scheduler`
     scheduler: str | None = None  # a Dask scheduler's address, tcp://HOST:8786
+    languages: tuple[str, ...] = ()  # --language: build each report in these (of those it offers); () its default
 
     def __post_init__(self) -> None:
         if not self.formats:
@@ -46,6 +47,12 @@ class BuildOptions:
             raise KommunelabError("--executor dask needs --scheduler tcp://HOST:8786 (start one with `dask scheduler`)")
         if self.executor == "local" and self.scheduler:
             raise KommunelabError("--scheduler is for --executor dask")
+        from ...i18n import LANGUAGES
+
+        unknown = [code for code in self.languages if code not in LANGUAGES and code != ALL_LANGUAGES]
+        if unknown:
+            raise KommunelabError(f"--language: unknown {', '.join(map(repr, unknown))}; use one or more of "
+                                  f"{', '.join(LANGUAGES)} (comma-separated), or {ALL_LANGUAGES}")
         if not isinstance(self.jobs, int) or isinstance(self.jobs, bool) or self.jobs < 1:
             raise KommunelabError(f"--jobs must be a whole number of at least 1, got {self.jobs!r}")
         if isinstance(self.kernel_memory_mb, int) and 0 < self.kernel_memory_mb < MIN_KERNEL_MB:
@@ -62,14 +69,19 @@ class BuildOptions:
         return float(self.timeout or report.timeout or DEFAULT_TIMEOUT)
 
 
+ALL_LANGUAGES = "all"  # --language all: every language each report offers
+
+
 def default_jobs() -> int:
     return max(1, os.cpu_count() or 1)
 
 
 def select_variants(report_ids: list[str] | None, overrides: dict[str, Any] | list[dict[str, Any]] | None = None,
-                    all_variants: bool = False) -> list[Variant]:
+                    all_variants: bool = False, languages: tuple[str, ...] = ()) -> list[Variant]:
     """Validate the request against the manifest before anything runs; errors name report and parameter.
-    ``overrides`` is one parameter set or a list of them (a parameter file): one variant (or grid) each."""
+    ``overrides`` is one parameter set or a list of them (a parameter file): one variant (or grid) each.
+    ``languages`` (--language) builds each report in those of them it offers ("all": every one it offers); a report
+    named explicitly that offers none of them is an error, one not named is left out."""
     manifest = load_manifest()
     ids = report_ids or list(manifest)
     unknown = [r for r in ids if r not in manifest]
@@ -87,9 +99,24 @@ def select_variants(report_ids: list[str] | None, overrides: dict[str, Any] | li
             if lacking:
                 raise KommunelabError(f"report {rid!r} has no parameter {', '.join(map(repr, lacking))}; with several "
                                       "reports, -p and -f give parameters that every one of them declares")
+    if languages:
+        if any("language" in params for params in sets):
+            raise KommunelabError("give the language once: --language, or -p language=..., not both")
+        offered = {rid: [code for code in manifest[rid].languages
+                         if ALL_LANGUAGES in languages or code in languages] for rid in ids}
+        if report_ids:
+            lacking = [rid for rid in ids if not offered[rid]]
+            if lacking:
+                raise KommunelabError(
+                    f"--language {','.join(languages)}: {', '.join(lacking)} is written in "
+                    + "; ".join(f"{rid}: {', '.join(manifest[rid].languages) or 'English only'}" for rid in lacking))
+        ids = [rid for rid in ids if offered[rid]]
+        if not ids:
+            raise KommunelabError(f"--language {','.join(languages)}: no report is written in it")
     selected, seen = [], set()
     for rid in ids:
-        for params in sets:
+        in_languages = [{"language": code} for code in offered[rid]] if languages else [{}]
+        for params in [{**given, **language} for given in sets for language in in_languages]:
             for v in variants(manifest[rid], params, all_variants):
                 if (rid, v.id) not in seen:
                     seen.add((rid, v.id))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import FileSystemError, KommunelabError
-from ...manifest import Report, Variant
+from ...manifest import Report, Variant, site_language
 from ...paths import REPORTS, real_folder, relative, write_atomic, write_set
 from ...provenance import git_revision
 from ...records import (
@@ -93,12 +93,13 @@ def unchanged(root: Path, previous: dict[str, Outcome], manifest: dict[str, Repo
 
 def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outcome], manifest: dict[str, Report],
                   generated: str, changes: list[dict[str, Any]] | None = None,
-                  revision: str | None = None) -> list[Outcome]:
+                  revision: str | None = None, language: str | None = None) -> list[Outcome]:
     """build.json, findings.json and index.html (and drift.json when ``changes`` are given: the findings that moved
     in this build), switched into place as one set (paths.write_set). Records of variants not built this time are
     kept while the manifest still declares them; records of removed reports and variants are dropped (``kommunelab
-    prune`` lists their files). ``revision`` is the build's, when it found it already. Returns the records written."""
-    from .index import render_index
+    prune`` lists their files). ``revision`` is the build's, when it found it already; ``language`` the index's (the
+    build's --language when it gave one, else the site's: reports.toml [site] language). Returns the records written."""
+    from .index import render_indexes
 
     merged = {name: o for name, o in previous.items() if still_declared(o, manifest)}
     merged.update({o.name: o for o in outcomes})
@@ -111,7 +112,7 @@ def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outco
     drift = {"generated": generated, "changes": changes} if changes is not None else _last_drift(folder)
     contents = {STATE_FILE: json.dumps(build.record(), indent=1, ensure_ascii=False, default=str),
                 FINDINGS_FILE: json.dumps(findings, indent=1, ensure_ascii=False, default=str),
-                INDEX_FILE: render_index(build, manifest, drift)}
+                **render_indexes(build, manifest, drift, language or site_language())}
     if changes is not None:
         contents[DRIFT_FILE] = json.dumps(drift, indent=1, ensure_ascii=False, default=str)
     try:

@@ -9,10 +9,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader
+from markupsafe import Markup, escape
 
+from ...i18n import LANGUAGES, SOURCE, _, date, language_name, moment, ngettext, sort_key, translator, using
+from ...manifest import LANGUAGE
 from ...markup import INDEX_CSP
 from ...paths import library_dir
-from ...records import NOT_PASSED, SITE_URL_ENV, Basis, BuildRecord, BuildStatus, Finding, Verdict, basis, status_css
+from ...records import (
+    EVIDENCE_NAME,
+    INDEX_FILE,
+    NOT_PASSED,
+    SITE_URL_ENV,
+    Basis,
+    BuildRecord,
+    BuildStatus,
+    Finding,
+    Verdict,
+    basis,
+    status_css,
+)
 
 
 @dataclass(frozen=True)
@@ -38,12 +53,16 @@ def evidence_by_status(scorecard: list[Scored]) -> dict[str, Any]:
 
 def how_much_is_real(scorecard: list[Scored]) -> str:
     """The sentence the index opens with: how many of the findings checked are recomputed from real data (said even
-    when none is), then what the others rest on."""
+    when none is), then what the others rest on (in the language being written)."""
     counts = Counter(basis(s.finding) for s in scorecard)
     others = [b.phrase(counts[b]) for b in Basis if counts[b] and b is not Basis.RECOMPUTED]
-    rest = ("; ".join(others[:-1]) + "; and " + others[-1]) if len(others) > 1 else "".join(others)
-    return (f"Of the {len(scorecard)} published findings these reports check (default parameters), "
-            f"{Basis.RECOMPUTED.phrase(counts[Basis.RECOMPUTED])}" + (f"; {rest}" if rest else "") + ".")
+    first = Basis.RECOMPUTED.phrase(counts[Basis.RECOMPUTED])
+    if others:
+        first += "; " + (_("{items}; and {last}").format(items="; ".join(others[:-1]), last=others[-1])
+                         if len(others) > 1 else others[0])
+    return ngettext("Of the {n} published finding these reports check (default parameters), {rest}.",
+                    "Of the {n} published findings these reports check (default parameters), {rest}.",
+                    len(scorecard)).format(n=len(scorecard), rest=first)
 
 
 def search_terms(outcome, report=None) -> str:
@@ -65,17 +84,65 @@ def search_terms(outcome, report=None) -> str:
     return " ".join(sorted({t.casefold() for t in terms if t}))
 
 
-def render_index(build: BuildRecord, manifest: dict[str, Any] | None = None, drift: dict[str, Any] | None = None) -> str:
-    """The index page: each report with its description and its grid variants listed by label (with a filter box
-    when there are many), the findings scorecard linking each finding to the card that records it, and the build
-    details. ``build`` is build.json's record; ``manifest`` (reports.toml) the reports' order, titles
-    and descriptions; ``drift`` (drift.json) the findings that changed in the last build."""
-    env = Environment(loader=FileSystemLoader(library_dir() / "templates"), autoescape=True)
-    manifest = manifest or {}
-    records = build.variants
+def index_file(code: str, main: str) -> str:
+    """index.html in the site's language, index.<language>.html in each other language built."""
+    return INDEX_FILE if code == main else f"index.{code}.html"
+
+
+def render_indexes(build: BuildRecord, manifest: dict[str, Any] | None, drift: dict[str, Any] | None,
+                   main: str) -> dict[str, str]:
+    """The index in ``main`` (index.html) and in every other language a variant is built in (index.<code>.html)."""
+    codes = [main, *sorted({language_of(o) for o in build.variants} - {main})]
+    files = {code: index_file(code, main) for code in codes}
+    return {files[code]: render_index(build, manifest, drift, code, files) for code in codes}
+
+
+def language_of(outcome) -> str:
+    return str((outcome.params or {}).get(LANGUAGE, SOURCE))
+
+
+def _in_language(records, code: str, manifest: dict[str, Any]) -> list:
+    """Of each variant built in several languages, the version in ``code``; else the one in its report's default
+    language; else the first built."""
+    groups: dict[tuple, list] = {}
+    for o in records:
+        rest = tuple(sorted((k, str(v)) for k, v in (o.params or {}).items() if k != LANGUAGE))
+        groups.setdefault((o.report, rest), []).append(o)
+    chosen = []
+    for (rid, _rest), versions in groups.items():
+        report = manifest.get(rid)
+        preferred = [code, *(report.languages if report is not None else ())]
+        chosen.append(min(versions, key=lambda o: (preferred.index(language_of(o)) if language_of(o) in preferred
+                                                   else len(preferred), o.variant)))
+    return sorted(chosen, key=lambda o: (o.report, o.variant))
+
+
+def render_index(build: BuildRecord, manifest: dict[str, Any] | None = None, drift: dict[str, Any] | None = None,
+                 code: str = SOURCE, files: dict[str, str] | None = None) -> str:
+    """The index page in language ``code``: each report with its description and its grid variants listed by label
+    (with a filter box when there are many), the findings scorecard linking each finding to the card that records it,
+    and the build details. ``build`` is build.json's record; ``manifest`` (reports.toml) the reports' order, titles
+    and descriptions; ``drift`` (drift.json) the findings that changed in the last build; ``files`` the index page of
+    each language (links between them)."""
+    with using(code):
+        return _render_index(build, manifest or {}, drift or {}, code, files or {code: INDEX_FILE})
+
+
+def _render_index(build: BuildRecord, manifest: dict[str, Any], drift: dict[str, Any], code: str,
+                  files: dict[str, str]) -> str:
+    env = Environment(loader=FileSystemLoader(library_dir() / "templates"), autoescape=True,
+                      extensions=["jinja2.ext.i18n"])
+    env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)  # _("...%(n)s", n=...) in the template
+    env.globals["t"] = _  # a message held in a value (a status's label): translated, never %-formatted
+    everything = build.variants
+    records = _in_language(everything, code, manifest)
+
+    def tr(rid: str, text: str) -> str:  # a report's own text (title, description, source), from its catalog
+        return translator(code, rid).gettext(text) if text else text
+
     reports: dict[str, dict[str, Any]] = {
-        rid: {"title": r.title, "description": r.description, "source": r.source, "variants": [],
-              "grid_names": " and ".join(r.grid)}
+        rid: {"title": tr(rid, r.title), "description": tr(rid, r.description), "source": tr(rid, r.source),
+              "variants": [], "grid_names": _(" and ").join(tr(rid, name.replace("_", " ")) for name in r.grid)}
         for rid, r in manifest.items()}
     for o in records:
         entry = reports.setdefault(o.report, {"title": o.title or o.report, "description": "", "variants": [],
@@ -85,11 +152,15 @@ def render_index(build: BuildRecord, manifest: dict[str, Any] | None = None, dri
     for entry in reports.values():
         outcomes = entry["variants"]
         main = [o for o in outcomes if o.is_default] or (outcomes if len(outcomes) == 1 else [])
+        main = main or [o for o in outcomes if not o.label][:1]  # the default's version in this language
         entry["main"] = main[0] if main else None
+        entry["alternates"] = _alternates(entry["main"], everything, code) if entry["main"] else []
         # Variants told apart by a label (grid members, one-off parameter sets), listed by it.
-        entry["grid"] = sorted((o for o in outcomes if o.label), key=lambda o: o.label.lower())
+        key = sort_key(code)
+        entry["grid"] = sorted((o for o in outcomes if o.label), key=lambda o: key(o.label))
         entry["search"] = {o.variant: search_terms(o, manifest.get(o.report)) for o in entry["grid"]}
         entry["pages"] = {o.variant: o.outputs["html"] for o in outcomes if o.outputs.get("html")}
+        entry["languages"] = {o.variant: language_of(o) for o in outcomes}
     # The scorecard shows each finding once per report: from the default-parameter variant when built, else the first.
     seen, scorecard = set(), []
     for o in sorted(records, key=lambda o: (o.report, not o.is_default, o.variant)):
@@ -105,8 +176,22 @@ def render_index(build: BuildRecord, manifest: dict[str, Any] | None = None, dri
     return template.render(csp=INDEX_CSP, site_url=os.environ.get(SITE_URL_ENV, "").strip(), state=build,
                            reports=reports, scorecard=scorecard, matrix=evidence_by_status(every),
                            real=how_much_is_real(scorecard), not_passed=not_passed, labels=labels,
-                           n_checked=len(every),
+                           n_checked=len(every), lang=code, generated=moment(build.generated, code),
+                           generated_date=date(build.generated, code),
+                           revision_code=Markup(f'<code translate="no">{escape(build.git_revision)}</code>'),
+                           language_names={c: language_name(c, code) for c in LANGUAGES},
+                           other_indexes=[(c, language_name(c), f) for c, f in files.items() if c != code],
+                           evidence_name={k: _(v) for k, v in EVIDENCE_NAME.items()},
                            n_variants=len(records), verdicts=Verdict, status_css=status_css(),
                            attention=(BuildStatus.FAILED, BuildStatus.STALE),
                            n_failed=sum(o.status is BuildStatus.FAILED for o in records),
-                           n_stale=sum(o.status is BuildStatus.STALE for o in records), drift=drift or {})
+                           n_stale=sum(o.status is BuildStatus.STALE for o in records), drift=drift)
+
+
+def _alternates(main, everything, code: str) -> list[tuple[str, str]]:
+    """(language name, page) of the same variant in the other languages it is built in."""
+    rest = {k: str(v) for k, v in (main.params or {}).items() if k != LANGUAGE}
+    found = [(language_of(o), o.outputs.get("html") or o.outputs.get("pdf")) for o in everything
+             if o.report == main.report and language_of(o) != code
+             and {k: str(v) for k, v in (o.params or {}).items() if k != LANGUAGE} == rest]
+    return [(c, language_name(c), page) for c, page in sorted(found) if page]

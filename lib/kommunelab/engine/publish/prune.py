@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...manifest import Report, variants
+from ...manifest import LANGUAGE, Report, variants
 from ...paths import REPORTS
-from ...records import OWN_FILES, TMP, Outcome
+from ...records import INDEX_IN, OWN_FILES, TMP, Outcome
 from ..plan import cache
 from . import still_declared, write_outputs
 
 
 def _members(report: Report) -> set[str]:
-    return {v.id for v in variants(report, all_variants=True)} | {"default", variants(report)[0].id}
+    """The variant ids a report declares: its default and its grid, in every language it is written in."""
+    sets = [{LANGUAGE: code} for code in report.languages] or [{}]
+    return {v.id for given in sets for grid in (True, False) for v in variants(report, given, all_variants=grid)} | {
+        "default"}
 
 
 def candidates(root: Path, manifest: dict[str, Report]) -> tuple[list[Path], list[Outcome]]:
@@ -28,7 +31,7 @@ def candidates(root: Path, manifest: dict[str, Report]) -> tuple[list[Path], lis
     files = []
     for path in sorted((root / REPORTS).rglob("*")):
         rel = path.relative_to(root / REPORTS)
-        if rel.parts[0] == TMP or (len(rel.parts) == 1 and rel.name in OWN_FILES):
+        if rel.parts[0] == TMP or (len(rel.parts) == 1 and (rel.name in OWN_FILES or INDEX_IN.fullmatch(rel.name))):
             continue
         if path.is_symlink():  # planted: the link itself goes, never what it points to
             files.append(path)

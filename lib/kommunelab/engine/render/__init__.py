@@ -22,6 +22,8 @@ from nbconvert import HTMLExporter
 
 from ...chromium import browser_command
 from ...errors import KommunelabError
+from ...i18n import SOURCE, _, date, using
+from ...manifest import LANGUAGE
 from ...markup import REPORT_CSP
 from ...paths import library_dir
 from ...records import Failure, Stage, Task, status_css
@@ -34,16 +36,20 @@ def render_variant(task: Task, executed: Path, seconds_left: float) -> tuple[dic
     if "html" not in task.formats and "pdf" not in task.formats:
         return files, None
     stage = Stage.EXPORT
+    language = str(task.params.get(LANGUAGE, SOURCE))
     try:
         html = executed.with_suffix(".html")
-        html.write_text(notebook_to_html(executed, task.show_code, task.title, task.shown), encoding="utf-8")
+        with using(language, task.report):
+            html.write_text(notebook_to_html(executed, task.show_code, task.title, task.shown, language),
+                            encoding="utf-8")
         if "html" in task.formats:
             files["html"] = str(html)
         if "pdf" in task.formats:
             stage = Stage.PRINT
             pdf = executed.with_suffix(".pdf")
-            html_to_pdf(html, pdf, task.chromium, timeout=seconds_left, created=task.build_time,
-                        scratch=executed.parents[2])
+            with using(language, task.report):
+                html_to_pdf(html, pdf, task.chromium, timeout=seconds_left, created=task.build_time,
+                            scratch=executed.parents[2])
             files["pdf"] = str(pdf)
     except Exception as exc:
         return {}, Failure(stage=stage, exception=type(exc).__name__, message=str(exc))
@@ -51,10 +57,11 @@ def render_variant(task: Task, executed: Path, seconds_left: float) -> tuple[dic
 
 
 def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None = None,
-                     shown: tuple[tuple[str, str], ...] = ()) -> str:
+                     shown: tuple[tuple[str, str], ...] = (), language: str = SOURCE) -> str:
     """The reader's HTML page of an executed notebook: ``title`` in <title> (and so the PDF's metadata), ``shown``
     (the parameters that tell a variant apart, e.g. (("breakdown", "region"),)) under the page heading when the
-    heading does not say them."""
+    heading does not say them; ``language`` on the page's <html lang> (hyphenation and screen readers follow it; the
+    printed PDF's /Lang too)."""
     nb = nbformat.read(notebook, as_version=4)
     if title:
         nb.metadata["title"] = title
@@ -62,8 +69,10 @@ def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None 
         # Cells tagged "remove-cell" (imports, setup) and papermill's injected parameters stay out of the report.
         hidden = {"remove-cell", "injected-parameters"}
         nb.cells = [c for c in nb.cells if not hidden & set(c.metadata.get("tags", []))]
-    body, _ = _exporter(show_code).from_notebook_node(
-        nb, resources={"language_code": nb.metadata.get("language_code", "en"), "csp": REPORT_CSP,
+    exporter = _exporter(show_code)
+    exporter.language_code = language  # the exporter writes its own trait into <html lang>, whatever resources say
+    body, _resources = exporter.from_notebook_node(
+        nb, resources={"csp": REPORT_CSP,
                        "status_css": status_css()})
     return finish_html(body, shown)
 
@@ -122,7 +131,8 @@ def finish_html(body: str, shown: tuple[tuple[str, str], ...] = ()) -> str:
         after_heading += f'<p class="kl-subtitle">{escape(text[:1].upper() + text[1:])}</p>'
     if len(sections) >= 2:
         items = "".join(f'<li><a href="#{ident}">{text}</a></li>' for ident, text in sections)
-        after_heading += f'<nav class="kl-toc" aria-label="Contents"><p>Contents</p><ol>{items}</ol></nav>'
+        contents = escape(_("Contents"))
+        after_heading += f'<nav class="kl-toc" aria-label="{contents}"><p>{contents}</p><ol>{items}</ol></nav>'
     if first and after_heading:
         body = body[:first.end()] + after_heading + body[first.end():]
     return body
@@ -197,7 +207,8 @@ class Printer:
             page.goto(url, wait_until="load", timeout=timeout * 1000)
             pdf.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True,
                                      display_header_footer=True, header_template="<span></span>",
-                                     footer_template=FOOTER.format(footer=escape(footer))))
+                                     footer_template=FOOTER.format(footer=escape(footer), page=escape(_("page")),
+                                                                   of=escape(_("of")))))
         finally:
             page.close()
         self.blocked = blocked
@@ -218,7 +229,7 @@ PRINT_ORIGIN = "http://kommunelab.invalid/"
 FOOTER = ('<div style="font-family: \'DejaVu Sans\', sans-serif; font-size: 7.5pt; color: #52606d; width: 100%; '
           'margin: 0 14mm; display: flex; justify-content: space-between; gap: 1em;">'
           '<span><span class="title"></span>{footer}</span>'
-          '<span style="white-space: nowrap">page <span class="pageNumber"></span> of <span class="totalPages"></span>'
+          '<span style="white-space: nowrap">{page} <span class="pageNumber"></span> {of} <span class="totalPages"></span>'
           "</span></div>")
 
 _printer: Printer | None = None
@@ -252,7 +263,7 @@ def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 180, crea
     ``created`` (ISO 8601) replaces the print time Chromium writes as the PDF's CreationDate and ModDate, and the
     tagged structure's ids are renumbered by rank, so two prints of the same page are byte-identical.
     """
-    footer = f" · built {created[:10]}" if created else ""
+    footer = " · " + _("built {date}").format(date=date(created)) if created else ""
     try:
         printer(chromium, scratch).print_pdf(html, pdf, timeout, footer)
     except Exception as exc:
