@@ -36,8 +36,8 @@ def test_the_first_build_of_a_fresh_clone_records_the_git_hash(tmp_path):
     state = json.loads((clone / "reports" / "build.json").read_text(encoding="utf-8"))
     assert state["git_revision"] == head
     page = (clone / "reports" / "municipality_profile" / "language-en_municipality-270.html").read_text(encoding="utf-8")
-    assert f"git revision <code translate='no'>{head}</code>" in page and "unknown" not in page
-    assert f"git revision <span translate='no'>{head}</span>, built " in page  # how to cite
+    assert f'git revision <code translate="no">{head}</code>' in page and "unknown" not in page
+    assert f'git revision <span translate="no">{head}</span>, built ' in page  # how to cite
     assert "It rests on: Statistics Denmark" in page
     index = (clone / "reports" / "index.html").read_text(encoding="utf-8")
     assert 'id="cite"' in index and f'git revision <code translate="no">{head}</code>' in index
