@@ -43,6 +43,7 @@ LANGUAGES = {language.code: language for language in (
     Language("en", "en_GB", "English"),
 )}
 SOURCE = "en"  # the language the messages are written in (the msgids)
+LANGUAGE = "language"  # the report parameter a report is written in (reports.toml)
 LIBRARY_DOMAIN = "kommunelab"
 PSEUDO_ENV = "KOMMUNELAB_PSEUDO_LOCALE"
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from . import names
 from .errors import KommunelabError, ManifestError, ParameterError
+from .i18n import LANGUAGE
 from .paths import MANIFEST_NAME, project_root
 
-LANGUAGE = "language"  # the parameter a report is written in (kommunelab.i18n)
 TYPES = {"str": str, "int": int, "float": float, "bool": bool}
 FORMATS = ("html", "pdf")
 

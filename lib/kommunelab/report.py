@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import session
-from .i18n import N_, _, date, moment, tidy
+from .i18n import LANGUAGE, N_, SOURCE, _, date, moment, tidy
 from .markup import Trusted
 from .records import BUILD_TIME_ENV, PROVENANCE_MIME, SITE_URL_ENV
 
@@ -85,7 +85,7 @@ def parameters(report: str, namespace: dict[str, Any]) -> dict[str, Any]:
                   + "; ".join(describe_not_defaults(spec, params)) + ". The scheduled build uses reports.toml; build "
                   f"this variant with `kommunelab build {report} "
                   + " ".join("-p " + shlex.quote(f"{n}={v}") for n, v in differs.items()) + "`."})
-    session.begin(report, params)
+    session.begin(report, params, str(params.get(LANGUAGE, SOURCE)))
     return dict(params)
 
 

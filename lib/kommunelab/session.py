@@ -32,11 +32,12 @@ def current() -> Session:
     return _current
 
 
-def begin(report: str, parameters: dict[str, Any]) -> Session:
-    """A new run of ``report``: parameters and numbering start afresh; the files read are kept (see above)."""
+def begin(report: str, parameters: dict[str, Any], language: str = "en") -> Session:
+    """A new run of ``report`` in ``language``: parameters and numbering start afresh; the files read are kept (see
+    above)."""
     global _current
-    _current = Session(report=report, parameters=dict(parameters), language=str(parameters.get("language", "en")),
-                       files=_current.files, packages=_current.packages)
+    _current = Session(report=report, parameters=dict(parameters), language=language, files=_current.files,
+                       packages=_current.packages)
     return _current
 
 

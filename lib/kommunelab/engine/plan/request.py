@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import KommunelabError, shorten
-from ...manifest import FORMATS, Variant, load_manifest, variants
+from ...manifest import FORMATS, LANGUAGE, Variant, load_manifest, variants
 from ...names import did_you_mean
 
 DEFAULT_TIMEOUT = 600.0  # seconds for one variant, execution and printing, unless reports.toml says otherwise
@@ -100,22 +100,22 @@ def select_variants(report_ids: list[str] | None, overrides: dict[str, Any] | li
                 raise KommunelabError(f"report {rid!r} has no parameter {', '.join(map(repr, lacking))}; with several "
                                       "reports, -p and -f give parameters that every one of them declares")
     if languages:
-        if any("language" in params for params in sets):
+        if any(LANGUAGE in params for params in sets):
             raise KommunelabError("give the language once: --language, or -p language=..., not both")
         offered = {rid: [code for code in manifest[rid].languages
                          if ALL_LANGUAGES in languages or code in languages] for rid in ids}
         if report_ids:
             lacking = [rid for rid in ids if not offered[rid]]
             if lacking:
-                raise KommunelabError(
-                    f"--language {','.join(languages)}: {', '.join(lacking)} is written in "
-                    + "; ".join(f"{rid}: {', '.join(manifest[rid].languages) or 'English only'}" for rid in lacking))
+                raise KommunelabError(f"--language {','.join(languages)}: not a language of " + "; ".join(
+                    f"{rid} (its languages: {', '.join(manifest[rid].languages) or 'English only'})"
+                    for rid in lacking))
         ids = [rid for rid in ids if offered[rid]]
         if not ids:
             raise KommunelabError(f"--language {','.join(languages)}: no report is written in it")
     selected, seen = [], set()
     for rid in ids:
-        in_languages = [{"language": code} for code in offered[rid]] if languages else [{}]
+        in_languages = [{LANGUAGE: code} for code in offered[rid]] if languages else [{}]
         for params in [{**given, **language} for given in sets for language in in_languages]:
             for v in variants(manifest[rid], params, all_variants):
                 if (rid, v.id) not in seen:
