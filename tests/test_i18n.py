@@ -60,6 +60,23 @@ def test_check_finds_a_missing_message(tmp_path, monkeypatch):
     assert sum("kommunelab.po" in p for p in problems) == 2  # da and nb
 
 
+def test_catalogs_compile_where_the_package_cannot_be_written(monkeypatch, tmp_path):
+    """Installed read-only (a cluster's workers): the catalogs compile into the user's temporary folder instead."""
+    import os
+    import tempfile
+
+    from kommunelab import i18n
+
+    monkeypatch.setattr(i18n, "_writable", lambda folder: False)
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
+    i18n._translator.cache_clear()
+    try:
+        assert i18n.translator("da").gettext("Findings scorecard") == "Oversigt over resultater"
+        assert (tmp_path / f"kommunelab-locale-{os.getuid()}" / "da" / "LC_MESSAGES" / "kommunelab.mo").is_file()
+    finally:
+        i18n._translator.cache_clear()
+
+
 def test_pseudo_translation_keeps_fields_markup_and_links():
     text = pseudo("See {ref} and [the table](#kl-ranking) in <strong>bold</strong> &amp; `code`, %(n)s")
     assert "{ref}" in text and "](#kl-ranking)" in text and "<strong>" in text and "&amp;" in text
@@ -269,6 +286,7 @@ def test_the_pdf_and_the_index_carry_the_language(native_built):
     assert 'href="index.nb.html" hreflang="nb"' in html  # the KS report is built in Norwegian: its index links back
     lang_nb, index_nb = visible(root / "reports" / "index.nb.html")
     assert lang_nb == "nb" and "Hvor mye er ekte." in index_nb and "KS: Innovasjonsbarometeret 2018" in index_nb
+    assert ENGLISH.findall(index_nb) == [], sorted(set(ENGLISH.findall(index_nb)))
 
 
 @pytest.mark.slow
@@ -284,6 +302,7 @@ def test_a_build_in_another_language_links_the_versions(native_built):
     (danish,) = [o for o in outcomes if o.params["language"] == "da"]
     lang, text = visible(root / "reports" / danish.outputs["html"])
     assert lang == "da" and "Hvor mange enheder har indført en innovation?" in text and "74 pct." in text
+    assert ENGLISH.findall(text) == [], sorted(set(ENGLISH.findall(text)))  # KS in Danish reads as Danish too
     html = (root / "reports" / "index.html").read_text(encoding="utf-8")
     ks = html[html.index('id="report-ks_innovation_barometer"'):]
     ks = ks[:ks.index("</section>")]

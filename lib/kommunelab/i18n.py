@@ -20,6 +20,7 @@ from __future__ import annotations
 import gettext
 import os
 import re
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -114,34 +115,50 @@ def _translator(code: str, report: str | None, pseudo_mode: bool) -> gettext.Nul
     check_language(code)
     if code == SOURCE:
         return gettext.NullTranslations()
-    compile_catalogs()
-    library = Translations.load(str(catalog_dir()), [code], LIBRARY_DOMAIN)
-    if report is not None and (catalog_dir() / code / "LC_MESSAGES" / f"{report}.mo").is_file():
-        own = Translations.load(str(catalog_dir()), [code], report)
+    compiled = compile_catalogs()
+    library = Translations.load(str(compiled), [code], LIBRARY_DOMAIN)
+    if report is not None and (compiled / code / "LC_MESSAGES" / f"{report}.mo").is_file():
+        own = Translations.load(str(compiled), [code], report)
         own.add_fallback(library)
         return own
     return library
 
 
-def compile_catalogs(force: bool = False) -> list[Path]:
-    """Compile every ``.po`` whose ``.mo`` is missing or older; the compiled files written. Written to a temporary
-    file and moved into place, so two builds at once never read half a catalog."""
+def compiled_dir() -> Path:
+    """Where the compiled catalogs go: beside the .po files, or, where the package cannot be written (installed
+    read-only, e.g. on a cluster's workers), a folder of this user's in the temporary directory."""
+    if _writable(catalog_dir()):
+        return catalog_dir()
+    return Path(tempfile.gettempdir()) / f"kommunelab-locale-{os.getuid()}"
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+            return True
+    except OSError:
+        return False
+
+
+def compile_catalogs(force: bool = False) -> Path:
+    """Compile every ``.po`` whose ``.mo`` is missing or older (into :func:`compiled_dir`), and return that folder.
+    Each is written to a temporary file and moved into place, so two builds at once never read half a catalog."""
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    written = []
+    out = compiled_dir()
     for po in sorted(catalog_dir().glob("*/LC_MESSAGES/*.po")):
-        mo = po.with_suffix(".mo")
+        mo = out / po.relative_to(catalog_dir()).with_suffix(".mo")
         if not force and mo.is_file() and mo.stat().st_mtime_ns >= po.stat().st_mtime_ns:
             continue
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=po.parts[-3])
+        mo.parent.mkdir(parents=True, exist_ok=True)
         tmp = mo.with_name(f".{mo.name}.{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
             write_mo(fh, catalog, use_fuzzy=False)
         os.replace(tmp, mo)
-        written.append(mo)
-    return written
+    return out
 
 
 # -- formats that are words, not numbers ------------------------------------------------------------------------------

@@ -137,12 +137,16 @@ def _render_index(build: BuildRecord, manifest: dict[str, Any], drift: dict[str,
     everything = build.variants
     records = _in_language(everything, code, manifest)
 
+    def written_in(r) -> str:  # a report not written in this index's language is listed in its own
+        return code if code in r.languages or not r.languages else r.languages[0]
+
     def tr(rid: str, text: str) -> str:  # a report's own text (title, description, source), from its catalog
-        return translator(code, rid).gettext(text) if text else text
+        return translator(written_in(manifest[rid]), rid).gettext(text) if text else text
 
     reports: dict[str, dict[str, Any]] = {
         rid: {"title": tr(rid, r.title), "description": tr(rid, r.description), "source": tr(rid, r.source),
-              "variants": [], "grid_names": _(" and ").join(tr(rid, name.replace("_", " ")) for name in r.grid)}
+              "lang": written_in(r), "variants": [],
+              "grid_names": _(" and ").join(tr(rid, name.replace("_", " ")) for name in r.grid)}
         for rid, r in manifest.items()}
     for o in records:
         entry = reports.setdefault(o.report, {"title": o.title or o.report, "description": "", "variants": [],
@@ -192,6 +196,6 @@ def _alternates(main, everything, code: str) -> list[tuple[str, str]]:
     """(language name, page) of the same variant in the other languages it is built in."""
     rest = {k: str(v) for k, v in (main.params or {}).items() if k != LANGUAGE}
     found = [(language_of(o), o.outputs.get("html") or o.outputs.get("pdf")) for o in everything
-             if o.report == main.report and language_of(o) != code
+             if o.report == main.report and language_of(o) not in (code, language_of(main))
              and {k: str(v) for k, v in (o.params or {}).items() if k != LANGUAGE} == rest]
     return [(c, language_name(c), page) for c, page in sorted(found) if page]
