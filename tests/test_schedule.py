@@ -81,7 +81,7 @@ def test_drift_is_recorded_when_a_finding_changes(project, capsys):
            "kr." in log
     assert "kommunelab: 1 finding(s) moved out of their target interval" in log.rstrip().splitlines()[-2]
     index = (project / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "Ændret siden sidste byggeri" in index and "forlod sit målinterval" in index
+    assert "Ændret siden sidste kørsel" in index and "forlod sit målinterval" in index
     assert main(["status"]) == 0
     assert "findings changed in the build of" in capsys.readouterr().out
 
