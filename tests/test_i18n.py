@@ -70,11 +70,13 @@ def test_catalogs_compile_where_the_package_cannot_be_written(monkeypatch, tmp_p
     monkeypatch.setattr(i18n, "_writable", lambda folder: False)
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(tmp_path))
     i18n._translator.cache_clear()
+    i18n._compiled_once.cache_clear()
     try:
         assert i18n.translator("da").gettext("Findings scorecard") == "Oversigt over resultater"
         assert (tmp_path / f"kommunelab-locale-{os.getuid()}" / "da" / "LC_MESSAGES" / "kommunelab.mo").is_file()
     finally:
         i18n._translator.cache_clear()
+        i18n._compiled_once.cache_clear()
 
 
 def test_pseudo_translation_keeps_fields_markup_and_links():

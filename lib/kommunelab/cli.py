@@ -189,7 +189,7 @@ def _cmd_kernel_install(args) -> int:
 
 
 def _cmd_translations(args) -> int:
-    from .translations import check, update
+    from .translations import check, every_domain, update
 
     if args.check:
         problems = check()
@@ -197,10 +197,11 @@ def _cmd_translations(args) -> int:
             print(line)
         print(f"{len(problems)} problem(s)" if problems else "every catalog is complete")
         return 1 if problems else 0
-    written = update()
+    domains = every_domain()  # extracted once, for the update and the check after it
+    written = update(domains)
     for path in written:
         print(f"updated {path}")
-    problems = check()
+    problems = check(domains)
     print(f"{len(written)} catalog(s) updated; {len(problems)} message(s) still to translate or fix "
           "(`kommunelab translations --check` lists them)")
     return 0

@@ -97,7 +97,7 @@ def ordinal(n: int, locale: str | None = None) -> str:
     return f"{n}{suffix}"
 
 
-def number_range(low: float, high: float | None, decimals: int = 0, locale: str | None = None) -> str:
+def number_range(low: float, high: float, decimals: int = 0, locale: str | None = None) -> str:
     """A range of numbers with an en dash: '20,000–39,999' / '20.000–39.999'."""
     return number(low, decimals, locale) + "\u2013" + number(high, decimals, locale)
 

@@ -5,8 +5,8 @@ where a text is declared before the language is known and translated where it is
 ``locale/<language>/LC_MESSAGES/<domain>.po`` under this package, one domain for the library, the templates and the
 index (``kommunelab``) and one per report (its notebook's reader text and its rows of data/published/findings.csv),
 so a report is translated into the languages its ``language`` parameter offers and no others. The ``.po`` files are
-committed; their compiled ``.mo`` files are made from them when missing or older (at install, at build time, or by
-``kommunelab translations``), never by hand. ``kommunelab translations`` extracts the messages, updates the
+committed; their compiled ``.mo`` files are made from them when missing or older (once per process, at first use,
+or by ``kommunelab translations``), never by hand. ``kommunelab translations`` extracts the messages, updates the
 catalogs and compiles them.
 
 The language of a run is the report's ``language`` parameter (kommunelab.report.parameters sets it in the session);
@@ -34,14 +34,13 @@ from babel.support import Translations
 @dataclass(frozen=True)
 class Language:
     code: str  # the report parameter's value and the HTML lang attribute: "da", "nb", "en"
-    babel: str  # Babel's locale, for numbers and dates
-    name: str  # the language's name in itself, for a link to a version in it
+    babel: str  # Babel's locale, for numbers, dates and the language's name (language_name)
 
 
 LANGUAGES = {language.code: language for language in (
-    Language("da", "da_DK", "dansk"),
-    Language("nb", "nb_NO", "norsk bokmål"),
-    Language("en", "en_GB", "English"),
+    Language("da", "da_DK"),
+    Language("nb", "nb_NO"),
+    Language("en", "en_GB"),
 )}
 SOURCE = "en"  # the language the messages are written in (the msgids)
 LANGUAGE = "language"  # the report parameter a report is written in (reports.toml)
@@ -115,13 +114,19 @@ def _translator(code: str, report: str | None, pseudo_mode: bool) -> gettext.Nul
     check_language(code)
     if code == SOURCE:
         return gettext.NullTranslations()
-    compiled = compile_catalogs()
+    compiled = _compiled_once()
     library = Translations.load(str(compiled), [code], LIBRARY_DOMAIN)
     if report is not None and (compiled / code / "LC_MESSAGES" / f"{report}.mo").is_file():
         own = Translations.load(str(compiled), [code], report)
         own.add_fallback(library)
         return own
     return library
+
+
+@cache
+def _compiled_once() -> Path:
+    """compile_catalogs() once per process: the translators are cached for the process's life anyway."""
+    return compile_catalogs()
 
 
 def compiled_dir() -> Path:
@@ -250,6 +255,3 @@ class Pseudo(gettext.NullTranslations):
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return pseudo(singular if n == 1 else plural)
-
-    def pgettext(self, context: str, message: str) -> str:
-        return pseudo(message)

@@ -26,8 +26,8 @@ class Profile:
     country_income: int
 
 
-# The official names that are not "<name> Kommune" (Danish municipalities' own usage)
-OFFICIAL_DA = {101: "Københavns Kommune", 400: "Bornholms Regionskommune"}
+# Official names that the rule "{name} Municipality" (in Danish "{name} Kommune", from the catalog) does not give
+OFFICIAL_NAMES = {"da": {101: "Københavns Kommune", 400: "Bornholms Regionskommune"}}
 
 
 def official_name(p: Profile) -> str:
@@ -35,9 +35,7 @@ def official_name(p: Profile) -> str:
     in English "Gribskov Municipality"."""
     from .i18n import language
 
-    if language() == "da":
-        return OFFICIAL_DA.get(p.code, f"{p.name} Kommune")
-    return _("{name} Municipality").format(name=p.name)
+    return OFFICIAL_NAMES.get(language(), {}).get(p.code) or _("{name} Municipality").format(name=p.name)
 
 
 def _area_population(pop: pd.DataFrame, codes: dict[str, int]) -> pd.DataFrame:

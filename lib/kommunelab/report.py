@@ -42,8 +42,8 @@ T_source_table = N_('source / table')
 T_packages = N_('Packages:')
 T_data_licences_and_attribution = N_('Data licences and attribution:')
 T_how_to_cite = N_('How to cite:')
-T_the_code_is_under_the_mit_lice = N_('The code is under the MIT licence; cite the data as listed above.')
-T_survey_data_synthetic_stand_in = N_('Survey data (synthetic stand-in):')
+T_code_licence = N_('The code is under the MIT licence; cite the data as listed above.')
+T_survey_data_stand_in = N_('Survey data (synthetic stand-in):')
 T_survey_data = N_('Survey data:')
 T_sources = N_('Sources:')
 T_licence = N_('Licence:')
@@ -314,7 +314,7 @@ def _citation_html(record: dict[str, Any]) -> str:
         date=e(date(record["generated"]))) + (f", <span translate='no'>{e(address)}</span>" if address else "") + "."
     rests_on = " " + _("It rests on: {source}.").format(source=_(report.source)) if report.source else ""
     return (f'<p class="kl-cite"><strong>{e(_(T_how_to_cite))}</strong> {text}'
-            f'{e(rests_on)} {e(_(T_the_code_is_under_the_mit_lice))}'
+            f'{e(rests_on)} {e(_(T_code_licence))}'
             "</p>")
 
 
@@ -322,7 +322,7 @@ def _packages_html(packages: list[dict]) -> str:
     """Each survey data package read: its descriptor's title, sources and licence."""
     e = html.escape
     return "".join(
-        f"<p><strong>{e(_(T_survey_data_synthetic_stand_in) if p['synthetic'] else _(T_survey_data))}</strong> "
+        f"<p><strong>{e(_(T_survey_data_stand_in) if p['synthetic'] else _(T_survey_data))}</strong> "
         f"<span translate='no'>{e(p['title'])}</span>. {e(_(T_sources))} <span translate='no'>"
         f"{e('; '.join(p['sources']))}</span>. {e(_(T_licence))} <span translate='no'>{e('; '.join(p['licenses']))}"
         "</span>.</p>"

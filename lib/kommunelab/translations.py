@@ -3,7 +3,7 @@
 Where messages come from (each written once, in English, where it is used):
 - the library and its templates (domain ``kommunelab``): ``_()``, ``N_()`` and ``ngettext()`` in lib/kommunelab,
   ``_()``/``ngettext()`` in the index template; and the categories of the data the project ships (answer codes of
-  the survey stand-ins, the indicators of the published tables), shown through :func:`kommunelab.i18n.category`;
+  the survey stand-ins, the indicators of the published tables), shown through :func:`kommunelab.data.category`;
 - each report (domain = its id): ``_()`` in its notebook's cells, its entry in reports.toml (title, description,
   source, variant title, the names and choices of its parameters) and its rows of data/published/findings.csv (the
   statement and the published value as words).
@@ -25,7 +25,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract
 from babel.messages.pofile import read_po, write_po
 
-from .i18n import LANGUAGES, LIBRARY_DOMAIN, SOURCE, catalog_dir, compile_catalogs
+from .i18n import LIBRARY_DOMAIN, SOURCE, catalog_dir, compile_catalogs, language_name
 from .manifest import load_manifest
 from .paths import library_dir, project_root
 
@@ -134,10 +134,11 @@ def _template(messages: Messages) -> Catalog:
     return template
 
 
-def update() -> list[Path]:
-    """Merge what was extracted into every catalog (new messages untranslated, gone ones dropped) and compile."""
+def update(domains: list[Messages] | None = None) -> list[Path]:
+    """Merge what was extracted (``domains``, by default extracted now) into every catalog (new messages
+    untranslated, gone ones dropped) and compile."""
     written = []
-    for messages in every_domain():
+    for messages in domains if domains is not None else every_domain():
         template = _template(messages)
         for code in messages.languages:
             path = po_path(code, messages.domain)
@@ -154,7 +155,7 @@ def update() -> list[Path]:
             catalog.project, catalog.version = "kommunelab", "1"
             catalog.copyright_holder, catalog.msgid_bugs_address = "the kommunelab authors", ""
             catalog.last_translator = "kommunelab maintainers"
-            catalog.language_team = f"{LANGUAGES[code].name} ({code})"
+            catalog.language_team = f"{language_name(code)} ({code})"
             path.parent.mkdir(parents=True, exist_ok=True)
             buffer = io.BytesIO()
             write_po(buffer, catalog, width=120, sort_output=True, omit_header=False, include_lineno=False)
@@ -165,7 +166,7 @@ def update() -> list[Path]:
     return written
 
 
-def check() -> list[str]:
+def check(domains: list[Messages] | None = None) -> list[str]:
     """What keeps the catalogs from being complete: a message not in its catalog, an empty or fuzzy translation, a
     translation whose {fields} differ from its message's, an entry no longer used. Empty when complete."""
     import string
@@ -177,7 +178,7 @@ def check() -> list[str]:
             return set()
 
     problems = []
-    for messages in every_domain():
+    for messages in domains if domains is not None else every_domain():
         for code in messages.languages:
             path = po_path(code, messages.domain)
             if not path.is_file():
