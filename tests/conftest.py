@@ -152,6 +152,24 @@ default = false
     return root
 
 
+@pytest.fixture(scope="session")
+def native_built(tmp_path_factory):
+    """Every report with its defaults in its own language (Danish, and Norwegian bokmål for KS), HTML and PDF, built
+    once into a scratch project: (root, report id -> Outcome). A test may add variants; none may change these."""
+    import io
+
+    from kommunelab.engine.build import BuildOptions, build, exit_code, failure_table
+
+    root = copy_project(tmp_path_factory.mktemp("native") / "project")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("KOMMUNELAB_ROOT", str(root))
+    out = io.StringIO()
+    outcomes = build(None, None, False, BuildOptions(jobs=2), out=out)
+    mp.undo()
+    assert exit_code(outcomes) == 0, out.getvalue() + failure_table(outcomes)
+    return root, {o.report: o for o in outcomes}
+
+
 def edit_snapshot(folder: Path, relpath: str, edit) -> Path:
     """Change ``relpath`` in a copy of the snapshot (``edit(path)``) and list its new checksum, as a reviewed
     update would: the file is then what the loaders read."""

@@ -231,19 +231,6 @@ def test_the_pseudo_locale_build_shows_no_text_outside_the_catalogs(pseudo_built
         assert "áí" in text or "é" in text  # the pseudo-translation is there at all
 
 
-@pytest.fixture(scope="module")
-def native_built(tmp_path_factory):
-    """Every report in its own language (the defaults: Danish, and Norwegian bokmål for KS), HTML and PDF."""
-    root = copy_project(tmp_path_factory.mktemp("native") / "project")
-    mp = pytest.MonkeyPatch()
-    mp.setenv("KOMMUNELAB_ROOT", str(root))
-    out = io.StringIO()
-    outcomes = build(None, None, False, BuildOptions(jobs=2), out=out)
-    mp.undo()
-    assert exit_code(outcomes) == 0, out.getvalue() + failure_table(outcomes)
-    return root, {o.report: o for o in outcomes}
-
-
 MONTHS = {"da": "januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december",
           "nb": "januar|februar|mars|april|mai|juni|juli|august|september|oktober|november|desember"}
 BUILT = {"da": "bygget", "nb": "bygd"}

@@ -355,7 +355,7 @@ LAYOUT = """() => {
     const r = e.getBoundingClientRect();
     if (r.width === 0 || (r.right <= width + 1 && r.left >= -1)) continue;
     // A table may scroll inside its own scroller; nothing else may stick out of the page.
-    if (e.closest("figure.kl-table, .scroll")) continue;
+    if (e.closest("figure.kl-table, .scroll, .kl-scroll")) continue;
     wide.push(e.tagName.toLowerCase() + "." + (e.getAttribute("class") || "") + " " + Math.round(r.right));
   }
   return {scrollWidth: document.documentElement.scrollWidth, width: width, wide: wide.slice(0, 8)};

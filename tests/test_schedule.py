@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import time
 
 import pytest
@@ -81,7 +82,7 @@ def test_drift_is_recorded_when_a_finding_changes(project, capsys):
            "kr." in log
     assert "kommunelab: 1 finding(s) moved out of their target interval" in log.rstrip().splitlines()[-2]
     index = (project / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "Ændret siden sidste kørsel" in index and "forlod sit målinterval" in index
+    assert "Seneste ændringer" in index and "forlod sit målinterval" in index
     assert main(["status"]) == 0
     assert "findings changed in the build of" in capsys.readouterr().out
 
@@ -133,3 +134,33 @@ def test_a_stale_variant_whose_inputs_are_restored_is_current_again(toy_project)
     nb.write_text(original, encoding="utf-8")
     outcomes = build(None, None, False, HTML_ONLY, out=out)
     assert {o.status for o in outcomes} == {"current"} and state() == {"default": "built"}
+
+
+def test_drift_keeps_a_history_across_builds_and_names_the_input_that_changed(project, capsys):
+    """Issue 24, point 4: a profile records its key figures, so a corrected data file shows up as a change; each build
+    that changed something is kept in drift.json's history (newest first), naming the file whose content changed;
+    the index shows the latest changes and the earlier ones."""
+    from .conftest import edit_snapshot
+
+    options = BuildOptions(formats=("html",), jobs=1)
+    assert exit_code(build(["municipality_profile"], None, False, options, out=io.StringIO())) == 0
+    for unemployed in (520, 600):
+        def revise(path, unemployed=unemployed):
+            path.write_text(re.sub(r"^270,2021,\d+$", f"270,2021,{unemployed}", path.read_text(encoding="utf-8"),
+                                   flags=re.M), encoding="utf-8")
+
+        edit_snapshot(project / "data" / "reference", "dk/unemployment.csv", revise)
+        out = io.StringIO()
+        assert exit_code(build(["municipality_profile"], None, False, options, out=out)) == 0
+        assert "changed inputs: dk/unemployment.csv" in out.getvalue()
+    drift = json.loads((project / "reports" / "drift.json").read_text(encoding="utf-8"))
+    assert len(drift["history"]) == 2 and drift["history"][0]["generated"] == drift["generated"]
+    (newest,), (older,) = drift["history"][0]["changes"], drift["history"][1]["changes"]
+    assert newest["id"] == older["id"] == "profile.unemployed_per_100" and newest["old_status"] == "recorded"
+    assert newest["inputs"] == older["inputs"] == ["dk/unemployment.csv"]
+    assert (older["old_text"], older["new_text"], newest["new_text"]) == ("1,2", "1,3", "1,5")  # 493, 520, 600 of 40,971
+    index = (project / "reports" / "index.html").read_text(encoding="utf-8")
+    assert "Seneste ændringer" in index and "dk/unemployment.csv" in index and 'href="drift.json"' in index
+    assert "Tidligere ændringer (1 kørsel)" in index
+    # A recorded key figure is not a check: the scorecard's count of published findings leaves it out.
+    assert "profile.unemployed_per_100" not in index.split('id="scorecard"')[1]

@@ -151,6 +151,31 @@ def finding(finding_id: str, value: float | None = None, *, ci: tuple[float, flo
     return record
 
 
+def recorded(figure_id: str, value: float, *, statement: str, unit: str, source: str, locale: str | None = None,
+             decimals: int = 0) -> Finding:
+    """Record a key figure that no report published (a municipality profile's population): status "recorded", so a
+    data update that moves it shows in the build's changes (drift.json), never a check. ``statement`` is already in
+    the reader's language; ``source`` names the table it comes from. Shown as one line."""
+    locale = locale or language()
+    value = float(value)
+    if not math.isfinite(value):
+        raise FindingError(f"key figure {figure_id!r}: the computed value is {value}; check the inputs")
+    text = fmt.value(value, unit, locale, decimals)
+    record = Finding(
+        id=figure_id, facts_id="", statement=statement, published=None, published_text="", unit=unit,
+        target=(None, None), target_rule="", target_text=_("no published value"), value=value, ci=None, bounds=None,
+        n=None, value_text=text, in_target=None, ci_overlaps_target=None, status=FindingStatus.RECORDED,
+        check=Check.RECORDED, truth=None, truth_text=None, recovered=None, passed=None, evidence="public-data",
+        source=source, note="", scope="all")
+    e = html.escape
+    _display({"text/html": f"<div class='kl-card kl-card-line kl-status-{e(record.verdict)}' id='finding-{e(figure_id)}' "
+                           f"data-finding='{e(figure_id)}'><span class='kl-statement'>{e(statement)}:</span> "
+                           f"<strong>{e(text)}</strong> <span class='kl-meta'>({e(_(source))})</span> "
+                           f"<span class='kl-pill kl-pill-status'>{e(_(record.label))}</span></div>",
+              "text/plain": f"{figure_id}: {text} ({record.label})", FINDING_MIME: record.record()})
+    return record
+
+
 # z(0.975) + z(0.80): an error this many standard errors from the truth is detected 80% of the time at the 95% level
 Z95 = NormalDist().inv_cdf(0.975)
 POWER_Z = Z95 + NormalDist().inv_cdf(0.80)

@@ -222,6 +222,13 @@ def sort_key(code: str | None = None):
     return key
 
 
+def join(items: list[str], code: str | None = None) -> str:
+    """Items as a reader of ``code`` lists them: "Halsnæs, Helsingør og Hillerød" (Babel's list patterns)."""
+    from babel.lists import format_list
+
+    return format_list([str(i) for i in items], locale=check_language(code or language()).babel) if items else ""
+
+
 def language_name(code: str, in_language: str | None = None) -> str:
     """The language's name, in ``in_language`` (its own name by default): "Danish" / "dansk"."""
     return Locale.parse(check_language(code).babel).get_language_name(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 
 import pandas as pd
@@ -68,6 +69,26 @@ def profile(code: str | int, year: int) -> Profile:
                    float(muni["area_km2"]), population, population / float(muni["area_km2"]),
                    data.size_class(population), 100 * float(unemployed.iloc[0]) / population, int(income.iloc[0]),
                    int(country_income.iloc[0]))
+
+
+# The profile's key figures, recorded as findings with no published value (kommunelab.findings.recorded): id ->
+# (the Profile field, statement, unit, decimals, source table). A data update that moves one shows in drift.json.
+KEY_FIGURES = {
+    "profile.population": ("population", N_("Population on 1 January"), "count", 0, N_("Statistics Denmark, FOLK1A")),
+    "profile.density": ("density", N_("Inhabitants per km²"), "count", 1, N_("Statistics Denmark, FOLK1A")),
+    "profile.unemployed_per_100": ("unemployed_per_100", N_("Unemployed per 100 inhabitants"), "ratio", 1,
+                                   N_("Statistics Denmark, AUL01")),
+    "profile.earned_income": ("income", N_("Earned income per person"), "dkk", 0, N_("Statistics Denmark, INDKP101")),
+}
+
+
+def record_key_figures(p: Profile, locale: str | None = None) -> None:
+    """Record the profile's key figures (KEY_FIGURES) as findings of status "recorded", one line each."""
+    from .findings import recorded
+
+    for figure_id, (field, statement, unit, decimals, source) in KEY_FIGURES.items():
+        recorded(figure_id, getattr(p, field), statement=_(statement), unit=unit, source=source, locale=locale,
+                 decimals=decimals)
 
 
 def population_index(p: Profile, base_year: int = 2008) -> pd.DataFrame:
@@ -149,3 +170,114 @@ def trend_figure(frame: pd.DataFrame, column: str, p: Profile, locale: str | Non
     ax.legend(title=None)
     plots.number_axis(ax, "y", locale, decimals)
     return fig, ax
+
+
+# -- peers: the neighbours (sharing a boundary) and the municipalities of the same size class --------------------------
+
+PEER_MEASURES = {"growth": N_("Population growth since 2008, %"), "per_100": N_("Unemployed per 100 inhabitants"),
+                 "income": N_("Earned income per person, DKK")}
+
+
+def measures_by_year() -> pd.DataFrame:
+    """Every municipality's measures by year: population, population growth since 2008 (%), unemployed per 100
+    inhabitants and earned income per person (the years all three tables have)."""
+    pop = data.population(level="municipality").rename(columns={"area_code": "municipality_code"})
+    base = pop[pop["year"] == pop["year"].min()].set_index("municipality_code")["population"]
+    unemp = data.unemployment()
+    inc = data.income().rename(columns={"area_code": "municipality_code", "earned_income": "income"})
+    df = pop[["municipality_code", "year", "population"]].merge(
+        unemp[["municipality_code", "year", "unemployed_persons"]], on=["municipality_code", "year"]).merge(
+        inc[["municipality_code", "year", "income"]], on=["municipality_code", "year"])
+    df["growth"] = 100 * (df["population"] / df["municipality_code"].map(base) - 1)
+    df["per_100"] = 100 * df["unemployed_persons"] / df["population"]
+    return df[["municipality_code", "year", "population", "growth", "per_100", "income"]]
+
+
+@dataclass(frozen=True)
+class Peers:
+    neighbours: tuple[int, ...]  # sharing a boundary, by name
+    size_class: tuple[int, ...]  # the other municipalities of its size class in the profile's year, by name
+    names: dict[int, str]
+
+
+def peers(p: Profile) -> Peers:
+    """The municipality's neighbours (from the shipped boundaries) and the other municipalities of its size class."""
+    from . import geo
+    from .i18n import language, sort_key
+
+    names = data.municipalities().set_index("municipality_code")["name_da"].to_dict()
+    key = sort_key(language())
+    neighbours = tuple(sorted(geo.shapes().neighbours.get(p.code, ()), key=lambda c: key(names[c])))
+    pop = data.population(year=p.year, level="municipality")
+    same = pop[pop["population"].map(data.size_class) == p.size_class]["area_code"]
+    size_class = tuple(sorted((int(c) for c in same if int(c) != p.code), key=lambda c: key(names[c])))
+    return Peers(neighbours, size_class, {int(c): str(n) for c, n in names.items()})
+
+
+def peer_series(p: Profile, peers_: Peers) -> pd.DataFrame:
+    """The measures by year of the municipality, each neighbour, and the median of its size class (itself
+    included) with the quartiles, long: year, area, group (municipality, neighbour, size class), measure columns."""
+    df = measures_by_year()
+    rows = [df[df["municipality_code"] == p.code].assign(area=p.name, group="municipality")]
+    for code in peers_.neighbours:
+        rows.append(df[df["municipality_code"] == code].assign(area=peers_.names[code], group="neighbour"))
+    members = df[df["municipality_code"].isin([p.code, *peers_.size_class])]
+    for q, group in ((0.5, "size class median"), (0.25, "size class 25%"), (0.75, "size class 75%")):
+        part = members.groupby("year")[list(PEER_MEASURES)].quantile(q).reset_index()
+        rows.append(part.assign(area=_(group) if q == 0.5 else group, group=group))
+    out = pd.concat(rows, ignore_index=True)
+    return out[["year", "area", "group", *PEER_MEASURES]]
+
+
+def peers_figure(p: Profile, series: pd.DataFrame, locale: str | None = None):
+    """Small multiples: one panel per measure, the municipality in the house colour, its neighbours as thin lines,
+    the size class's median dashed over its middle half (shaded); returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from . import plots
+
+    fig, axes = plt.subplots(1, len(PEER_MEASURES), figsize=(7.2, 3.2), sharex=True)
+    for ax, (column, title) in zip(axes, PEER_MEASURES.items(), strict=True):
+        band = series[series["group"].isin(["size class 25%", "size class 75%"])].pivot(
+            index="year", columns="group", values=column)
+        ax.fill_between(band.index, band["size class 25%"], band["size class 75%"], color=plots.CONTEXT, alpha=0.3,
+                        lw=0, label=_("middle half of the size class"))
+        median = series[series["group"] == "size class median"]
+        ax.plot(median["year"], median[column], color="#4a5568", ls="--", lw=1.2, label=_("size class median"))
+        for i, (_area, part) in enumerate(series[series["group"] == "neighbour"].groupby("area", sort=False)):
+            ax.plot(part["year"], part[column], color=plots.PALETTE[1], lw=0.8, alpha=0.7,
+                    label=_("neighbours") if i == 0 else None)
+        own = series[series["group"] == "municipality"]
+        ax.plot(own["year"], own[column], color=plots.HIGHLIGHT, lw=2.2, label=p.name)
+        ax.set_title(textwrap.fill(_(title), 22), fontsize=11, loc="left")
+        ax.set_xlabel("")
+        ax.set_xticks([2008, 2014, 2020])
+        ax.tick_params(labelsize=10)
+        plots.number_axis(ax, "y", locale, 1 if column == "per_100" else 0)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles[::-1], labels[::-1], loc="lower center", ncol=4, fontsize=10, frameon=False,
+               bbox_to_anchor=(0.5, -0.02))
+    fig.get_layout_engine().set(rect=(0, 0.09, 1, 0.91))
+    return fig
+
+
+def peers_table(p: Profile, peers_: Peers) -> pd.DataFrame:
+    """The profile's year for the municipality, each neighbour and the size class (median): population growth since
+    2008, unemployed per 100 inhabitants, earned income; numbers, not yet formatted."""
+    df = measures_by_year()
+    df = df[df["year"] == p.year].set_index("municipality_code")
+    rows = [{"area": p.name, "group": "municipality", **df.loc[p.code, list(PEER_MEASURES)].to_dict()}]
+    rows += [{"area": peers_.names[c], "group": "neighbour", **df.loc[c, list(PEER_MEASURES)].to_dict()}
+             for c in peers_.neighbours]
+    members = df.loc[[p.code, *peers_.size_class], list(PEER_MEASURES)]
+    rows.append({"area": _("size class median"), "group": "size class median", **members.median().to_dict()})
+    return pd.DataFrame(rows)
+
+
+def map_values(p: Profile) -> pd.DataFrame:
+    """Population growth since 2008 (%) in the profile's year for every municipality: what the profile's map shows."""
+    df = measures_by_year()
+    names = data.municipalities().set_index("municipality_code")["name_da"]
+    out = df[df["year"] == p.year][["municipality_code", "growth"]].copy()
+    out.insert(1, "name", out["municipality_code"].map(names))
+    return out.reset_index(drop=True)

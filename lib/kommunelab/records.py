@@ -35,6 +35,15 @@ TMP = ".tmp"  # a build's scratch folder, per process
 OWN_FILES = frozenset({STATE_FILE, STATE_BACKUP, STATE_DAMAGED, FINDINGS_FILE, INDEX_FILE, DRIFT_FILE, LOCK_FILE,
                        "README.md"})  # never pruned
 OUTPUT_KINDS = ("ipynb", "html", "pdf")  # what a built variant leaves in reports/<report>/
+DATA_KIND = "csv:"  # an output kind "csv:<label>": the data behind a figure or table, as CSV beside the report
+FINDINGS_LABEL = "findings"  # the CSV of a variant's findings: <variant>.findings.csv
+
+
+def data_file(variant: str, label: str) -> str:
+    """The file name of the CSV behind figure or table ``label`` of ``variant`` (or its findings), beside its HTML:
+    "language-da_municipality-270.population.csv"."""
+    return f"{variant}.{label}.csv"
+
 
 # -- what the build tells the kernels it starts, through their environment ------------------------------------------
 BUILD_TIME_ENV = "KOMMUNELAB_BUILD_TIME"  # the build's one recorded time, for every field that shows it
@@ -45,6 +54,7 @@ SITE_URL_ENV = "KOMMUNELAB_SITE_URL"  # where the reports are published (the nig
 
 FINDING_MIME = "application/vnd.kommunelab.finding+json"
 PROVENANCE_MIME = "application/vnd.kommunelab.provenance+json"
+DATA_MIME = "application/vnd.kommunelab.data+json"  # {"label": ..., "csv": ...}: the data behind a figure or table
 
 
 # -- statuses -------------------------------------------------------------------------------------------------------
@@ -84,6 +94,7 @@ class FindingStatus(StrEnum):
     WHAT_IF = "what-if"
     PIPELINE_CHECK = "pipeline-check"
     NOT_COMPUTED = "not-computed"
+    RECORDED = "recorded"
 
 
 class Verdict(_Status):
@@ -113,6 +124,9 @@ class Verdict(_Status):
                      "estimate missed the stand-in's true value (about 1 check in 20 does by chance at 95%)"), *BAD)
     NOT_COMPUTED = ("not-computed", N_("not computed"), N_("the inputs are not available; the card says which"),
                     "#edf2f7", "#718096")
+    RECORDED = ("recorded", N_("recorded"), N_("a key figure computed from public data with no published value to "
+                "compare with (a municipality profile's population, unemployment, income); recorded so that a data "
+                "update shows in the changes"), "#e2e8f0", "#4a5568")
 
 
 # What a reader must see first: a check that did not pass.
@@ -151,6 +165,7 @@ class Check(StrEnum):
     ARITHMETIC = "arithmetic"
     BENCHMARK = "benchmark"
     WHAT_IF = "what-if"  # computed at an assumption the user sets (DI's savings rate, which DI did not publish)
+    RECORDED = "recorded"  # a key figure with no published claim (a profile's population): tracked, not checked
 
 
 EVIDENCE = ("public-data", "published-tables", "synthetic", "microdata", "user-data")
@@ -253,6 +268,27 @@ class Finding:
         """Already shown as a card when made: a cell that ends with a finding() call shows nothing more."""
 
 
+FINDINGS_COLUMNS = ("id", "statement", "published_text", "value", "ci_low", "ci_high", "unit", "value_text",
+                    "target_low", "target_high", "status", "evidence", "n", "source")
+
+
+def findings_csv(findings: tuple[Finding, ...] | list[Finding]) -> str:
+    """A variant's findings as CSV (<variant>.findings.csv): one row each, the value at full precision with its 95%
+    interval, the unit (FINDINGS_COLUMNS; units as in UNITS: pct = percent, pp = percentage points, dkk = kroner),
+    the value as the report prints it, the target interval and the status (Verdict's value)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(FINDINGS_COLUMNS)
+    for f in findings:
+        ci = f.ci or (None, None)
+        writer.writerow([f.id, f.statement, f.published_text, f.value, ci[0], ci[1], f.unit, f.value_text,
+                         f.target[0], f.target[1], str(f.verdict), f.evidence, f.n, f.source])
+    return out.getvalue()
+
+
 class Basis(StrEnum):
     """How much of a finding is real, for the sentence that opens the index: what it rests on, in a reader's words,
     for one finding and for several (the first three are results; a pipeline check tests the code, not a result)."""
@@ -344,25 +380,30 @@ class Failure:
 
 @dataclass(frozen=True)
 class Collected:
-    """What one executed notebook recorded: its findings, and every data file it read (rebuild key -> sha256)."""
+    """What one executed notebook recorded: its findings, every data file it read (rebuild key -> sha256), and the
+    data behind its figures and tables (label -> CSV text)."""
 
     findings: tuple[Finding, ...] = ()
     data_files: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
 
 
 def collect_outputs(notebook: dict[str, Any] | Path) -> Collected:
-    """The findings and the data files read, from an executed notebook's outputs."""
+    """The findings, the data files read and the data behind figures and tables, from an executed notebook's
+    outputs."""
     nb = notebook if isinstance(notebook, dict) else json.loads(Path(notebook).read_text(encoding="utf-8"))
-    findings, data_files = [], {}
+    findings, data_files, tables = [], {}, {}
     for cell in nb.get("cells", []):
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if FINDING_MIME in data:
                 findings.append(Finding.from_record(data[FINDING_MIME]))
+            if DATA_MIME in data:
+                tables[data[DATA_MIME]["label"]] = data[DATA_MIME]["csv"]
             if PROVENANCE_MIME in data:
                 for f in data[PROVENANCE_MIME].get("data_files", []):
                     data_files[f.get("key") or f["path"]] = f["sha256"]
-    return Collected(tuple(findings), data_files)
+    return Collected(tuple(findings), data_files, tables)
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)  # identity equality: one unit of work, used as a key by the runner

@@ -11,6 +11,7 @@ import hashlib
 import html
 import io
 import json
+import math
 import os
 import platform
 import re
@@ -24,7 +25,7 @@ from typing import Any
 from . import session
 from .i18n import LANGUAGE, N_, SOURCE, _, date, moment, tidy
 from .markup import Trusted
-from .records import BUILD_TIME_ENV, PROVENANCE_MIME, SITE_URL_ENV
+from .records import BUILD_TIME_ENV, DATA_MIME, FINDINGS_LABEL, PROVENANCE_MIME, SITE_URL_ENV, data_file
 
 PACKAGES = ("kommunelab", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "papermill",
             "nbconvert", "babel")
@@ -47,6 +48,10 @@ T_survey_data_stand_in = N_('Survey data (synthetic stand-in):')
 T_survey_data = N_('Survey data:')
 T_sources = N_('Sources:')
 T_licence = N_('Licence:')
+T_data_csv = N_('Data (CSV)')
+T_data_behind = N_('Data behind the figures and tables, and the findings (CSV, UTF-8, comma-separated, decimal '
+                   'point):')
+T_data_where = N_('published beside this report, at {where}')
 
 
 def _display(bundle: dict[str, Any]) -> None:
@@ -147,17 +152,26 @@ def _number(kind: str, label: str) -> int:
     return n
 
 
-def ref(label: str) -> Trusted:
+# What a reference says in JupyterLab, before the export has numbered what it names (it may come further down)
+BELOW = {"figure": N_("the figure below"), "table": N_("the table below"), None: N_("the figure or table below")}
+
+
+def ref(label: str, kind: str | None = None) -> Trusted:
     """A Markdown link to a numbered figure or table, for :func:`kommunelab.markup.show_md`:
-    ``show_md("see {fig}", fig=ref("unemployment"))`` -> "see Figure 2". A label captioned further down is numbered
-    when the report is exported (in JupyterLab it reads "below")."""
+    ``show_md("see {fig}", fig=ref("unemployment", "figure"))`` -> "see Figure 2". A label captioned further down is
+    numbered when the report is exported; in JupyterLab it reads "the figure below" (``kind``: "figure" or "table",
+    checked against what the label names once it is known)."""
     if not isinstance(label, str) or not LABEL.fullmatch(label):
         raise ValueError(f"label must be lower-case letters, digits, '-' or '_' (e.g. 'population'), got {label!r}")
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if label in session.current().numbers:
-        kind, n = session.current().numbers[label]
-        text = f"{_(KINDS[kind])} {n}"
-    else:  # numbered when exported; in JupyterLab it names its kind
-        text = _("the figure or table below")
+        known, n = session.current().numbers[label]
+        if kind is not None and kind != known:
+            raise ValueError(f"label {label!r} names {known} {n}, not a {kind}")
+        text = f"{_(KINDS[known])} {n}"
+    else:  # numbered when exported
+        text = _(BELOW[kind])
     return Trusted(f"[{text}](#kl-{label})")
 
 
@@ -171,10 +185,54 @@ def _caption(kind: str, label: str, text: str, stand_in: bool) -> tuple[str, str
     return f"{name} {note}{text}", markup
 
 
-def figure(fig, caption: str, *, label: str, stand_in: bool = False) -> None:
+def _variant_id() -> str | None:
+    """The id of the variant this run is (its files' names), from the parameters the setup cell validated."""
+    if session.current().report is None:
+        return None
+    from .manifest import Variant, load_manifest
+
+    report = load_manifest()[session.current().report]
+    return Variant(report, {**report.defaults(), **session.current().parameters}).id
+
+
+def _data(label: str, data) -> tuple[str, dict[str, Any]]:
+    """The link to the CSV behind figure or table ``label`` and the output that carries it to the build, which
+    writes it beside the report (kommunelab.records.data_file). ``data`` is a DataFrame of what the figure or table
+    shows: its rows, at the precision shown, its columns named with their units."""
+    if label == FINDINGS_LABEL:
+        raise ValueError(f"label {label!r} names the findings' CSV; give this figure or table another label")
+    text = data.to_csv(index=False, lineterminator="\n")
+    session.current().tables[label] = data_file(_variant_id() or "notebook", label)
+    link = (f'<a class="kl-data" href="{html.escape(session.current().tables[label])}" download translate="no">'
+            f'{html.escape(_(T_data_csv))}</a>')
+    return link, {DATA_MIME: {"label": label, "csv": text}}
+
+
+def shares_data(frame, by: str, share: str = "share", low: str = "low", high: str = "high", decimals: int = 1):
+    """The data of a figure of shares (percent) with 95% intervals, for :func:`figure`'s ``data``: the category
+    column ``by``, then share, low and high at the report's precision, headed with their unit."""
+    return frame[[by, share, low, high]].round(decimals).rename(
+        columns={share: "share (%)", low: "95% low (%)", high: "95% high (%)"})
+
+
+MIN_TEXT_PX = 9  # no text of a figure is drawn smaller than this on any screen
+
+
+def _min_width(svg: str) -> str:
+    """A style attribute keeping the SVG wide enough that its smallest text is MIN_TEXT_PX on screen: a figure shrinks
+    with the page, and on a phone it stops shrinking there and scrolls in its box instead."""
+    sizes = [float(x) for x in re.findall(r"font-size: ?([\d.]+)px", svg)]
+    view = re.search(r'viewBox="0 0 ([\d.]+) ', svg)
+    if not sizes or view is None:
+        return ""
+    return f' style="min-width: {math.ceil(float(view.group(1)) * MIN_TEXT_PX / min(sizes))}px"'
+
+
+def figure(fig, caption: str, *, label: str, data, stand_in: bool = False) -> None:
     """Show a matplotlib figure as a numbered figure: vector (SVG, text kept as text), its caption below and the
-    caption as its alt text. ``stand_in=True`` when it is drawn from the synthetic stand-in: the caption says so.
-    The figure is closed (nothing else shows it)."""
+    caption as its alt text, and a link to ``data`` as CSV (a DataFrame of what the figure draws: its points at the
+    precision shown, columns named with units, interval columns where it draws intervals). ``stand_in=True`` when it
+    is drawn from the synthetic stand-in: the caption says so. The figure is closed (nothing else shows it)."""
     import matplotlib.pyplot as plt
 
     plain, markup = _caption("figure", label, tidy(caption), stand_in)
@@ -186,23 +244,31 @@ def figure(fig, caption: str, *, label: str, stand_in: bool = False) -> None:
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg"):]
     opening = svg.index(">") + 1
-    svg = (svg[:opening - 1] + ' role="img" aria-label="' + html.escape(plain) + '">'
+    svg = (svg[:opening - 1] + ' role="img" aria-label="' + html.escape(plain) + '"' + _min_width(svg) + ">"
            + f"<title>{html.escape(plain)}</title>" + svg[opening:])
+    link, carried = _data(label, data)
+    markup = markup.replace("</figcaption>", f" {link}</figcaption>")
     _display({"text/html": f'<figure class="kl-figure" id="kl-{label}" data-kl-number="{_(KINDS["figure"])} '
-                           f'{session.current().numbers[label][1]}">{svg}{markup}</figure>',
-              "text/plain": plain})
+                           f'{session.current().numbers[label][1]}"><div class="kl-scroll">{svg}</div>{markup}</figure>',
+              "text/plain": plain, **carried})
 
 
-def show_table(frame, caption: str, *, label: str, stand_in: bool = False, index: bool = False) -> None:
+def show_table(frame, caption: str, *, label: str, data=None, stand_in: bool = False, index: bool = False) -> None:
     """Show a table (a DataFrame of display strings, or a Styler from :func:`table`) as a numbered table with its
-    caption above. Text columns are left-aligned, number columns right-aligned."""
+    caption above and a link to its data as CSV: ``data`` (the numbers behind the display strings, at the precision
+    shown, columns named with units), else the table as shown. Text columns are left-aligned, number columns
+    right-aligned; a table wider than the page scrolls in its box with its first column fixed."""
     from pandas.io.formats.style import Styler
 
     styler = frame if isinstance(frame, Styler) else table(frame, index=index)
     plain, markup = _caption("table", label, tidy(caption), stand_in)
+    link, carried = _data(label, styler.data.reset_index() if data is None and index else
+                          styler.data if data is None else data)
+    markup = markup.replace("</figcaption>", f" {link}</figcaption>")
     _display({"text/html": f'<figure class="kl-table" id="kl-{label}" data-kl-number="{_(KINDS["table"])} '
-                           f'{session.current().numbers[label][1]}">{markup}{styler.to_html()}</figure>',
-              "text/plain": f"{plain}\n{styler.data.to_string(index=False)}"})
+                           f'{session.current().numbers[label][1]}">{markup}<div class="kl-scroll">'
+                           f'{styler.to_html()}</div></figure>',
+              "text/plain": f"{plain}\n{styler.data.to_string(index=False)}", **carried})
 
 
 NUMERIC = re.compile(r"^(DKK |[-\u2212+]|[<>] ?)?\d")
@@ -274,13 +340,29 @@ def provenance(parameters: dict[str, Any] | None = None) -> None:
             revision=f"<code translate='no'>{e(record['git_revision'])}</code>", python=record["python"])
         + f"</p><p><strong>{e(_(T_parameters))}</strong> "
         + (f"<code translate='no'>{params}</code>" if params else e(_(T_none))) + "</p>"
-        f"<table><tr><th>{e(_(T_data_file))}</th><th>{e(_(T_from))}</th><th>{e(_(T_source_table))}</th>"
-        f"<th translate='no'>SHA-256</th></tr>"
-        f"{rows}</table>{_attributions_html(files)}{_packages_html(packages)}"
+        f"<div class='kl-scroll'><table><tr><th>{e(_(T_data_file))}</th><th>{e(_(T_from))}</th>"
+        f"<th>{e(_(T_source_table))}</th><th translate='no'>SHA-256</th></tr>"
+        f"{rows}</table></div>{_downloads_html()}{_attributions_html(files)}{_packages_html(packages)}"
         f"<p><strong>{e(_(T_packages))}</strong> <span translate='no'>{e(pkgs)}</span></p>{_citation_html(record)}</div>"
     )
     _display({"text/html": text, "text/plain": f"Provenance: {json.dumps(record, default=str)[:500]}",
               PROVENANCE_MIME: record})
+
+
+def _downloads_html() -> str:
+    """The CSV files behind this report's figures and tables and its findings, linked, and where they are published
+    (so a printed copy says where to find them)."""
+    variant = _variant_id()
+    if variant is None:
+        return ""
+    e = html.escape
+    site = os.environ.get(SITE_URL_ENV, "").strip()
+    report = session.current().report
+    where = f"{site.rstrip('/')}/{report}/" if site else f"reports/{report}/"
+    names = [*session.current().tables.values(), data_file(variant, FINDINGS_LABEL)]
+    links = ", ".join(f'<a href="{e(name)}" download><code translate="no">{e(name)}</code></a>' for name in names)
+    return (f'<p class="kl-downloads"><strong>{e(_(T_data_behind))}</strong> '
+            + e(_(T_data_where)).format(where=f"<code translate='no'>{e(where)}</code>") + f": {links}.</p>")
 
 
 def _attributions_html(files: list[dict]) -> str:

@@ -32,15 +32,17 @@ fig, ax = plt.subplots()
 ax.plot(pop["year"], pop["population"] / 1e6, marker="o")
 ax.set(xlabel="", ylabel=_("million inhabitants"), title=_("Population of Denmark on 1 January"))
 plots.number_axis(ax, "y", locale)
-figure(fig, _("Population on 1 January. Source: Statistics Denmark, FOLK1A."), label="population")
+# data=: what the figure draws, columns named with their units; the build writes it as CSV beside the report
+figure(fig, _("Population on 1 January. Source: Statistics Denmark, FOLK1A."), label="population",
+       data=pop[["year", "population"]].rename(columns={{"population": "population (persons)"}}))
 # Text from values: show_md() escapes every value (never an f-string: data could carry markup). Every reader-facing
 # text goes through _() (kommunelab.i18n), so `kommunelab translations` finds it for the catalogs.
-show_md(_("{{figure}} shows {{inhabitants}} inhabitants in {{year}}."), figure=ref("population"),
+show_md(_("{{figure}} shows {{inhabitants}} inhabitants in {{year}}."), figure=ref("population", "figure"),
         inhabitants=fmt.number(pop["population"].iloc[-1], 0, locale), year=pop["year"].iloc[-1])
 # Record a finding against its published value: add its row to data/published/findings.csv, then
 # from kommunelab.findings import finding
 # finding("{rid}.my_finding", value, locale=locale)
-# Tables: kommunelab.report.show_table(frame, "caption", label="...") numbers and captions them.'''
+# Tables: kommunelab.report.show_table(frame, "caption", label="...", data=numbers) numbers and captions them.'''
 
 
 def new_report(rid: str, title: str | None = None, root: Path | None = None) -> list[Path]:

@@ -19,6 +19,7 @@ class Session:
     language: str = "en"  # the report's language parameter (kommunelab.i18n); English when it has none
     parameters: dict[str, Any] = field(default_factory=dict)
     numbers: dict[str, tuple[str, int]] = field(default_factory=dict)  # label -> (kind, number), in order
+    tables: dict[str, str] = field(default_factory=dict)  # label -> the file name of the CSV behind it
     files: dict[str, Any] = field(default_factory=dict)  # path -> kommunelab.provenance.FileRead, in order read
     packages: dict[str, dict] = field(default_factory=dict)  # folder -> survey package summary
     survey_package: Any = None  # the kommunelab.survey.Package read last

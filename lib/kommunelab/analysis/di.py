@@ -242,6 +242,15 @@ def potential_shares(frame: pd.DataFrame, top_n: int = 10) -> pd.Series:
     return 100 * per / total
 
 
+def iku_figure_data(iku: pd.DataFrame, iku_2012: float, target_iku: float) -> pd.DataFrame:
+    """What :func:`iku_figure` draws, as rows: each published national IKU, DI's 2012 figure and the target."""
+    rows = [{"series": _("national IKU (published)"), "year": int(y), "IKU (%)": v}
+            for y, v in zip(iku["year"], iku["iku_all_municipalities_pct"], strict=True)]
+    rows += [{"series": _("DI kommunefakta, 2012"), "year": 2012, "IKU (%)": iku_2012},
+             {"series": _("target in this calculation"), "year": None, "IKU (%)": target_iku}]
+    return pd.DataFrame(rows).astype({"year": "Int64"})
+
+
 def iku_figure(iku: pd.DataFrame, iku_2012: float, target_iku: float, locale: str | None = None):
     """The national IKU as published, DI's 2012 figure, and the target of the calculation; returns (figure, axes)."""
     import matplotlib.pyplot as plt

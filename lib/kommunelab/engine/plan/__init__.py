@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ...errors import KommunelabError
 from ...manifest import Report, Variant, validate_parameters
-from ...records import BuildStatus, Outcome
+from ...records import OUTPUT_KINDS, BuildStatus, Outcome
 from .request import BuildOptions
 from .stale import stale_reasons
 
@@ -74,7 +74,7 @@ def stale_elsewhere(previous: dict[str, Outcome], selected: list[Variant], manif
         variant = recorded_variant(outcome, manifest)
         if variant is None:
             continue
-        formats = tuple(k for k in outcome.outputs if k != "ipynb") or formats_for(variant, options)
+        formats = tuple(k for k in outcome.outputs if k in OUTPUT_KINDS and k != "ipynb") or formats_for(variant, options)
         show_code = bool(outcome.inputs.get("show_code", False))
         reasons = stale_reasons(variant, outcome, root, formats, show_code, memo)
         status = BuildStatus.STALE if reasons else BuildStatus.BUILT

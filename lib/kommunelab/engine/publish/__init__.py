@@ -14,8 +14,10 @@ from ...manifest import Report, Variant, site_language
 from ...paths import REPORTS, real_folder, relative, write_atomic, write_set
 from ...provenance import git_revision
 from ...records import (
+    DATA_KIND,
     DRIFT_FILE,
     FINDINGS_FILE,
+    FINDINGS_LABEL,
     INDEX_FILE,
     OUTPUT_KINDS,
     STATE_BACKUP,
@@ -27,6 +29,8 @@ from ...records import (
     Outcome,
     Result,
     Stage,
+    data_file,
+    findings_csv,
 )
 from ..plan.cache import input_key
 
@@ -50,6 +54,13 @@ def promote(variant: Variant, result: Result, root: Path, previous: Outcome | No
                     outputs[kind] = relative(target, root / REPORTS)
                 else:  # an HTML-only rebuild: a PDF of the earlier build would no longer match, so it goes
                     target.unlink(missing_ok=True)
+            data = {**result.collected.tables, FINDINGS_LABEL: findings_csv(result.collected.findings)}
+            for label, text in data.items():  # the data behind its figures and tables, and its findings
+                target = write_atomic(dest / data_file(variant.id, label), text)
+                outputs[DATA_KIND + label] = relative(target, root / REPORTS)
+            for kind, rel in (previous.outputs if previous is not None else {}).items():
+                if kind.startswith(DATA_KIND) and kind not in outputs:  # a figure the report no longer has
+                    (root / REPORTS / rel).unlink(missing_ok=True)
             failed_copy.unlink(missing_ok=True)
             key, inputs = input_key(variant, list(result.collected.data_files), root, formats, show_code)
             return base.but(outputs=outputs, findings=result.collected.findings, key=key, inputs=inputs)
@@ -109,7 +120,8 @@ def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outco
     folder = root / REPORTS
     build = BuildRecord(generated=generated, git_revision=revision or git_revision(root), variants=tuple(records))
     findings = [{"report": o.report, "variant": o.variant, **f.record()} for o in records for f in o.findings]
-    drift = {"generated": generated, "changes": changes} if changes is not None else _last_drift(folder)
+    drift = (drift_record(_last_drift(folder), generated, revision or build.git_revision, changes)
+             if changes is not None else _last_drift(folder))
     contents = {STATE_FILE: json.dumps(build.record(), indent=1, ensure_ascii=False, default=str),
                 FINDINGS_FILE: json.dumps(findings, indent=1, ensure_ascii=False, default=str),
                 **render_indexes(build, manifest, drift, language or site_language())}
@@ -128,15 +140,48 @@ def write_outputs(root: Path, outcomes: list[Outcome], previous: dict[str, Outco
 
 def _last_drift(folder: Path) -> dict[str, Any]:
     try:
-        return json.loads((folder / DRIFT_FILE).read_text(encoding="utf-8"))
+        record = json.loads((folder / DRIFT_FILE).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return {}
+    return record if isinstance(record, dict) else {}
+
+
+DRIFT_HISTORY = 100  # builds that changed a finding, kept in drift.json's history (the oldest go first)
+
+
+def drift_record(last: dict[str, Any], generated: str, revision: str, changes: list[dict[str, Any]]) -> dict[str, Any]:
+    """drift.json after a build that built something: ``changes`` are this build's (top level, as before: empty when
+    nothing moved), and ``history`` lists every build that changed a finding, newest first, up to DRIFT_HISTORY
+    (an earlier drift.json without a history contributes its own changes as the first entry)."""
+    history = list(last.get("history") or [])
+    if not history and last.get("changes"):  # drift.json as written before it kept a history
+        history = [{"generated": last.get("generated", "?"), "git_revision": last.get("git_revision", "?"),
+                    "changes": last["changes"]}]
+    if changes:
+        history.insert(0, {"generated": generated, "git_revision": revision, "changes": changes})
+    return {"generated": generated, "git_revision": revision, "changes": changes, "limit": DRIFT_HISTORY,
+            "history": history[:DRIFT_HISTORY]}
+
+
+def changed_inputs(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """The inputs whose content differs between two builds of a variant (their rebuild keys' parts, Outcome.inputs):
+    data files by name ("dk/population.csv"), the notebook, library modules, reports.toml, catalogs."""
+    names = []
+    for part in ("data", "notebook", "library", "catalogs"):
+        old, new = before.get(part) or {}, now.get(part) or {}
+        if isinstance(old, dict) and isinstance(new, dict):
+            prefix = "lib/kommunelab/" if part == "library" else ""
+            names += [prefix + k.split(":", 1)[-1] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    if before.get("manifest") != now.get("manifest"):
+        names.append("reports.toml")
+    return names
 
 
 def drift(previous: dict[str, Outcome], outcomes: list[Outcome]) -> list[dict[str, Any]]:
     """Each finding of a variant built now whose value or status differs from the previous build of that variant:
-    old and new value (also as the report prints them, in its units), old and new status, and whether it left (or
-    entered) its target interval. For a pipeline check the interval test is whether it still recovers its truth."""
+    old and new value (also as the report prints them, in its units), old and new status, whether it left (or
+    entered) its target interval, and the inputs whose content changed between the two builds. For a pipeline check
+    the interval test is whether it still recovers its truth."""
     changes = []
     for o in outcomes:
         prev = previous.get(o.name)
@@ -152,14 +197,16 @@ def drift(previous: dict[str, Outcome], outcomes: list[Outcome]) -> list[dict[st
                             "old": p.value, "new": f.value, "old_text": p.value_text, "new_text": f.value_text,
                             "old_status": p.label, "new_status": f.label, "status_changed": p.verdict is not f.verdict,
                             "left_interval": was is True and now is False,
-                            "entered_interval": was is False and now is True, "built_before": prev.built_at})
+                            "entered_interval": was is False and now is True, "built_before": prev.built_at,
+                            "inputs": changed_inputs(prev.inputs, o.inputs)})
     return changes
 
 
 def drift_lines(changes: list[dict[str, Any]]) -> list[str]:
     """The build's closing lines about findings: each change, then those that left their interval."""
     lines = [f"finding changed: {c['report']}/{c['variant']} {c['id']}: {c['old_text']} -> {c['new_text']}"
-             + (f" ({c['old_status']} -> {c['new_status']})" if c["status_changed"] else "") for c in changes]
+             + (f" ({c['old_status']} -> {c['new_status']})" if c["status_changed"] else "")
+             + (f"; changed inputs: {', '.join(c['inputs'])}" if c.get("inputs") else "") for c in changes]
     left = [c for c in changes if c["left_interval"]]
     if left:
         lines.append(f"{len(left)} finding(s) moved out of their target interval: "

@@ -16,7 +16,9 @@ from ...manifest import LANGUAGE
 from ...markup import INDEX_CSP
 from ...paths import library_dir
 from ...records import (
+    DATA_KIND,
     EVIDENCE_NAME,
+    FINDINGS_LABEL,
     INDEX_FILE,
     NOT_PASSED,
     SITE_URL_ENV,
@@ -24,6 +26,7 @@ from ...records import (
     BuildRecord,
     BuildStatus,
     Finding,
+    FindingStatus,
     Verdict,
     basis,
     status_css,
@@ -37,6 +40,12 @@ class Scored:
     report: str
     variant: str
     finding: Finding
+
+
+def checked(finding: Finding) -> bool:
+    """Is this finding checked against something published (on the scorecard)? A recorded key figure is not: it
+    shows in the changes only."""
+    return finding.status is not FindingStatus.RECORDED
 
 
 def evidence_by_status(scorecard: list[Scored]) -> dict[str, Any]:
@@ -134,6 +143,7 @@ def _render_index(build: BuildRecord, manifest: dict[str, Any], drift: dict[str,
                       extensions=["jinja2.ext.i18n"])
     env.install_gettext_callables(gettext=_, ngettext=ngettext, newstyle=True)  # _("...%(n)s", n=...) in the template
     env.globals["t"] = _  # a message held in a value (a status's label): translated, never %-formatted
+    env.tests["data_output"] = lambda kind: str(kind).startswith(DATA_KIND)  # a CSV behind a figure, not a page
     everything = build.variants
     records = _in_language(everything, code, manifest)
 
@@ -165,17 +175,19 @@ def _render_index(build: BuildRecord, manifest: dict[str, Any], drift: dict[str,
         entry["search"] = {o.variant: search_terms(o, manifest.get(o.report)) for o in entry["grid"]}
         entry["pages"] = {o.variant: o.outputs["html"] for o in outcomes if o.outputs.get("html")}
         entry["languages"] = {o.variant: language_of(o) for o in outcomes}
+        entry["map"] = municipality_map(outcomes)
     # The scorecard shows each finding once per report: from the default-parameter variant when built, else the first.
     seen, scorecard = set(), []
     for o in sorted(records, key=lambda o: (o.report, not o.is_default, o.variant)):
         for f in o.findings:
-            if (o.report, f.id) not in seen:
+            if (o.report, f.id) not in seen and checked(f):
                 seen.add((o.report, f.id))
                 scorecard.append(Scored(o.report, o.variant, f))
     scorecard.sort(key=lambda s: s.report)
-    every = [Scored(o.report, o.variant, f) for o in records for f in o.findings]  # every built variant's findings
+    every = [Scored(o.report, o.variant, f) for o in records for f in o.findings if checked(f)]  # every variant's
     not_passed = [s for s in every if s.finding.verdict in NOT_PASSED]
     labels = {(o.report, o.variant): o.label or o.variant for o in records}
+    history = [{**entry, "when": moment(entry.get("generated", ""), code)} for entry in drift_history(drift)]
     template = env.get_template("index.html.j2")
     return template.render(csp=INDEX_CSP, site_url=os.environ.get(SITE_URL_ENV, "").strip(), state=build,
                            reports=reports, scorecard=scorecard, matrix=evidence_by_status(every),
@@ -189,7 +201,39 @@ def _render_index(build: BuildRecord, manifest: dict[str, Any], drift: dict[str,
                            n_variants=len(records), verdicts=Verdict, status_css=status_css(),
                            attention=(BuildStatus.FAILED, BuildStatus.STALE),
                            n_failed=sum(o.status is BuildStatus.FAILED for o in records),
-                           n_stale=sum(o.status is BuildStatus.STALE for o in records), drift=drift)
+                           n_stale=sum(o.status is BuildStatus.STALE for o in records),
+                           findings_kind=DATA_KIND + FINDINGS_LABEL,
+                           latest=history[0] if history else None, earlier=history[1:],
+                           history_limit=drift.get("limit") or len(history))
+
+
+MAP_PARAMETER = "municipality"  # a grid over this parameter (a Danish municipality's code) is shown on a map
+
+
+def municipality_map(grid: list) -> Markup | None:
+    """The map of Denmark for a report whose variants are municipalities (kommunelab.geo.svg_map): each one built
+    links to its page. None when the variants are not municipalities or the boundaries cannot be read."""
+    from ...errors import KommunelabError
+    from ...geo import svg_map
+
+    links = {}
+    for o in grid:
+        code, page = str((o.params or {}).get(MAP_PARAMETER, "")), o.outputs.get("html") or o.outputs.get("pdf")
+        if code.isdigit() and page:
+            links.setdefault(int(code), (page, o.label or o.title or code))
+    if not links:
+        return None
+    try:
+        return Markup(svg_map(links))
+    except KommunelabError:  # no boundaries to draw: the list still links every variant
+        return None
+
+
+def drift_history(drift: dict[str, Any]) -> list[dict[str, Any]]:
+    """The builds that changed a finding, newest first (drift.json's history; an older drift.json: its changes)."""
+    if drift.get("history"):
+        return list(drift["history"])
+    return [{"generated": drift.get("generated", ""), "changes": drift["changes"]}] if drift.get("changes") else []
 
 
 def _alternates(main, everything, code: str) -> list[tuple[str, str]]:
