@@ -226,7 +226,13 @@ def join(items: list[str], code: str | None = None) -> str:
     """Items as a reader of ``code`` lists them: "Halsnæs, Helsingør og Hillerød" (Babel's list patterns)."""
     from babel.lists import format_list
 
-    return format_list([str(i) for i in items], locale=check_language(code or language()).babel) if items else ""
+    if not items:
+        return ""
+    if os.environ.get(PSEUDO_ENV):  # the connecting words come from Babel, not the catalogs: shown accented too
+        marks = [f"\x00{i}\x00" for i in range(len(items))]
+        joined = pseudo(format_list(marks, locale=check_language(code or language()).babel))
+        return re.sub(r"\x00(\d+)\x00", lambda m: str(items[int(m.group(1))]), joined)
+    return format_list([str(i) for i in items], locale=check_language(code or language()).babel)
 
 
 def language_name(code: str, in_language: str | None = None) -> str:

@@ -323,6 +323,8 @@ class Basis(StrEnum):
 
 
 def basis(finding: Finding) -> Basis:
+    if finding.status is FindingStatus.RECORDED:
+        raise ValueError(f"{finding.id} is a recorded key figure, not a check of a published finding")
     if finding.status is FindingStatus.NOT_COMPUTED:
         return Basis.NOT_COMPUTED
     if finding.status is FindingStatus.PIPELINE_CHECK:
