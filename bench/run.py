@@ -17,6 +17,11 @@ Rows:
   98 profiles `kommunelab build municipality_profile --all-variants --force`, HTML and PDF
   floor       each profile's code as a plain script in an interpreter with the libraries imported, its figures
               rendered, plus the HTML export, divided by the workers (bench/floor.py)
+  growth      1, 10 and 98 profiles (HTML and PDF, cold) with 1 and 2 workers: seconds per variant and peak memory
+              per worker; the 1-profile build is the time of a first variant (worker, kernel and browser start)
+  dask        the 98 profiles through a distributed.LocalCluster of 2 worker processes on this machine (one
+              browser per worker; each variant in a fresh kernel, as the Dask executor runs them), against the pool
+  index       the index pages for 4,116 records (every municipality x 14 years x 3 languages), rendered
 Peak memory is the largest sum of resident memory over the build's process tree, sampled every 0.1 s.
 """
 
@@ -96,6 +101,44 @@ def naive_variant(root: Path, notebook: Path, params: dict, out: Path, env: dict
                     f"--user-data-dir={out / 'profile'}", f"--print-to-pdf={out / 'executed.pdf'}",
                     html.as_uri()], env)[0]
     return total
+
+
+def dask_row(env: dict[str, str]) -> dict:
+    """The 98 profiles (HTML and PDF, cold) on a LocalCluster of 2 worker processes started here."""
+    import distributed
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        s, mb, built = build(["municipality_profile", "--all-variants", "--force", "--executor", "dask",
+                              "--scheduler", cluster.scheduler_address], env)
+    return {"s": s, "client_peak_mb": mb, "built": len(built)}
+
+
+def index_seconds(repeat: int = 3) -> float:
+    """The best of ``repeat`` renderings of the index pages (index.html and one per other language) for 4,116
+    synthetic records: every municipality x 14 years x 3 languages."""
+    from kommunelab import data
+    from kommunelab.engine.publish.index import render_indexes
+    from kommunelab.manifest import load_manifest
+    from kommunelab.records import BuildRecord, Outcome
+
+    munis = data.municipalities()
+    records = tuple(
+        Outcome(report="municipality_profile", variant=f"language-{lang}_municipality-{code}_year-{year}",
+                title=f"{name} {year}", label=f"{name}, {year}", detail=region, status="built",
+                params={"municipality": str(code), "year": year, "language": lang},
+                outputs={"html": f"municipality_profile/language-{lang}_municipality-{code}_year-{year}.html",
+                         "pdf": f"municipality_profile/language-{lang}_municipality-{code}_year-{year}.pdf"})
+        for lang in ("da", "en", "nb") for year in range(2008, 2022)
+        for code, name, region in zip(munis["municipality_code"], munis["name_da"], munis["region_name"], strict=True))
+    record, manifest = BuildRecord(generated="2026-11-29T10:00:00+00:00", git_revision="abc", variants=records), \
+        load_manifest()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        render_indexes(record, manifest, None, "da")
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def state(root: Path) -> dict:
@@ -181,6 +224,24 @@ def main() -> None:
         rows["one change"] = {"s": s, "n": len(rebuilt), "peak_mb": mb, "rebuilt": sorted(rebuilt),
                               "readers": sorted(readers), "exact": rebuilt == readers}
 
+        print("growth ...", file=sys.stderr)
+        sets = Path(tmp) / "ten.yaml"
+        sets.write_text("".join(f"- municipality: '{v.params['municipality']}'\n" for v in profiles[:10]),
+                        encoding="utf-8")
+        for workers in (1, 2):
+            for n, selection in ((1, ["-p", f"municipality={profiles[1].params['municipality']}"]),
+                                 (10, ["-f", str(sets)]), (len(profiles), ["--all-variants"])):
+                s, mb, built = build(["municipality_profile", *selection, "--force", "--jobs", str(workers)], env)
+                rows[f"growth: {n} profile(s), {workers} worker(s)"] = {
+                    "s": s, "n": len(built) or n, "peak_mb": mb, "peak_mb_per_worker": mb / workers}
+
+        print("dask ...", file=sys.stderr)
+        rows["dask: 98 profiles, LocalCluster 2 workers"] = dict(dask_row(env), n=len(profiles),
+                                                                 pool="98 profiles, cold")
+
+        print("index ...", file=sys.stderr)
+        rows["index: 4,116 records, 3 languages"] = {"s": index_seconds(), "n": 4116}
+
         print("floor ...", file=sys.stderr)
         spec = [{"notebook": str(v.report.notebook), "params": v.params, "title": v.report.title,
                  "executed": str(root / "reports" / v.report.id / f"{v.id}.ipynb")} for v in profiles]
@@ -203,6 +264,8 @@ def main() -> None:
     for row in rows.values():
         if "naive" in row:
             row["x_faster_than_naive"] = rows[row["naive"]]["s"] / row["s"]
+        if "pool" in row:
+            row["x_pool"] = row["s"] / rows[row["pool"]]["s"]
         if "floor" in row:
             row["x_floor"] = row["s"] / rows[row["floor"]]["s"]
             row["s_per_variant_over_floor"] = row["per_variant_s"] - rows[row["floor"]]["per_variant_s"]
@@ -230,6 +293,10 @@ def print_table(rows: dict[str, dict], size: dict[str, float], jobs: int) -> Non
     profiles = rows["98 profiles, cold"]
     print(f"98 profiles: {profiles['x_faster_than_naive']:.1f}x faster than the naive loop; "
           f"{profiles['s_per_variant_over_floor']:+.2f} s per variant over the floor")
+    growth = {k: r for k, r in rows.items() if k.startswith("growth")}
+    print("growth (peak MB per worker): " + "; ".join(f"{k[8:]} {r['peak_mb_per_worker']:.0f}" for k, r in growth.items()))
+    dask = next(r for k, r in rows.items() if k.startswith("dask"))
+    print(f"dask LocalCluster: {dask['x_pool']:.2f}x the local pool's time ({dask['built']} built)")
     print("sizes: " + "; ".join(f"{k} {v}" for k, v in size.items()))
 
 

@@ -300,3 +300,37 @@ def test_drift_json_keeps_a_history_up_to_its_limit():
     history = [e["generated"] for e in record["history"]]
     assert len(history) == DRIFT_HISTORY and history[0] == f"t{2 * DRIFT_HISTORY + 9}" and "t0" not in history
     assert json.loads(json.dumps(record)) == record
+
+
+def test_an_index_of_four_thousand_variants_groups_them(reference):
+    """Issue 25, point 3: every municipality x 14 years x 3 languages (4,116 records): each index lists the profiles
+    as 98 items, one per municipality with its years as links (not 1,372 lines); the filter still finds a municipality
+    by any spelling; the map links each municipality once, to its default year. (Its time is measured in bench/.)"""
+    from kommunelab import data
+    from kommunelab.engine.publish.index import render_indexes
+    from kommunelab.manifest import load_manifest
+    from kommunelab.records import BuildRecord, Outcome
+
+    munis = data.municipalities()
+    records = tuple(
+        Outcome(report="municipality_profile", variant=f"language-{lang}_municipality-{code}_year-{year}",
+                title=f"{name} {year}", label=f"{name}, {year}", detail=region, status="built",
+                params={"municipality": str(code), "year": year, "language": lang},
+                outputs={"html": f"municipality_profile/language-{lang}_municipality-{code}_year-{year}.html"})
+        for lang in ("da", "en", "nb") for year in range(2008, 2022)
+        for code, name, region in zip(munis["municipality_code"], munis["name_da"], munis["region_name"], strict=True))
+    assert len(records) == 4116
+    pages = render_indexes(BuildRecord(generated="2026-11-29T10:00:00+00:00", git_revision="abc", variants=records),
+                           load_manifest(), None, "da")
+    assert set(pages) == {"index.html", "index.en.html", "index.nb.html"}
+    html = pages["index.html"]
+    groups = re.findall(r'<li class="group" data-search="([^"]*)"><strong>([^<]+)</strong>(.*?)</li>', html, re.S)
+    assert len(groups) == 98
+    found = {name: (terms, body) for terms, name, body in groups}
+    terms, body = found["København"]
+    assert {"101", "kobenhavn", "copenhagen"} <= set(terms.split())
+    assert re.findall(r">(\d{4})</a>", body) == [str(y) for y in range(2008, 2022)]
+    assert 'href="municipality_profile/language-da_municipality-101_year-2021.html"' in body
+    svg = html[html.index('<svg class="kl-map"'):html.index("</svg>")]
+    assert svg.count('data-code="') == 98 and 'href="municipality_profile/language-da_municipality-270_year-2021' \
+        '.html" data-code="270"' in svg  # the default year (2021)

@@ -173,9 +173,11 @@ def _render_index(build: BuildRecord, manifest: dict[str, Any], drift: dict[str,
         key = sort_key(code)
         entry["grid"] = sorted((o for o in outcomes if o.label), key=lambda o: key(o.label))
         entry["search"] = {o.variant: search_terms(o, manifest.get(o.report)) for o in entry["grid"]}
+        entry["groups"] = grouped(entry["grid"], manifest.get(outcomes[0].report), entry["search"])
         entry["pages"] = {o.variant: o.outputs["html"] for o in outcomes if o.outputs.get("html")}
         entry["languages"] = {o.variant: language_of(o) for o in outcomes}
-        entry["map"] = municipality_map(outcomes)
+        entry["map"] = municipality_map(outcomes, manifest[outcomes[0].report].defaults()
+                                        if outcomes[0].report in manifest else {})
     # The scorecard shows each finding once per report: from the default-parameter variant when built, else the first.
     seen, scorecard = set(), []
     for o in sorted(records, key=lambda o: (o.report, not o.is_default, o.variant)):
@@ -207,20 +209,66 @@ def _render_index(build: BuildRecord, manifest: dict[str, Any], drift: dict[str,
                            history_limit=drift.get("limit") or len(history))
 
 
+GROUP_OVER = 60  # a list of more variants than this, varying in two parameters or more, is grouped by the first
+
+
+@dataclass(frozen=True)
+class Group:
+    """Variants that share the value of a report's first varying parameter (a municipality), listed as one item:
+    its label and detail, and each member's page under the values of the other parameters ("2021")."""
+
+    label: str
+    detail: str
+    members: tuple[tuple[Any, str], ...]  # (outcome, what tells it apart within the group)
+    search: str
+
+
+def grouped(outcomes: list, report, search: dict[str, str]) -> list[Group] | None:
+    """The grid's variants grouped by the first parameter that varies among them (in the grid's order), when there
+    are more than GROUP_OVER and at least two parameters vary (every municipality x 14 years: 98 items, not 1,372);
+    None when the plain list is short enough."""
+    from ...manifest import value_label
+
+    if report is None or len(outcomes) <= GROUP_OVER:
+        return None
+    names = [n for n in [*report.grid, *report.parameters] if n != LANGUAGE and n in report.parameters]
+    varying = [n for n in dict.fromkeys(names) if len({str((o.params or {}).get(n)) for o in outcomes}) > 1]
+    if len(varying) < 2:
+        return None
+    first, rest = varying[0], varying[1:]
+    by: dict[str, list] = {}
+    for o in outcomes:
+        by.setdefault(str(o.params.get(first)), []).append(o)
+    groups = []
+    for value, members in by.items():
+        label, detail = value_label(report.parameters[first], value)
+        named = sorted(((o, ", ".join(value_label(report.parameters[n], o.params.get(n))[0] for n in rest))
+                        for o in members), key=lambda m: [str(m[0].params.get(n)) for n in rest])
+        terms = " ".join(sorted({t for o in members for t in search.get(o.variant, "").split()}))
+        groups.append(Group(label, detail, tuple(named), terms))
+    key = sort_key()
+    return sorted(groups, key=lambda g: key(g.label))
+
+
 MAP_PARAMETER = "municipality"  # a grid over this parameter (a Danish municipality's code) is shown on a map
 
 
-def municipality_map(grid: list) -> Markup | None:
+def municipality_map(outcomes: list, defaults: dict[str, Any]) -> Markup | None:
     """The map of Denmark for a report whose variants are municipalities (kommunelab.geo.svg_map): each one built
-    links to its page. None when the variants are not municipalities or the boundaries cannot be read."""
+    links to its page; of several variants of one municipality (years), the one with the report's other defaults,
+    else the last by its parameters. None when the variants are not municipalities or the boundaries cannot be read."""
     from ...errors import KommunelabError
     from ...geo import svg_map
 
+    def rank(o) -> tuple:
+        others = {k: v for k, v in (o.params or {}).items() if k not in (MAP_PARAMETER, LANGUAGE)}
+        return (all(str(defaults.get(k)) == str(v) for k, v in others.items()), sorted(map(str, others.values())))
+
     links = {}
-    for o in grid:
+    for o in sorted(outcomes, key=rank):  # the preferred last: it overwrites the others
         code, page = str((o.params or {}).get(MAP_PARAMETER, "")), o.outputs.get("html") or o.outputs.get("pdf")
         if code.isdigit() and page:
-            links.setdefault(int(code), (page, o.label or o.title or code))
+            links[int(code)] = (page, o.label or o.title or code)
     if not links:
         return None
     try:
