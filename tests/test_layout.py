@@ -334,3 +334,43 @@ def test_an_index_of_four_thousand_variants_groups_them(reference):
     svg = html[html.index('<svg class="kl-map"'):html.index("</svg>")]
     assert svg.count('data-code="') == 98 and 'href="municipality_profile/language-da_municipality-270_year-2021' \
         '.html" data-code="270"' in svg  # the default year (2021)
+
+
+def test_the_pdf_links_nothing_into_the_closed_origin_it_was_printed_from(native_built):
+    """A link to a CSV beside the report is relative; printed, it would point to the print origin (a dead address).
+    Without a site address the PDF keeps the file names as text (the provenance says where they are)."""
+    from pypdf import PdfReader
+
+    from kommunelab.engine.render import PRINT_ORIGIN
+
+    root, built = native_built
+    for report, outcome in built.items():
+        uris = [annot.get_object().get("/A", {}).get("/URI", "") for page in
+                PdfReader(root / "reports" / outcome.outputs["pdf"]).pages for annot in page.get("/Annots") or []]
+        assert not [u for u in uris if u.startswith(PRINT_ORIGIN)], (report, uris[:5])
+
+
+def test_a_csv_cell_is_never_a_spreadsheet_formula():
+    """A name in the data that starts like a formula is written as text in every CSV (findings and figures)."""
+    import pandas as pd
+
+    from kommunelab import session
+    from kommunelab.records import findings_csv, spreadsheet_safe
+    from kommunelab.report import _data
+
+    from .conftest import a_finding
+
+    assert spreadsheet_safe('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert [spreadsheet_safe(v) for v in ("@SUM(A1)", "+1+1", "-2.5", -3, "Gribskov")] == [
+        "'@SUM(A1)", "'+1+1", "-2.5", -3, "Gribskov"]
+    rows = read_csv_text(findings_csv([a_finding(statement="=1+1", value_text="-0.5")]))
+    assert rows[0]["statement"] == "'=1+1" and rows[0]["value_text"] == "-0.5"
+    session.reset()
+    _link, carried = _data("hostile", pd.DataFrame({"=name": ["=cmd|' /C calc'!A0", "Aarhus"], "value": [-1.5, 2]}))
+    rows = read_csv_text(next(iter(carried.values()))["csv"])
+    assert rows == [{"'=name": "'=cmd|' /C calc'!A0", "value": "-1.5"}, {"'=name": "Aarhus", "value": "2.0"}]
+    session.reset()
+
+
+def read_csv_text(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))

@@ -148,9 +148,9 @@ def decode(topology: dict) -> Shapes:
 
 def choropleth(ax, values: dict[int, float], *, highlight: int | None = None, cmap: str = "cividis",
                label: str = "", locale: str | None = None, decimals: int = 0):
-    """Draw the municipalities on ``ax``, each filled by its value in ``values`` (cividis: ordered light to dark and
-    readable with any colour vision; no value: hatched grey), ``highlight`` outlined; a colour bar labelled
-    ``label`` in the locale's number format. Returns the colour bar."""
+    """Draw the municipalities on ``ax``, each filled by its value in ``values`` (cividis: dark blue for the least to
+    light yellow for the most, readable with any colour vision; no value: light grey), ``highlight`` outlined in red;
+    a colour bar below, labelled ``label``, in the locale's number format. Returns the colour bar."""
     import matplotlib as mpl
     from matplotlib.collections import PolyCollection
 

@@ -214,6 +214,12 @@ def peers(p: Profile) -> Peers:
     return Peers(neighbours, size_class, {int(c): str(n) for c, n in names.items()})
 
 
+# The size class's quantiles the peers figure draws (group names, shown translated as the rows' area)
+SIZE_CLASS_QUANTILES = {0.5: N_("size class median"), 0.25: N_("size class, lower quartile"),
+                        0.75: N_("size class, upper quartile")}
+MEDIAN, LOWER, UPPER = SIZE_CLASS_QUANTILES[0.5], SIZE_CLASS_QUANTILES[0.25], SIZE_CLASS_QUANTILES[0.75]
+
+
 def peer_series(p: Profile, peers_: Peers) -> pd.DataFrame:
     """The measures by year of the municipality, each neighbour, and the median of its size class (itself
     included) with the quartiles, long: year, area, group (municipality, neighbour, size class), measure columns."""
@@ -222,9 +228,9 @@ def peer_series(p: Profile, peers_: Peers) -> pd.DataFrame:
     for code in peers_.neighbours:
         rows.append(df[df["municipality_code"] == code].assign(area=peers_.names[code], group="neighbour"))
     members = df[df["municipality_code"].isin([p.code, *peers_.size_class])]
-    for q, group in ((0.5, "size class median"), (0.25, "size class 25%"), (0.75, "size class 75%")):
+    for q, group in SIZE_CLASS_QUANTILES.items():
         part = members.groupby("year")[list(PEER_MEASURES)].quantile(q).reset_index()
-        rows.append(part.assign(area=_(group) if q == 0.5 else group, group=group))
+        rows.append(part.assign(area=_(group), group=group))
     out = pd.concat(rows, ignore_index=True)
     return out[["year", "area", "group", *PEER_MEASURES]]
 
@@ -238,12 +244,11 @@ def peers_figure(p: Profile, series: pd.DataFrame, locale: str | None = None):
 
     fig, axes = plt.subplots(1, len(PEER_MEASURES), figsize=(7.2, 3.2), sharex=True)
     for ax, (column, title) in zip(axes, PEER_MEASURES.items(), strict=True):
-        band = series[series["group"].isin(["size class 25%", "size class 75%"])].pivot(
-            index="year", columns="group", values=column)
-        ax.fill_between(band.index, band["size class 25%"], band["size class 75%"], color=plots.CONTEXT, alpha=0.3,
+        band = series[series["group"].isin([LOWER, UPPER])].pivot(index="year", columns="group", values=column)
+        ax.fill_between(band.index, band[LOWER], band[UPPER], color=plots.CONTEXT, alpha=0.3,
                         lw=0, label=_("middle half of the size class"))
-        median = series[series["group"] == "size class median"]
-        ax.plot(median["year"], median[column], color="#4a5568", ls="--", lw=1.2, label=_("size class median"))
+        median = series[series["group"] == MEDIAN]
+        ax.plot(median["year"], median[column], color="#4a5568", ls="--", lw=1.2, label=_(MEDIAN))
         for i, (_area, part) in enumerate(series[series["group"] == "neighbour"].groupby("area", sort=False)):
             ax.plot(part["year"], part[column], color=plots.PALETTE[1], lw=0.8, alpha=0.7,
                     label=_("neighbours") if i == 0 else None)
@@ -270,7 +275,7 @@ def peers_table(p: Profile, peers_: Peers) -> pd.DataFrame:
     rows += [{"area": peers_.names[c], "group": "neighbour", **df.loc[c, list(PEER_MEASURES)].to_dict()}
              for c in peers_.neighbours]
     members = df.loc[[p.code, *peers_.size_class], list(PEER_MEASURES)]
-    rows.append({"area": _("size class median"), "group": "size class median", **members.median().to_dict()})
+    rows.append({"area": _(MEDIAN), "group": MEDIAN, **members.median().to_dict()})
     return pd.DataFrame(rows)
 
 

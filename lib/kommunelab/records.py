@@ -268,6 +268,20 @@ class Finding:
         """Already shown as a card when made: a cell that ends with a finding() call shows nothing more."""
 
 
+FORMULA = re.compile(r"[=+\-@\t\r]")  # how a spreadsheet formula starts
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet will show as text, not run as a formula: a text that starts like one (``=``,
+    ``+``, ``-``, ``@``, a tab; a name in the data could) gets a leading apostrophe. Numbers are left as they are."""
+    if isinstance(value, str) and FORMULA.match(value):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
 FINDINGS_COLUMNS = ("id", "statement", "published_text", "value", "ci_low", "ci_high", "unit", "value_text",
                     "target_low", "target_high", "status", "evidence", "n", "source")
 
@@ -275,7 +289,8 @@ FINDINGS_COLUMNS = ("id", "statement", "published_text", "value", "ci_low", "ci_
 def findings_csv(findings: tuple[Finding, ...] | list[Finding]) -> str:
     """A variant's findings as CSV (<variant>.findings.csv): one row each, the value at full precision with its 95%
     interval, the unit (FINDINGS_COLUMNS; units as in UNITS: pct = percent, pp = percentage points, dkk = kroner),
-    the value as the report prints it, the target interval and the status (Verdict's value)."""
+    the value as the report prints it, the target interval and the status (Verdict's value); text cells
+    spreadsheet-safe."""
     import csv
     import io
 
@@ -284,8 +299,9 @@ def findings_csv(findings: tuple[Finding, ...] | list[Finding]) -> str:
     writer.writerow(FINDINGS_COLUMNS)
     for f in findings:
         ci = f.ci or (None, None)
-        writer.writerow([f.id, f.statement, f.published_text, f.value, ci[0], ci[1], f.unit, f.value_text,
-                         f.target[0], f.target[1], str(f.verdict), f.evidence, f.n, f.source])
+        writer.writerow([spreadsheet_safe(v) for v in (f.id, f.statement, f.published_text, f.value, ci[0], ci[1],
+                                                       f.unit, f.value_text, f.target[0], f.target[1], str(f.verdict),
+                                                       f.evidence, f.n, f.source)])
     return out.getvalue()
 
 

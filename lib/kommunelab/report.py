@@ -25,7 +25,15 @@ from typing import Any
 from . import session
 from .i18n import LANGUAGE, N_, SOURCE, _, date, moment, tidy
 from .markup import Trusted
-from .records import BUILD_TIME_ENV, DATA_MIME, FINDINGS_LABEL, PROVENANCE_MIME, SITE_URL_ENV, data_file
+from .records import (
+    BUILD_TIME_ENV,
+    DATA_MIME,
+    FINDINGS_LABEL,
+    PROVENANCE_MIME,
+    SITE_URL_ENV,
+    data_file,
+    spreadsheet_safe,
+)
 
 PACKAGES = ("kommunelab", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "papermill",
             "nbconvert", "babel")
@@ -198,10 +206,11 @@ def _variant_id() -> str | None:
 def _data(label: str, data) -> tuple[str, dict[str, Any]]:
     """The link to the CSV behind figure or table ``label`` and the output that carries it to the build, which
     writes it beside the report (kommunelab.records.data_file). ``data`` is a DataFrame of what the figure or table
-    shows: its rows, at the precision shown, its columns named with their units."""
+    shows: its rows, at the precision shown, its columns named with their units. A text that a spreadsheet would
+    run as a formula is written as text (kommunelab.records.spreadsheet_safe)."""
     if label == FINDINGS_LABEL:
         raise ValueError(f"label {label!r} names the findings' CSV; give this figure or table another label")
-    text = data.to_csv(index=False, lineterminator="\n")
+    text = data.map(spreadsheet_safe).rename(columns=spreadsheet_safe).to_csv(index=False, lineterminator="\n")
     session.current().tables[label] = data_file(_variant_id() or "notebook", label)
     link = (f'<a class="kl-data" href="{html.escape(session.current().tables[label])}" download translate="no">'
             f'{html.escape(_(T_data_csv))}</a>')

@@ -165,13 +165,17 @@ def drift_record(last: dict[str, Any], generated: str, revision: str, changes: l
 
 def changed_inputs(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
     """The inputs whose content differs between two builds of a variant (their rebuild keys' parts, Outcome.inputs):
-    data files by name ("dk/population.csv"), the notebook, library modules, reports.toml, catalogs."""
+    data files by name ("dk/population.csv"; a file outside the project by its file name only: drift.json is
+    published), the notebook, library modules, reports.toml, catalogs."""
+    def name(part: str, key: str) -> str:
+        kind, _, path = key.partition(":") if ":" in key else ("", "", key)
+        return ("lib/kommunelab/" if part == "library" else "") + (Path(path).name if kind == "file" else path)
+
     names = []
     for part in ("data", "notebook", "library", "catalogs"):
         old, new = before.get(part) or {}, now.get(part) or {}
         if isinstance(old, dict) and isinstance(new, dict):
-            prefix = "lib/kommunelab/" if part == "library" else ""
-            names += [prefix + k.split(":", 1)[-1] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+            names += [name(part, k) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
     if before.get("manifest") != now.get("manifest"):
         names.append("reports.toml")
     return names

@@ -26,7 +26,7 @@ from ...i18n import SOURCE, _, date, using
 from ...manifest import LANGUAGE
 from ...markup import REPORT_CSP
 from ...paths import library_dir
-from ...records import Failure, Stage, Task, status_css
+from ...records import SITE_URL_ENV, Failure, Stage, Task, status_css
 
 
 def render_variant(task: Task, executed: Path, seconds_left: float) -> tuple[dict[str, str], Failure | None]:
@@ -48,7 +48,9 @@ def render_variant(task: Task, executed: Path, seconds_left: float) -> tuple[dic
             stage = Stage.PRINT
             pdf = executed.with_suffix(".pdf")
             with using(language, task.report):
+                site = os.environ.get(SITE_URL_ENV, "").strip()
                 html_to_pdf(html, pdf, task.chromium, timeout=seconds_left, created=task.build_time,
+                            links_base=f"{site.rstrip('/')}/{task.report}/" if site else "",
                             scratch=executed.parents[2])
             files["pdf"] = str(pdf)
     except Exception as exc:
@@ -187,10 +189,13 @@ class Printer:
     def alive(self) -> bool:
         return self._browser.is_connected()
 
-    def print_pdf(self, html: Path, pdf: Path, timeout: float = 180, footer: str = "") -> None:
+    def print_pdf(self, html: Path, pdf: Path, timeout: float = 180, footer: str = "", links_base: str = "") -> None:
         """Print ``html`` to ``pdf``. The page is served from a closed origin (PRINT_ORIGIN), never as a file: a
         file: URL in it is then refused by the browser itself, and every other request (http, https, ws, blob)
-        is aborted before it leaves, so a page can embed nothing but what it carries inline (data: URLs)."""
+        is aborted before it leaves, so a page can embed nothing but what it carries inline (data: URLs).
+
+        A link relative to the page (a CSV beside the report) would point into that closed origin from the PDF: it
+        points to ``links_base`` (where the site publishes the report's folder) or, without one, is left as text."""
         page = self._browser.new_page()
         url, body = PRINT_ORIGIN + quote(html.name), html.read_bytes()
         blocked: list[str] = []
@@ -205,6 +210,7 @@ class Printer:
         try:
             page.route("**/*", only_the_page)
             page.goto(url, wait_until="load", timeout=timeout * 1000)
+            page.evaluate(RELATIVE_LINKS, links_base)
             pdf.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True,
                                      display_header_footer=True, header_template="<span></span>",
                                      footer_template=FOOTER.format(footer=escape(footer), page=escape(_("page")),
@@ -219,6 +225,15 @@ class Printer:
         finally:
             self._playwright.stop()
 
+
+# Links relative to the page, for the PDF: made absolute against a base, or removed (the text stays)
+RELATIVE_LINKS = """(base) => {
+  for (const a of document.querySelectorAll("a[href]")) {
+    const href = a.getAttribute("href");
+    if (href.startsWith("#") || /^[a-z][a-z0-9+.-]*:/i.test(href)) continue;
+    if (base) a.setAttribute("href", new URL(href, base).href); else a.removeAttribute("href");
+  }
+}"""
 
 # The origin a page is printed from: a reserved name (RFC 2606) that no request may reach; only the page itself is
 # answered there, by the Printer.
@@ -257,7 +272,7 @@ def close_printer() -> None:
 
 
 def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 180, created: str | None = None,
-                scratch: Path | None = None) -> None:
+                scratch: Path | None = None, links_base: str = "") -> None:
     """Print ``html`` to ``pdf`` with this process's Chromium (see Printer; ``scratch`` holds its profile).
 
     ``created`` (ISO 8601) replaces the print time Chromium writes as the PDF's CreationDate and ModDate, and the
@@ -265,7 +280,7 @@ def html_to_pdf(html: Path, pdf: Path, chromium: str, timeout: float = 180, crea
     """
     footer = " · " + _("built {date}").format(date=date(created)) if created else ""
     try:
-        printer(chromium, scratch).print_pdf(html, pdf, timeout, footer)
+        printer(chromium, scratch).print_pdf(html, pdf, timeout, footer, links_base)
     except Exception as exc:
         close_printer()  # the next PDF starts a new browser
         lines = str(exc).strip().splitlines()
