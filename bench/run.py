@@ -168,7 +168,9 @@ def main() -> None:
     args = parser.parse_args()
     from kommunelab.chromium import ensure_chromium
 
-    rows: dict[str, dict] = {}
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    partial = REPO / "bench" / "results" / f"{started.replace(':', '')}.partial.json"
+    rows: dict[str, dict] = Saved(partial)  # each row on disk as it is measured: a run cut short keeps its rows
     with tempfile.TemporaryDirectory(prefix="kommunelab-bench-") as tmp:
         root = Path(tmp) / "project"
         root.mkdir()
@@ -242,7 +244,7 @@ def main() -> None:
         print("index ...", file=sys.stderr)
         rows["index: 4,116 records, 3 languages"] = {"s": index_seconds(), "n": 4116}
 
-        print("floor ...", file=sys.stderr)
+        print("floor ...", file=sys.stderr, flush=True)
         spec = [{"notebook": str(v.report.notebook), "params": v.params, "title": v.report.title,
                  "executed": str(root / "reports" / v.report.id / f"{v.id}.ipynb")} for v in profiles]
         (Path(tmp) / "floor.json").write_text(json.dumps(spec), encoding="utf-8")
@@ -275,6 +277,20 @@ def main() -> None:
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / f"{results['when'].replace(':', '')}.json").write_text(json.dumps(results, indent=1))
+    partial.unlink(missing_ok=True)
+
+
+class Saved(dict):
+    """The rows, written to ``path`` (JSON) each time one is added."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        self.path.parent.mkdir(exist_ok=True)
+        self.path.write_text(json.dumps(self, indent=1, default=str), encoding="utf-8")
 
 
 def print_table(rows: dict[str, dict], size: dict[str, float], jobs: int) -> None:
