@@ -3,7 +3,7 @@
 Runs in a scratch copy of the project (with its data, so that one file can be changed), so reports/ and data/ are
 not disturbed. Prints one table; the numbers go to bench/results/<timestamp>.json.
 
-    make bench                                  # everything (about 8 minutes on 2 cores)
+    make bench                                  # everything (about 24 minutes on 2 cores)
     .venv/bin/python bench/run.py --naive 3     # fewer naive profiles (the naive loop is the slow part)
 
 Rows:
@@ -234,8 +234,8 @@ def main() -> None:
             for n, selection in ((1, ["-p", f"municipality={profiles[1].params['municipality']}"]),
                                  (10, ["-f", str(sets)]), (len(profiles), ["--all-variants"])):
                 s, mb, built = build(["municipality_profile", *selection, "--force", "--jobs", str(workers)], env)
-                rows[f"growth: {n} profile(s), {workers} worker(s)"] = {
-                    "s": s, "n": len(built) or n, "peak_mb": mb, "peak_mb_per_worker": mb / workers}
+                rows[f"growth: {n} profile(s), {workers} worker(s)"] = {  # (a build starts no idle worker)
+                    "s": s, "n": len(built) or n, "peak_mb": mb, "peak_mb_per_worker": mb / min(workers, n)}
 
         print("dask ...", file=sys.stderr)
         rows["dask: 98 profiles, LocalCluster 2 workers"] = dict(dask_row(env), n=len(profiles),
@@ -294,12 +294,12 @@ class Saved(dict):
 
 
 def print_table(rows: dict[str, dict], size: dict[str, float], jobs: int) -> None:
-    print(f"\n{'':28} {'seconds':>9} {'variants':>8} {'s/variant':>9} {'x naive':>8} {'x floor':>8} {'peak MB':>8}")
+    print(f"\n{'':44} {'seconds':>9} {'variants':>8} {'s/variant':>9} {'x naive':>8} {'x floor':>8} {'peak MB':>8}")
     for name, r in rows.items():
         x_naive = f"{r['x_faster_than_naive']:.1f}" if "x_faster_than_naive" in r else ""
         x_floor = f"{r['x_floor']:.2f}" if "x_floor" in r else ""
         peak = f"{r['peak_mb']:.0f}" if "peak_mb" in r else ""
-        print(f"{name:28} {r['s']:9.2f} {r['n']:8d} {r['per_variant_s']:9.2f} {x_naive:>8} {x_floor:>8} {peak:>8}")
+        print(f"{name:44} {r['s']:9.2f} {r['n']:8d} {r['per_variant_s']:9.2f} {x_naive:>8} {x_floor:>8} {peak:>8}")
     change = rows["one change"]
     print(f"\none change: rebuilt {len(change['rebuilt'])} variant(s); {len(change['readers'])} read the changed file; "
           f"exactly those: {'yes' if change['exact'] else 'NO'}")

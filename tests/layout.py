@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 MIN_TEXT_PX = 9  # the smallest chart text a reader is asked to read, on any screen (kommunelab.report.MIN_TEXT_PX)
@@ -102,3 +104,34 @@ def pdf_problems(pdf: Path, html: str, min_fill: float = 0.25) -> list[str]:
                 if last_line and (last_line in header or header.endswith(last_line)):
                     problems.append(f"page {number} ends with a table's header: {header!r}")
     return problems
+
+
+@contextmanager
+def chromium_thread() -> Iterator[Callable]:
+    """``run(fn, *args)`` calls ``fn(browser, *args)`` with one headless Chromium (the system's: Playwright downloads
+    nothing when given an executable). Playwright's sync API runs in a thread of its own: a notebook run earlier in
+    the test process may have left an asyncio loop running in the main one. Skips the test without a Chromium."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    from kommunelab.chromium import browser_command, find_chromium
+
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("no Chromium on this machine (make setup installs one as root)")
+    flags = [f for f in browser_command(chromium, "")[1:] if f != "--headless" and not f.startswith("--user-data-dir")]
+    thread = ThreadPoolExecutor(max_workers=1)
+
+    def start():
+        from playwright.sync_api import sync_playwright
+
+        pw = sync_playwright().start()
+        return pw, pw.chromium.launch(executable_path=chromium, args=flags, headless=True)
+
+    pw, chrome = thread.submit(start).result()
+    try:
+        yield lambda fn, *args: thread.submit(fn, chrome, *args).result()
+    finally:
+        thread.submit(lambda: (chrome.close(), pw.stop())).result()
+        thread.shutdown()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .layout import MIN_TEXT_PX, page_problems, pdf_problems
+from .layout import MIN_TEXT_PX, chromium_thread, page_problems, pdf_problems
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -181,36 +181,17 @@ def test_the_index_map_links_each_profile_with_its_name():
 
 @pytest.fixture(scope="module")
 def open_page():
-    """Load a page in the system's headless Chromium at a width and return page_problems() (and run ``action``)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from kommunelab.chromium import browser_command, find_chromium
-
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("no Chromium on this machine (make setup installs one as root)")
-    flags = [f for f in browser_command(chromium, "")[1:] if f != "--headless" and not f.startswith("--user-data-dir")]
-    thread = ThreadPoolExecutor(max_workers=1)
-
-    def start():
-        from playwright.sync_api import sync_playwright
-
-        pw = sync_playwright().start()
-        return pw, pw.chromium.launch(executable_path=chromium, args=flags, headless=True)
-
-    pw, chrome = thread.submit(start).result()
-
-    def look(path: Path, width: int) -> list[str]:
-        page = chrome.new_page(viewport={"width": width, "height": 900})
+    """Load a page in a headless Chromium at a width and return what page_problems() finds."""
+    def look(browser, path: Path, width: int) -> list[str]:
+        page = browser.new_page(viewport={"width": width, "height": 900})
         try:
             page.goto(path.resolve().as_uri(), wait_until="load")
             return page_problems(page)
         finally:
             page.close()
 
-    yield lambda *args: thread.submit(look, *args).result()
-    thread.submit(lambda: (chrome.close(), pw.stop())).result()
-    thread.shutdown()
+    with chromium_thread() as run:
+        yield lambda *args: run(look, *args)
 
 
 @pytest.mark.parametrize("width", [1280, 390])

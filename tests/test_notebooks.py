@@ -370,29 +370,11 @@ LAYOUT = """() => {
 
 @pytest.fixture(scope="module")
 def browser():
-    """A function that runs ``look_at`` in one headless Chromium (the system's: Playwright downloads nothing when
-    given an executable). Playwright's sync API runs in its own thread: a notebook run earlier in this process may
-    have left an asyncio loop running in the main one."""
-    from concurrent.futures import ThreadPoolExecutor
+    """A function that runs ``look_at`` in one headless Chromium (tests/layout.py: chromium_thread)."""
+    from .layout import chromium_thread
 
-    from kommunelab.chromium import browser_command, find_chromium
-
-    chromium = find_chromium()
-    if chromium is None:
-        pytest.skip("no Chromium on this machine (make setup installs one as root)")
-    flags = [f for f in browser_command(chromium, "")[1:] if f != "--headless" and not f.startswith("--user-data-dir")]
-    thread = ThreadPoolExecutor(max_workers=1)
-
-    def start():
-        from playwright.sync_api import sync_playwright
-
-        pw = sync_playwright().start()
-        return pw, pw.chromium.launch(executable_path=chromium, args=flags, headless=True)
-
-    pw, chrome = thread.submit(start).result()
-    yield lambda *args: thread.submit(look_at, chrome, *args).result()
-    thread.submit(lambda: (chrome.close(), pw.stop())).result()
-    thread.shutdown()
+    with chromium_thread() as run:
+        yield lambda *args: run(look_at, *args)
 
 
 def look_at(browser, page_file: Path, width: int, shot: Path, action=None) -> dict:
