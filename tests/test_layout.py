@@ -135,6 +135,8 @@ def test_the_profile_compares_with_its_peers_and_shows_the_map(native_built):
 def test_an_island_profile_says_it_has_no_neighbour(island_profile_text):
     text = island_profile_text
     assert "Bornholm shares no boundary with another municipality." in text
+    assert "Bornholm and the median of its size class (the shaded band" in text  # no neighbours named in a caption
+    assert "Bornholm, its neighbours" not in text
 
 
 @pytest.fixture(scope="module")
