@@ -31,7 +31,7 @@ def test_every_figure_and_table_links_its_data_and_the_provenance_lists_them(nat
         folder = root / "reports" / report
         html = (root / "reports" / outcome.outputs["html"]).read_text(encoding="utf-8")
         figures = [re.search(r'\sid="kl-([a-z0-9_-]+)"', tag).group(1)
-                   for tag in re.findall(r"<figure\s[^>]*>", html) if re.search(r'class="kl-(figure|table)"', tag)]
+                   for tag in re.findall(r"<figure\s[^>]*>", html) if re.search(r'class="kl-(figure|table)[ "]', tag)]
         assert figures, report
         for label in figures:
             block = html[html.index(f'id="kl-{label}"'):]

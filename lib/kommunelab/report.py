@@ -237,11 +237,12 @@ def _min_width(svg: str) -> str:
     return f' style="min-width: {math.ceil(float(view.group(1)) * MIN_TEXT_PX / min(sizes))}px"'
 
 
-def figure(fig, caption: str, *, label: str, data, stand_in: bool = False) -> None:
+def figure(fig, caption: str, *, label: str, data, stand_in: bool = False, tall: bool = False) -> None:
     """Show a matplotlib figure as a numbered figure: vector (SVG, text kept as text), its caption below and the
     caption as its alt text, and a link to ``data`` as CSV (a DataFrame of what the figure draws: its points at the
     precision shown, columns named with units, interval columns where it draws intervals). ``stand_in=True`` when it
-    is drawn from the synthetic stand-in: the caption says so. The figure is closed (nothing else shows it)."""
+    is drawn from the synthetic stand-in: the caption says so. ``tall=True`` for a figure that needs its height on
+    paper (a map): it may print up to 130 mm high instead of 64 mm. The figure is closed (nothing else shows it)."""
     import matplotlib.pyplot as plt
 
     plain, markup = _caption("figure", label, tidy(caption), stand_in)
@@ -257,7 +258,8 @@ def figure(fig, caption: str, *, label: str, data, stand_in: bool = False) -> No
            + f"<title>{html.escape(plain)}</title>" + svg[opening:])
     link, carried = _data(label, data)
     markup = markup.replace("</figcaption>", f" {link}</figcaption>")
-    _display({"text/html": f'<figure class="kl-figure" id="kl-{label}" data-kl-number="{_(KINDS["figure"])} '
+    css = "kl-figure kl-tall" if tall else "kl-figure"
+    _display({"text/html": f'<figure class="{css}" id="kl-{label}" data-kl-number="{_(KINDS["figure"])} '
                            f'{session.current().numbers[label][1]}"><div class="kl-scroll">{svg}</div>{markup}</figure>',
               "text/plain": plain, **carried})
 
