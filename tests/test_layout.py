@@ -88,7 +88,9 @@ def test_the_csv_of_a_figure_is_what_the_figure_draws(native_built, monkeypatch)
     html = (root / "reports" / outcome.outputs["html"]).read_text(encoding="utf-8")
     table = html[html.index('id="kl-ranking"'):]
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", table[:table.index("</table>")])
-    for row in read_csv(root / "reports" / "municipality_profile" / f"{outcome.variant}.ranking.csv"):
+    ranking = read_csv(root / "reports" / "municipality_profile" / f"{outcome.variant}.ranking.csv")
+    assert [r["unit"] for r in ranking] == ["persons", "persons/km²", "per 100 inhabitants", "DKK per person"]
+    for row in ranking:
         value = float(row["value"])
         assert fmt.number(value, 1 if value < 100 else 0, "da") in cells, (row, cells)
 

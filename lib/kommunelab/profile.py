@@ -121,7 +121,8 @@ def unemployment_per_100(p: Profile) -> pd.DataFrame:
 
 
 def rankings(p: Profile) -> pd.DataFrame:
-    """Where the municipality ranks among the 98 (1 = highest) on population, density, unemployment, income."""
+    """Where the municipality ranks among the 98 (1 = highest) on population, density, unemployment, income: each
+    measure's name, its unit, the municipality's value, the median of the 98, the rank and the number ranked."""
     munis = data.municipalities()
     pop = data.population(year=p.year, level="municipality").rename(columns={"area_code": "municipality_code"})
     unemp = data.unemployment()
@@ -131,14 +132,14 @@ def rankings(p: Profile) -> pd.DataFrame:
     df = df.merge(unemp[unemp["year"] == p.year][["municipality_code", "unemployed_persons"]], on="municipality_code")
     df["unemployed_per_100"] = 100 * df["unemployed_persons"] / df["population"]
     df = df.merge(inc[inc["year"] == p.year][["municipality_code", "earned_income"]], on="municipality_code")
-    measures = {"population": N_("Population"), "density": N_("Inhabitants per km²"),
-                "unemployed_per_100": N_("Unemployed per 100 inhabitants"),
-                "earned_income": N_("Earned income per person, DKK")}
+    measures = {"population": (N_("Population"), "persons"), "density": (N_("Inhabitants per km²"), "persons/km²"),
+                "unemployed_per_100": (N_("Unemployed per 100 inhabitants"), "per 100 inhabitants"),
+                "earned_income": (N_("Earned income per person, DKK"), "DKK per person")}
     rows = []
-    for column, label in measures.items():
+    for column, (label, unit) in measures.items():  # unit: for the CSV's readers (the label says it in words)
         rank = df[column].rank(ascending=False, method="min")
         own = df["municipality_code"] == p.code
-        rows.append({"measure": _(label), "value": float(df.loc[own, column].iloc[0]),
+        rows.append({"measure": _(label), "unit": unit, "value": float(df.loc[own, column].iloc[0]),
                      "median_of_98": float(df[column].median()), "rank": int(rank[own].iloc[0]), "of": len(df)})
     return pd.DataFrame(rows)
 
