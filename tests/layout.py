@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-MIN_TEXT_PX = 9  # the smallest chart text a reader is asked to read, on any screen (kommunelab.report.MIN_TEXT_PX)
+from kommunelab.report import MIN_TEXT_PX  # the smallest chart text a reader is asked to read, on any screen
 
 # In the page: each problem as one line. Words may break only at a space, a hyphen or a slash; code (file names,
 # checksums) and addresses may wrap anywhere on a phone, as they must.

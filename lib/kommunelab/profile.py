@@ -257,7 +257,7 @@ def peers_figure(p: Profile, series: pd.DataFrame, locale: str | None = None):
         ax.plot(own["year"], own[column], color=plots.HIGHLIGHT, lw=2.2, label=p.name)
         ax.set_title(textwrap.fill(_(title), 22), fontsize=11, loc="left")
         ax.set_xlabel("")
-        ax.set_xticks([2008, 2014, 2020])
+        ax.set_xticks(range(int(series["year"].min()), int(series["year"].max()) + 1, 6))
         ax.tick_params(labelsize=10)
         plots.number_axis(ax, "y", locale, 1 if column == "per_100" else 0)
     handles, labels = axes[0].get_legend_handles_labels()

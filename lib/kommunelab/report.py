@@ -85,7 +85,7 @@ def parameters(report: str, namespace: dict[str, Any]) -> dict[str, Any]:
     ParameterError in JupyterLab, under papermill and in a build. Canonical values (a municipality name becomes its
     code) are written back into ``namespace``; the dict returned is what the provenance block shows.
     """
-    from .manifest import describe_not_defaults, load_manifest, not_defaults, validate_parameters
+    from .manifest import Variant, describe_not_defaults, load_manifest, not_defaults, validate_parameters
 
     _one_line_errors()
     spec = load_manifest()[report]
@@ -98,7 +98,8 @@ def parameters(report: str, namespace: dict[str, Any]) -> dict[str, Any]:
                   + "; ".join(describe_not_defaults(spec, params)) + ". The scheduled build uses reports.toml; build "
                   f"this variant with `kommunelab build {report} "
                   + " ".join("-p " + shlex.quote(f"{n}={v}") for n, v in differs.items()) + "`."})
-    session.begin(report, params, str(params.get(LANGUAGE, SOURCE)))
+    variant = Variant(spec, {**spec.defaults(), **params}).id  # once: every CSV link and the provenance name it
+    session.begin(report, params, str(params.get(LANGUAGE, SOURCE)), variant)
     return dict(params)
 
 
@@ -193,16 +194,6 @@ def _caption(kind: str, label: str, text: str, stand_in: bool) -> tuple[str, str
     return f"{name} {note}{text}", markup
 
 
-def _variant_id() -> str | None:
-    """The id of the variant this run is (its files' names), from the parameters the setup cell validated."""
-    if session.current().report is None:
-        return None
-    from .manifest import Variant, load_manifest
-
-    report = load_manifest()[session.current().report]
-    return Variant(report, {**report.defaults(), **session.current().parameters}).id
-
-
 def _data(label: str, data) -> tuple[str, dict[str, Any]]:
     """The link to the CSV behind figure or table ``label`` and the output that carries it to the build, which
     writes it beside the report (kommunelab.records.data_file). ``data`` is a DataFrame of what the figure or table
@@ -211,7 +202,7 @@ def _data(label: str, data) -> tuple[str, dict[str, Any]]:
     if label == FINDINGS_LABEL:
         raise ValueError(f"label {label!r} names the findings' CSV; give this figure or table another label")
     text = data.map(spreadsheet_safe).rename(columns=spreadsheet_safe).to_csv(index=False, lineterminator="\n")
-    session.current().tables[label] = data_file(_variant_id() or "notebook", label)
+    session.current().tables[label] = data_file(session.current().variant or "notebook", label)
     link = (f'<a class="kl-data" href="{html.escape(session.current().tables[label])}" download translate="no">'
             f'{html.escape(_(T_data_csv))}</a>')
     return link, {DATA_MIME: {"label": label, "csv": text}}
@@ -363,7 +354,7 @@ def provenance(parameters: dict[str, Any] | None = None) -> None:
 def _downloads_html() -> str:
     """The CSV files behind this report's figures and tables and its findings, linked, and where they are published
     (so a printed copy says where to find them)."""
-    variant = _variant_id()
+    variant = session.current().variant
     if variant is None:
         return ""
     e = html.escape

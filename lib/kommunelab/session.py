@@ -16,6 +16,7 @@ from typing import Any
 @dataclass
 class Session:
     report: str | None = None  # the report id the setup cell validated parameters for
+    variant: str | None = None  # the id of the variant those parameters make (its files' names)
     language: str = "en"  # the report's language parameter (kommunelab.i18n); English when it has none
     parameters: dict[str, Any] = field(default_factory=dict)
     numbers: dict[str, tuple[str, int]] = field(default_factory=dict)  # label -> (kind, number), in order
@@ -33,11 +34,12 @@ def current() -> Session:
     return _current
 
 
-def begin(report: str, parameters: dict[str, Any], language: str = "en") -> Session:
+def begin(report: str, parameters: dict[str, Any], language: str = "en", variant: str | None = None) -> Session:
     """A new run of ``report`` in ``language``: parameters and numbering start afresh; the files read are kept (see
     above)."""
     global _current
-    _current = Session(report=report, parameters=dict(parameters), language=language, files=_current.files,
+    _current = Session(report=report, variant=variant, parameters=dict(parameters), language=language,
+                       files=_current.files,
                        packages=_current.packages)
     return _current
 
