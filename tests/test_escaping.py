@@ -150,6 +150,45 @@ def test_the_printing_browser_fetches_nothing_and_embeds_no_file_even_from_raw_m
     assert any(url.startswith(server.url) for url in blocked)  # refused by the route, not merely unanswered
 
 
+@pytest.mark.slow
+def test_one_tab_prints_every_document_as_a_fresh_browser_would(tmp_path, monkeypatch):
+    """The Printer keeps one tab for all the PDFs of a worker: a document printed after others is byte for byte what
+    a new browser prints, its refused requests are its own, and a print that fails leaves the next one a new tab."""
+    from kommunelab.chromium import PROXY_ENV, ensure_chromium
+    from kommunelab.engine.render import close_printer, html_to_pdf, printer
+
+    server = _Listener()
+    monkeypatch.setenv(PROXY_ENV, server.url)
+    chromium = ensure_chromium(install=False)
+    pages = {}
+    for name, body in (("a", "<h1>Gribskov</h1><h2>Befolkning</h2><table><tr><th>År</th><td>40.971</td></tr></table>"),
+                       ("b", f'<h1>Bornholm</h1><img src="{server.url}/b.png"><p>{"tekst " * 400}</p>')):
+        pages[name] = tmp_path / f"{name}.html"
+        pages[name].write_text(f"<html><head><title>{name}</title></head><body>{body}</body></html>", encoding="utf-8")
+    when = "2026-11-29T10:00:00+00:00"
+
+    def pdf(name: str, out: str) -> tuple[bytes, list[str]]:
+        html_to_pdf(pages[name], tmp_path / out, chromium, created=when, scratch=tmp_path / "scratch")
+        return (tmp_path / out).read_bytes(), printer(chromium).blocked
+
+    close_printer()
+    try:
+        alone, _ = pdf("a", "alone.pdf")
+        close_printer()
+        _, blocked_b = pdf("b", "b.pdf")
+        tab = printer(chromium)._page
+        after, blocked_a = pdf("a", "after.pdf")
+        assert printer(chromium)._page is tab  # the same tab printed both
+        tab.close()  # as a failed print leaves it
+        again, _ = pdf("a", "again.pdf")
+        assert printer(chromium)._page is not tab
+    finally:
+        close_printer()
+    server.close()
+    assert after == alone and again == alone
+    assert any(url.startswith(server.url) for url in blocked_b) and blocked_a == []
+
+
 def _rename_municipality(code: int, name: str):
     """An edit of the municipality list that calls municipality ``code`` ``name`` (for :func:`edit_snapshot`)."""
     import csv

@@ -163,6 +163,9 @@ class Printer:
 
         self.chromium = chromium
         self.blocked: list[str] = []  # the requests the last page made that were refused (see print_pdf)
+        self._page = None
+        self._document: tuple[str, bytes] = ("", b"")  # the address and bytes of the page being printed
+        self._printed = 0
         # The browser's profile goes where Playwright's driver makes temporary folders: into ``scratch`` (the build's
         # temporary folder, removed even after a killed build) rather than /tmp.
         saved = os.environ.get("TMPDIR")
@@ -189,6 +192,23 @@ class Printer:
     def alive(self) -> bool:
         return self._browser.is_connected()
 
+    def _tab(self):
+        """The one tab every document is printed in, opened on first use: a new tab costs Chromium a renderer process
+        (about 0.4 s of CPU), more than loading and printing a report. Each print navigates it to a new document (a
+        report cannot run script, REPORT_CSP), which the route answers alone."""
+        if self._page is None or self._page.is_closed():
+            self._page = self._browser.new_page()
+            self._page.route("**/*", self._answer)
+        return self._page
+
+    def _answer(self, route) -> None:
+        url, body = self._document
+        if route.request.url == url:
+            route.fulfill(status=200, body=body, content_type="text/html; charset=utf-8")
+        else:
+            self.blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+
     def print_pdf(self, html: Path, pdf: Path, timeout: float = 180, footer: str = "", links_base: str = "") -> None:
         """Print ``html`` to ``pdf``. The page is served from a closed origin (PRINT_ORIGIN), never as a file: a
         file: URL in it is then refused by the browser itself, and every other request (http, https, ws, blob)
@@ -196,28 +216,23 @@ class Printer:
 
         A link relative to the page (a CSV beside the report) would point into that closed origin from the PDF: it
         points to ``links_base`` (where the site publishes the report's folder) or, without one, is left as text."""
-        page = self._browser.new_page()
-        url, body = PRINT_ORIGIN + quote(html.name), html.read_bytes()
-        blocked: list[str] = []
-
-        def only_the_page(route) -> None:
-            if route.request.url == url:
-                route.fulfill(status=200, body=body, content_type="text/html; charset=utf-8")
-            else:
-                blocked.append(route.request.url)
-                route.abort("blockedbyclient")
-
+        self._printed += 1  # a new address each time: a navigation, never a reload of the last document
+        self._document = (f"{PRINT_ORIGIN}{self._printed}/{quote(html.name)}", html.read_bytes())
+        self.blocked = []
+        page = self._tab()
         try:
-            page.route("**/*", only_the_page)
-            page.goto(url, wait_until="load", timeout=timeout * 1000)
+            page.goto(self._document[0], wait_until="load", timeout=timeout * 1000)
             page.evaluate(RELATIVE_LINKS, links_base)
             pdf.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True, outline=True, tagged=True,
                                      display_header_footer=True, header_template="<span></span>",
                                      footer_template=FOOTER.format(footer=escape(footer), page=escape(_("page")),
                                                                    of=escape(_("of")))))
-        finally:
-            page.close()
-        self.blocked = blocked
+        except Exception:
+            try:
+                page.close()  # the next document gets a new tab, whatever state this one was left in
+            except Exception:  # the browser itself went away (the caller closes the Printer)
+                pass
+            raise
 
     def close(self) -> None:
         try:
