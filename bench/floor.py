@@ -1,6 +1,8 @@
-"""The floor for a batch of variants: each notebook's code run as a plain script in an interpreter that has already
-imported the libraries (a fresh fork per variant; no kernel, no messaging, no saving), its figures rendered as the
-inline backend would render them, plus the HTML export of the executed notebook the build wrote. Called by
+"""The floor for a batch of variants: each notebook's code run as a plain script in an interpreter prepared as a
+build's kernel template is (kommunelab.kernel.prepare: the libraries imported, the reference data read into the caches
+kept per version of each file, the garbage collector's view frozen), a fresh fork per variant (no kernel, no
+messaging, no saving), its figures rendered as the inline backend would render them, plus the HTML export of the
+executed notebook the build wrote. Called by
 bench/run.py:
 
     python bench/floor.py VARIANTS.json   # [{"notebook": ..., "params": {...}, "executed": ...}, ...]
@@ -23,27 +25,23 @@ os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
 def main() -> None:
-    import importlib
-
-    from kommunelab.kernel import PRELOAD
-
-    for name in PRELOAD:
-        importlib.import_module(name)
     import matplotlib.pyplot as plt
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     from kommunelab.engine.render import notebook_to_html
+    from kommunelab.kernel import prepare
 
     variants = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    prepare()
     execute_s, export_s = [], []
     for v in variants:
         notebook = Path(v["notebook"])
         nb = parameterize_notebook(load_notebook_node(str(notebook)), v["params"])
         cells = [c.source for c in nb.cells if c.cell_type == "code"]
         os.chdir(notebook.parent)
-        # Each variant in a fresh fork of this interpreter: the libraries are imported, but nothing a previous
-        # variant loaded or cached is there (as for the build's kernels), so data are read and checked every time.
+        # Each variant in a fresh fork of this interpreter: prepared as a kernel template is, but nothing a previous
+        # variant loaded or cached is there (as for the build's kernels).
         read, write = os.pipe()
         start = time.perf_counter()
         pid = os.fork()

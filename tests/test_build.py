@@ -373,6 +373,35 @@ def test_no_state_survives_from_one_variant_to_the_next(toy_project):
     assert [o.status for o in outcomes] == ["built"] * 3, failure_table(outcomes)
 
 
+def test_a_kernel_reads_again_a_data_file_changed_after_its_template_read_it(toy_project, tmp_path):
+    """A worker's kernel template reads the reference data once, before it forks any kernel (kommunelab.kernel.prepare);
+    a file changed after that is read again by the next kernel, which uses and records the file as it is then."""
+    import nbformat
+
+    from kommunelab.engine.run import forking
+    from kommunelab.engine.run.execute import execute_notebook
+    from kommunelab.provenance import sha256_file
+
+    notebook = toy_project / "notebooks" / "check.ipynb"
+    write_notebook(notebook, "x = 1", "from kommunelab import data, provenance\n"
+                   "pop = data.population(year=2016, level='municipality')\n"
+                   "print(int(pop.loc[pop.area_code == 270, 'population'].iloc[0]))\n"
+                   "print([f['sha256'] for f in provenance.files_read() if f['path'].endswith('population.csv')])")
+    env = {"KOMMUNELAB_ROOT": str(toy_project), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    (tmp_path / "runtime").mkdir()
+    forking.start_template(env)
+    try:
+        forking.template()  # prepared: the snapshot is read
+        changed = edit_snapshot(toy_project / "data" / "reference", "dk/population.csv", _gribskov_plus_one)
+        executed = tmp_path / "check.ipynb"
+        assert execute_notebook(notebook, executed, {}, cwd=notebook.parent, env=env,
+                                kernel_manager_class=forking.ForkingKernelManager) is None
+    finally:
+        forking.template().kill()
+    printed = "".join(o.get("text", "") for c in nbformat.read(executed, as_version=4).cells for o in c.get("outputs", []))
+    assert printed.split() == ["41108", f"['{sha256_file(changed)}']"]
+
+
 HEAVY = ("pandas", "numpy", "matplotlib", "papermill", "nbconvert", "nbclient", "playwright")
 
 

@@ -64,6 +64,15 @@ def shapes() -> Shapes:
     return _decoded(str(path), checksum)
 
 
+def warm() -> None:
+    """Decode the boundaries into this process's cache (kept per content of the file) without recording a read: a
+    build's kernel template calls it, so each variant's kernel finds them decoded; shapes() still records them."""
+    from .reference import locate
+
+    path, _ = locate(BOUNDARIES)
+    _decoded(str(path), sha256_file(path))
+
+
 @cache
 def _decoded(path: str, checksum: str) -> Shapes:
     try:

@@ -37,6 +37,26 @@ NO_MUNICIPALITIES = Dataset("no_municipalities", "no/municipalities_2017_2019.cs
 DATASETS = {d.name: d for d in (MUNICIPALITIES, POPULATION, UNEMPLOYMENT, INCOME, NO_MUNICIPALITIES)}
 
 
+def warm() -> None:
+    """Read and validate every reference dataset into this process's cache, kept per version of each file, without
+    recording a read: a build's kernel template calls it once, so each variant's kernel (a fork of the template)
+    finds them read. A variant still records every file it uses, with its checksum then; a file changed since is read
+    again (the cache's key is the file's version), and one that fails here fails in the variant that reads it."""
+    from .. import geo
+    from ..reference import locate
+    from .schema import read_validated
+
+    for dataset in DATASETS.values():
+        try:
+            read_validated(locate(dataset.path)[0], dataset.schema)
+        except Exception:  # the variant that reads it says what is wrong, in its own cell
+            pass
+    try:
+        geo.warm()
+    except Exception:
+        pass
+
+
 def municipalities() -> pd.DataFrame:
     """The 98 Danish municipalities: code, Danish/English name, region, area (km²)."""
     return load(MUNICIPALITIES)

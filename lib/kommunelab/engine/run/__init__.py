@@ -40,7 +40,7 @@ def run(tasks: list[Task], render: Render, jobs: int, fork_kernels: bool = True,
     else:
         ctx = multiprocessing.get_context("spawn")
         pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=start_worker,
-                                      initargs=(fork_kernels,))
+                                      initargs=(fork_kernels, tasks[0].env if tasks else {}))
         work, finish, stop = partial(run_task, render=render), (lambda task, value: value), _stop_workers
     previous_handler = signal.signal(signal.SIGTERM, _interrupt)  # cron's kill: stop as cleanly as Ctrl-C
     try:

@@ -26,18 +26,23 @@ from ...lifetime import alive, die_with_parent
 
 _template: subprocess.Popen | None = None
 _ready = False
+_env: dict[str, str] | None = None  # the build's environment for its kernels (the project, a data mirror): the template's too
 
 
 class TemplateFailed(RuntimeError):
     """The kernel template could not be started or did not answer."""
 
 
-def start_template() -> None:
-    """Start this worker's kernel template (if it is not running) without waiting for its imports."""
-    global _template, _ready
+def start_template(env: dict[str, str] | None = None) -> None:
+    """Start this worker's kernel template (if it is not running) without waiting for its imports. ``env`` is what
+    the build gives its kernels (the project's root, a data mirror): the template reads the reference data there."""
+    global _template, _ready, _env
+    if env is not None:
+        _env = dict(env)
     if _template is None or _template.poll() is not None:
         _template = subprocess.Popen([sys.executable, "-m", "kommunelab.kernel", "--template"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, bufsize=1, preexec_fn=die_with_parent)
+                                     stdout=subprocess.PIPE, text=True, bufsize=1, preexec_fn=die_with_parent,
+                                     env={**os.environ, **(_env or {})})
         _ready = False
 
 

@@ -26,9 +26,10 @@ Render = Callable[[Task, Path, float], tuple[dict[str, str], Failure | None]]
 _ADOPTS = False  # set in a pool worker that adopts orphans (start_worker)
 
 
-def start_worker(fork_kernels: bool = True) -> None:
+def start_worker(fork_kernels: bool = True, env: dict[str, str] | None = None) -> None:
     """Pool initializer: a worker dies with the build that started it, even when the build is killed. Its kernel
-    template starts importing now, while the worker imports papermill and nbconvert."""
+    template starts preparing now (in ``env``, the build's environment for kernels), while the worker imports
+    papermill and nbconvert."""
     global _ADOPTS
     from ...lifetime import become_subreaper, die_with_parent
 
@@ -37,7 +38,7 @@ def start_worker(fork_kernels: bool = True) -> None:
     if fork_kernels:
         from .forking import start_template
 
-        start_template()
+        start_template(env)
 
 
 class Watchdog:
