@@ -17,10 +17,14 @@ import subprocess
 import sys
 import time
 import uuid
+from queue import Empty
 from typing import Any
 
 from jupyter_client import AsyncKernelManager
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.provisioning import LocalProvisioner
+from jupyter_core.utils import ensure_async
+from traitlets import DottedObjectName, Type
 
 from ...lifetime import alive, die_with_parent
 
@@ -130,8 +134,45 @@ class BuildKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
 
+class ForkedKernelClient(AsyncKernelClient):
+    """jupyter_client's client, but ready as soon as the kernel has answered kernel_info on the shell channel and
+    said on IOPub that it is idle after it, instead of after IOPub has been silent for 0.2 s (jupyter_client's way to
+    drain messages of unknown origin; a kernel just forked from the template has said nothing else). IOPub is known to
+    be connected once that status arrives; if it does not within 0.05 s (a subscription still joining), kernel_info is
+    asked again, as jupyter_client does."""
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+        while True:
+            request = self.kernel_info()
+            try:
+                reply = await ensure_async(self.shell_channel.get_msg(timeout=1))
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                while True:
+                    try:
+                        msg = await ensure_async(self.iopub_channel.get_msg(timeout=0.05))
+                    except Empty:
+                        break
+                    if (msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle"
+                            and msg["parent_header"].get("msg_id") == request):
+                        self._handle_kernel_info_reply(reply)
+                        return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
+    wait_for_ready = _async_wait_for_ready  # the async client binds its public name to the base's coroutine
+
+
 class ForkingKernelManager(BuildKernelManager):
-    """A BuildKernelManager whose kernels are forked from the worker's template."""
+    """A BuildKernelManager whose kernels are forked from the worker's template (and whose client does not wait for
+    IOPub to fall silent, ForkedKernelClient)."""
+
+    client_class = DottedObjectName("kommunelab.engine.run.forking.ForkedKernelClient")
+    client_factory = Type(ForkedKernelClient, klass=AsyncKernelClient)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         if self.provisioner is None:
