@@ -20,7 +20,7 @@ Rows:
   growth      1, 10 and 98 profiles (HTML and PDF, cold) with 1 and 2 workers: seconds per variant and peak memory
               per worker; the 1-profile build is the time of a first variant (worker, kernel and browser start)
   dask        the 98 profiles through a distributed.LocalCluster of 2 worker processes on this machine (one
-              browser per worker; each variant in a fresh kernel, as the Dask executor runs them), against the pool
+              browser and one kernel template per worker process, as in the local pool), against the pool
   index       the index pages for 4,116 records (every municipality x 14 years x 3 languages), rendered
 Peak memory is the largest sum of resident memory over the build's process tree, sampled every 0.1 s.
 """

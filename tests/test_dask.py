@@ -55,7 +55,13 @@ def test_the_dask_executor_gives_the_local_pools_findings(project, cluster):
 
 def test_a_worker_that_dies_fails_only_its_variant(toy_project, cluster):
     write_notebook(toy_project / "notebooks" / "killer.ipynb", "x = 1",
-                   "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)  # the kernel's parent: the worker")
+                   "import os, signal\n"
+                   "def parent(pid):\n"
+                   "    return int(open(f'/proc/{pid}/stat').read().rsplit(')', 1)[1].split()[1])\n"
+                   "worker = parent(os.getpid())\n"
+                   "while b'kommunelab.kernel' in open(f'/proc/{worker}/cmdline', 'rb').read():\n"
+                   "    worker = parent(worker)  # past the kernel template the kernel was forked from\n"
+                   "os.kill(worker, signal.SIGKILL)")
     manifest = toy_project / "reports.toml"
     manifest.write_text(manifest.read_text(encoding="utf-8") + '''
 [reports.killer]
@@ -81,3 +87,24 @@ def test_dask_options_are_checked_before_anything_runs():
         BuildOptions(executor="dask")
     with pytest.raises(KommunelabError, match="is for --executor dask"):
         BuildOptions(scheduler="tcp://127.0.0.1:1")
+
+
+def test_dask_workers_fork_their_kernels_from_a_template_they_keep(toy_project, cluster):
+    """As in the local pool: each variant's kernel is a fork of the worker process's prepared template."""
+    write_notebook(toy_project / "notebooks" / "forked.ipynb", "x = 1",
+                   "import os\nparent = open(f'/proc/{os.getppid()}/cmdline', 'rb').read()\n"
+                   "assert b'--template' in parent, parent")
+    manifest = toy_project / "reports.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + '''
+[reports.forked]
+title = "Forked"
+notebook = "notebooks/forked.ipynb"
+formats = ["html"]
+grid = { x = [1, 2, 3] }
+[reports.forked.parameters.x]
+type = "int"
+default = 1
+''', encoding="utf-8")
+    outcomes = build(["forked"], None, True, BuildOptions(formats=("html",), executor="dask", scheduler=cluster),
+                     out=io.StringIO())
+    assert [o.status for o in outcomes] == ["built"] * 3, failure_table(outcomes)

@@ -1,10 +1,11 @@
 """Scale-out on a Dask cluster (``kommunelab build --executor dask --scheduler tcp://HOST:8786``).
 
-Each variant is one task: a Dask worker builds it in a fresh kernel in a scratch folder of its own machine and sends
-the files back with the result, so workers share no filesystem with the client; the client puts them in place and
-writes build.json, findings.json and the index as for a local build. A worker needs the project's environment (the
-same revision, installed with ``make setup``), Chromium for PDFs, and the data mirror or network. A worker that dies
-fails its variant only (after Dask has retried it elsewhere).
+Each variant is one task: a Dask worker builds it in a scratch folder of its own machine, in a kernel forked from
+the worker's kernel template (prepared once per worker process, as in the local pool; a fresh kernel with ``--fresh-
+kernels``), and sends the files back with the result, so workers share no filesystem with the client; the client
+puts them in place and writes build.json, findings.json and the index as for a local build. A worker needs the
+project's environment (the same revision, installed with ``make setup``), Chromium for PDFs, and the data mirror or
+network. A worker that dies fails its variant only (after Dask has retried it elsewhere).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def _remove_scratch() -> None:
 
 def _here(task: Task) -> Task:
     """The task as this machine runs it: its project (the client's folder if it exists here, else this machine's
-    $KOMMUNELAB_ROOT or the installed project), its own Chromium and scratch folder, and a fresh kernel."""
+    $KOMMUNELAB_ROOT or the installed project), its own Chromium and scratch folder."""
     from ...chromium import find_chromium
     from ...paths import project_root
 
@@ -64,13 +65,17 @@ def _here(task: Task) -> Task:
     chromium = find_chromium() if task.chromium else None
     if task.chromium and chromium is None:
         raise KommunelabError(f"no Chromium on the Dask worker {os.uname().nodename} to print PDFs; install one")
-    return task.but(notebook=str(root / task.record_paths[0]), env=env, chromium=chromium, fork_kernels=False,
-                   workdir=str(_scratch() / task.report / task.variant))
+    return task.but(notebook=str(root / task.record_paths[0]), env=env, chromium=chromium,
+                    workdir=str(_scratch() / task.report / task.variant))
 
 
 def run_remote(task: Task, render: Render) -> tuple[Result, dict[str, bytes]]:
     """Run on a Dask worker: build one variant and return its result with the bytes of its files."""
     here = _here(task)
+    if here.fork_kernels:
+        from .forking import start_template
+
+        start_template(here.env)  # this worker process's template (kept for its later tasks), prepared for this machine
     try:
         result = run_task(here, render)
         payload = {kind: Path(path).read_bytes() for kind, path in result.files.items()}
