@@ -1,8 +1,8 @@
 """Scale-out on a Dask cluster (``kommunelab build --executor dask --scheduler tcp://HOST:8786``).
 
 Each variant is one task: a Dask worker builds it in a scratch folder of its own machine, in a kernel forked from
-the worker's kernel template (prepared once per worker process, as in the local pool; a fresh kernel with ``--fresh-
-kernels``), and sends the files back with the result, so workers share no filesystem with the client; the client
+the worker's kernel template (prepared once per worker process, as in the local pool; a fresh kernel with
+``--fresh-kernels``), and sends the files back with the result, so workers share no filesystem with the client; the client
 puts them in place and writes build.json, findings.json and the index as for a local build. A worker needs the
 project's environment (the same revision, installed with ``make setup``), Chromium for PDFs, and the data mirror or
 network. A worker that dies fails its variant only (after Dask has retried it elsewhere).
