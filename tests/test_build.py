@@ -397,9 +397,38 @@ def test_a_kernel_reads_again_a_data_file_changed_after_its_template_read_it(toy
         assert execute_notebook(notebook, executed, {}, cwd=notebook.parent, env=env,
                                 kernel_manager_class=forking.ForkingKernelManager) is None
     finally:
-        forking.template().kill()
+        template = forking.template()
+        template.kill()
+        template.wait()
     printed = "".join(o.get("text", "") for c in nbformat.read(executed, as_version=4).cells for o in c.get("outputs", []))
     assert printed.split() == ["41108", f"['{sha256_file(changed)}']"]
+
+
+def test_a_kernel_started_ahead_is_used_only_where_and_as_it_was_started(toy_project, tmp_path):
+    """A worker forks the next variant's kernel while it renders the last one (start_spare); the next variant takes
+    it only when it was started in the variant's folder with the variant's environment, and otherwise it is shut."""
+    from kommunelab.engine.run import forking
+    from kommunelab.lifetime import alive
+
+    (tmp_path / "runtime").mkdir()
+    env = {**os.environ, "KOMMUNELAB_ROOT": str(toy_project), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    folder = str(toy_project / "notebooks")
+    forking.start_template(env)
+    try:
+        forking.start_spare("kommunelab", folder, env)
+        pid = forking.take_spare(folder, env).provisioner.process.pid
+        assert alive(pid)
+        forking.start_spare("kommunelab", folder, env)  # the one taken belongs to its taker; this is a new one
+        spare = forking._spare[1].provisioner.process.pid
+        assert spare != pid and forking._spare[1].connection_file.startswith(str(tmp_path / "runtime"))
+        other = forking.take_spare(folder, {**env, "KOMMUNELAB_MAX_OUTPUT_BYTES": "1"})
+        assert other is None and not alive(spare) and forking.take_spare(folder, env) is None
+        forking.start_spare("kommunelab", folder, env)
+        assert forking.take_spare(str(tmp_path), env) is None
+    finally:
+        template = forking.template()
+        template.kill()
+        template.wait()
 
 
 HEAVY = ("pandas", "numpy", "matplotlib", "papermill", "nbconvert", "nbclient", "playwright")

@@ -41,6 +41,12 @@ PRELOAD = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pypl
            "tornado.platform.asyncio")
 
 
+# What fills the caches a notebook's reads look in first (kept per version of each file; nothing recorded). Named, as
+# PRELOAD is, rather than imported here: preparing a template changes no output, so the modules are inputs only of
+# the variants whose notebooks import them (engine.plan.cache reads import statements).
+WARM = ("kommunelab.data:warm", "kommunelab.geo:warm")
+
+
 def limit_memory() -> None:
     limit = os.environ.get(MEMORY_ENV, "").strip()
     if limit.isdigit() and int(limit) > 0:
@@ -92,20 +98,20 @@ def main() -> None:
 def prepare() -> None:
     """What a template does before it forks a kernel (and bench/floor.py before it runs a variant, so the floor is
     measured from the same start): import PRELOAD, read the reference data into the caches kept per version of each
-    file (kommunelab.data.warm; nothing is recorded as read), and freeze what is alive then out of the garbage
-    collector's sight: a child's collections would otherwise walk every imported object again (0.2 s a profile), and
-    the frozen objects stay in pages the children share with the template."""
+    file (WARM: the reference tables and the boundaries; nothing is recorded as read), and freeze what is alive then
+    out of the garbage collector's sight: a child's collections would otherwise walk every imported object again (0.2 s
+    a profile), and the frozen objects stay in pages the children share with the template."""
     for name in PRELOAD:
         try:
             importlib.import_module(name)
         except ImportError:  # a kernel that needs it will fail as a fresh one would, in the notebook's own cell
             pass
-    try:
-        from .data import warm
-    except ImportError:
-        pass
-    else:
-        warm()
+    for spec in WARM:
+        module, name = spec.split(":")
+        try:
+            getattr(importlib.import_module(module), name)()
+        except ImportError:
+            pass
     gc.collect()
     gc.freeze()
 

@@ -42,7 +42,6 @@ def warm() -> None:
     recording a read: a build's kernel template calls it once, so each variant's kernel (a fork of the template)
     finds them read. A variant still records every file it uses, with its checksum then; a file changed since is read
     again (the cache's key is the file's version), and one that fails here fails in the variant that reads it."""
-    from .. import geo
     from ..reference import locate
     from .schema import read_validated
 
@@ -51,10 +50,6 @@ def warm() -> None:
             read_validated(locate(dataset.path)[0], dataset.schema)
         except Exception:  # the variant that reads it says what is wrong, in its own cell
             pass
-    try:
-        geo.warm()
-    except Exception:
-        pass
 
 
 def municipalities() -> pd.DataFrame:

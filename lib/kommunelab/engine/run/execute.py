@@ -173,18 +173,21 @@ papermill_engines.register(ENGINE, _Engine)
 
 def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path, timeout: float = 900,
                      env: dict[str, str] | None = None, record_paths: tuple[str, str] | None = None,
-                     kernel_manager_class: type | None = None, max_output_bytes: int = 0) -> ExecutionFailure | None:
+                     kernel_manager_class: type | None = None, max_output_bytes: int = 0,
+                     km: Any = None) -> ExecutionFailure | None:
     """Run ``notebook`` with ``parameters`` and write the executed copy to ``output`` (written on failure too).
 
     ``record_paths`` (input, output) replaces the paths papermill records in the notebook's metadata, so the
     executed copy names where it will be kept rather than a temporary folder. ``kernel_manager_class`` (handed to
-    nbclient through papermill) starts the kernel another way, e.g. kommunelab.engine.run.forking. ``max_output_bytes`` caps what
-    one cell may output, enforced while it runs (failure "OutputTooLarge"). Returns None on success.
+    nbclient through papermill) starts the kernel another way, e.g. kommunelab.engine.run.forking; ``km``, a kernel manager
+    whose kernel is already started (kommunelab.engine.run.forking.take_spare), is used instead of starting one, and
+    shut down after. ``max_output_bytes`` caps what one cell may output, enforced while it runs (failure
+    "OutputTooLarge"). Returns None on success.
     """
     kernel = ensure_kernel()
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         failure = _execute_once(notebook, output, parameters, cwd, timeout, env, kernel, kernel_manager_class,
-                                max_output_bytes)
+                                max_output_bytes, km if attempt == 1 else None)
         if failure is None or failure.cell is not None or not _start_failed(failure) or attempt == KERNEL_START_ATTEMPTS:
             break  # done, or failed in a cell: never run a notebook's cells twice
     if record_paths is not None and output.is_file():
@@ -207,7 +210,7 @@ def _start_failed(failure: ExecutionFailure) -> bool:
 
 def _execute_once(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path, timeout: float,
                   env: dict[str, str] | None, kernel: str, kernel_manager_class: type | None,
-                  max_output_bytes: int) -> ExecutionFailure | None:
+                  max_output_bytes: int, km: Any = None) -> ExecutionFailure | None:
     old_env = dict(os.environ)
     os.environ.update(env or {})  # the kernel inherits this process's environment
     failure = None
@@ -218,6 +221,7 @@ def _execute_once(notebook: Path, output: Path, parameters: dict[str, Any], cwd:
             request_save_on_cell_execute=True,  # the engine gets the output path: written even if the kernel dies
             execution_timeout=timeout, shutdown_kernel="immediate", max_output_bytes=int(max_output_bytes),
             **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}),
+            **({"km": km} if km is not None else {}),  # nbclient leaves a kernel it was given running: shut below
         )
     except _OutputCapReached as exc:
         index = _source_index(output, exc.cell_index) if output.is_file() else exc.cell_index
@@ -233,6 +237,11 @@ def _execute_once(notebook: Path, output: Path, parameters: dict[str, Any], cwd:
     finally:
         os.environ.clear()
         os.environ.update(old_env)
+        if km is not None:
+            try:
+                run_sync(km.shutdown_kernel)(now=True)
+            except Exception:  # it died in its cell (the failure says so) or was killed
+                pass
     return failure
 
 

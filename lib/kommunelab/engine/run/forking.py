@@ -30,6 +30,7 @@ from ...lifetime import alive, die_with_parent
 
 _template: subprocess.Popen | None = None
 _ready = False
+_spare: tuple[tuple, ForkingKernelManager] | None = None  # the next variant's kernel, started ahead (start_spare)
 _env: dict[str, str] | None = None  # the build's environment for its kernels (the project, a data mirror): the template's too
 
 
@@ -127,7 +128,7 @@ class BuildKernelManager(AsyncKernelManager):
     killed build would leave behind."""
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
-        runtime = os.environ.get("JUPYTER_RUNTIME_DIR")
+        runtime = (kw.get("env") or os.environ).get("JUPYTER_RUNTIME_DIR")  # a kernel started ahead is given its env
         if runtime and not self.connection_file:
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
             self.connection_file = os.path.join(runtime, f"kernel-{self.kernel_id}.json")
@@ -179,3 +180,40 @@ class ForkingKernelManager(BuildKernelManager):
             self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
             self.provisioner = ForkingProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
         return await super()._async_pre_start_kernel(**kw)
+
+
+def start_spare(kernel_name: str, cwd: str, env: dict[str, str]) -> None:
+    """Fork the next variant's kernel now, while this variant is rendered: by the time the next one asks for a kernel
+    (take_spare) it has started and answers at once. It is a fork of the template like any other, which has run no
+    notebook code; one that is not taken (another folder or environment) is shut down unused."""
+    global _spare
+    from jupyter_core.utils import run_sync
+
+    _discard(take_spare(None, {}))
+    km = ForkingKernelManager(kernel_name=kernel_name)
+    run_sync(km.start_kernel)(cwd=cwd, env=env)
+    _spare = ((cwd, tuple(sorted(env.items()))), km)
+
+
+def take_spare(cwd: str | None, env: dict[str, str]) -> ForkingKernelManager | None:
+    """The kernel start_spare forked, if it was started in ``cwd`` with ``env`` and is alive; else None (and it is
+    shut down). The caller owns the kernel it is given and shuts it down after its variant."""
+    global _spare
+    spare, _spare = _spare, None
+    if spare is None:
+        return None
+    key, km = spare
+    if key == (cwd, tuple(sorted(env.items()))) and km.provisioner is not None and km.provisioner.process.poll() is None:
+        return km
+    _discard(km)
+    return None
+
+
+def _discard(km: ForkingKernelManager | None) -> None:
+    if km is not None:
+        from jupyter_core.utils import run_sync
+
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # already gone (a watchdog's kill)
+            pass

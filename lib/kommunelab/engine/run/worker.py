@@ -11,6 +11,7 @@ when it runs out), a cap on what one cell may output, and a memory cap on the ke
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -85,8 +86,8 @@ def run_task(task: Task, render: Render) -> Result:
 
 
 def _run(task: Task, render: Render, start: float) -> Result:
-    from .execute import OUTPUT_TOO_LARGE, execute_notebook
-    from .forking import BuildKernelManager, ForkingKernelManager
+    from .execute import KERNEL_NAME, OUTPUT_TOO_LARGE, execute_notebook
+    from .forking import BuildKernelManager, ForkingKernelManager, start_spare, take_spare
 
     work = Path(task.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -96,10 +97,18 @@ def _run(task: Task, render: Render, start: float) -> Result:
     cap = int(task.max_output_mb * 1024 * 1024)
     env = {**task.env, MEMORY_ENV: str(task.kernel_memory_mb), OUTPUT_ENV: str(cap)}
     manager = ForkingKernelManager if task.fork_kernels else BuildKernelManager
+    cwd = Path(task.notebook).parent
+    kernel_env = {**os.environ, **env}  # what a kernel started for this variant inherits
+    spare = take_spare(str(cwd), kernel_env) if task.fork_kernels else None
     # The watchdog enforces the variant's budget; papermill's per-cell timeout is only a backstop behind it.
-    failed = execute_notebook(Path(task.notebook), executed, task.params, cwd=Path(task.notebook).parent,
-                              timeout=task.timeout + 30, env=env, record_paths=task.record_paths,
-                              kernel_manager_class=manager, max_output_bytes=cap)
+    failed = execute_notebook(Path(task.notebook), executed, task.params, cwd=cwd, timeout=task.timeout + 30, env=env,
+                              record_paths=task.record_paths, kernel_manager_class=manager, max_output_bytes=cap,
+                              km=spare)
+    if task.fork_kernels:  # the next variant's kernel starts while this one is rendered
+        try:
+            start_spare(KERNEL_NAME, str(cwd), kernel_env)
+        except Exception:  # (the template is gone: the next variant starts one as usual)
+            pass
     kept = {"ipynb": str(executed)} if executed.is_file() else {}
     if failed is not None:
         failure = Failure(stage=Stage.LIMIT if failed.exception == OUTPUT_TOO_LARGE else Stage.EXECUTE,
