@@ -404,6 +404,16 @@ def test_a_kernel_reads_again_a_data_file_changed_after_its_template_read_it(toy
     assert printed.split() == ["41108", f"['{sha256_file(changed)}']"]
 
 
+def test_a_forked_kernel_is_ready_when_it_says_so_not_after_a_silence():
+    """The client of a forked kernel waits for kernel_info's reply and the idle status after it, not for 0.2 s of
+    IOPub silence (jupyter_client's wait, bound under the public name at class creation, so both must be replaced)."""
+    from kommunelab.engine.run.forking import ForkedKernelClient, ForkingKernelManager
+
+    client = ForkingKernelManager(kernel_name="kommunelab").client()
+    assert type(client) is ForkedKernelClient
+    assert type(client).wait_for_ready is ForkedKernelClient._async_wait_for_ready
+
+
 def test_a_kernel_started_ahead_is_used_only_where_and_as_it_was_started(toy_project, tmp_path):
     """A worker forks the next variant's kernel while it renders the last one (start_spare); the next variant takes
     it only when it was started in the variant's folder with the variant's environment, and otherwise it is shut."""

@@ -23,8 +23,8 @@ from typing import Any
 from jupyter_client import AsyncKernelManager
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.provisioning import LocalProvisioner
-from jupyter_core.utils import ensure_async
-from traitlets import DottedObjectName, Type
+from jupyter_core.utils import ensure_async, run_sync
+from traitlets import Type
 
 from ...lifetime import alive, die_with_parent
 
@@ -172,7 +172,6 @@ class ForkingKernelManager(BuildKernelManager):
     """A BuildKernelManager whose kernels are forked from the worker's template (and whose client does not wait for
     IOPub to fall silent, ForkedKernelClient)."""
 
-    client_class = DottedObjectName("kommunelab.engine.run.forking.ForkedKernelClient")
     client_factory = Type(ForkedKernelClient, klass=AsyncKernelClient)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
@@ -187,9 +186,7 @@ def start_spare(kernel_name: str, cwd: str, env: dict[str, str]) -> None:
     (take_spare) it has started and answers at once. It is a fork of the template like any other, which has run no
     notebook code; one that is not taken (another folder or environment) is shut down unused."""
     global _spare
-    from jupyter_core.utils import run_sync
-
-    _discard(take_spare(None, {}))
+    take_spare(None, {})  # one that no variant took is shut down
     km = ForkingKernelManager(kernel_name=kernel_name)
     run_sync(km.start_kernel)(cwd=cwd, env=env)
     _spare = ((cwd, tuple(sorted(env.items()))), km)
@@ -209,11 +206,8 @@ def take_spare(cwd: str | None, env: dict[str, str]) -> ForkingKernelManager | N
     return None
 
 
-def _discard(km: ForkingKernelManager | None) -> None:
-    if km is not None:
-        from jupyter_core.utils import run_sync
-
-        try:
-            run_sync(km.shutdown_kernel)(now=True)
-        except Exception:  # already gone (a watchdog's kill)
-            pass
+def _discard(km: ForkingKernelManager) -> None:
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:  # already gone (a watchdog's kill)
+        pass
