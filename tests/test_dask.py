@@ -53,6 +53,20 @@ def test_the_dask_executor_gives_the_local_pools_findings(project, cluster):
     assert not list((project / "reports").glob(".tmp/*")), "the client's temporary folder is removed"
 
 
+def _add_report(root, name: str, title: str, grid: str = "") -> None:
+    """Add notebooks/<name>.ipynb to the toy project's manifest as a report with one int parameter x."""
+    manifest = root / "reports.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + f'''
+[reports.{name}]
+title = "{title}"
+notebook = "notebooks/{name}.ipynb"
+formats = ["html"]
+{grid}[reports.{name}.parameters.x]
+type = "int"
+default = 1
+''', encoding="utf-8")
+
+
 def test_a_worker_that_dies_fails_only_its_variant(toy_project, cluster):
     write_notebook(toy_project / "notebooks" / "killer.ipynb", "x = 1",
                    "import os, signal\n"
@@ -62,16 +76,7 @@ def test_a_worker_that_dies_fails_only_its_variant(toy_project, cluster):
                    "while b'kommunelab.kernel' in open(f'/proc/{worker}/cmdline', 'rb').read():\n"
                    "    worker = parent(worker)  # past the kernel template the kernel was forked from\n"
                    "os.kill(worker, signal.SIGKILL)")
-    manifest = toy_project / "reports.toml"
-    manifest.write_text(manifest.read_text(encoding="utf-8") + '''
-[reports.killer]
-title = "Kills its worker"
-notebook = "notebooks/killer.ipynb"
-formats = ["html"]
-[reports.killer.parameters.x]
-type = "int"
-default = 1
-''', encoding="utf-8")
+    _add_report(toy_project, "killer", "Kills its worker")
     outcomes = build(["killer", "other"], None, False, BuildOptions(formats=("html",), executor="dask",
                                                                    scheduler=cluster), out=io.StringIO())
     status = {o.report: o for o in outcomes}
@@ -94,17 +99,7 @@ def test_dask_workers_fork_their_kernels_from_a_template_they_keep(toy_project, 
     write_notebook(toy_project / "notebooks" / "forked.ipynb", "x = 1",
                    "import os\nparent = open(f'/proc/{os.getppid()}/cmdline', 'rb').read()\n"
                    "assert b'--template' in parent, parent")
-    manifest = toy_project / "reports.toml"
-    manifest.write_text(manifest.read_text(encoding="utf-8") + '''
-[reports.forked]
-title = "Forked"
-notebook = "notebooks/forked.ipynb"
-formats = ["html"]
-grid = { x = [1, 2, 3] }
-[reports.forked.parameters.x]
-type = "int"
-default = 1
-''', encoding="utf-8")
+    _add_report(toy_project, "forked", "Forked", grid="grid = { x = [1, 2, 3] }\n")
     outcomes = build(["forked"], None, True, BuildOptions(formats=("html",), executor="dask", scheduler=cluster),
                      out=io.StringIO())
     assert [o.status for o in outcomes] == ["built"] * 3, failure_table(outcomes)
