@@ -189,7 +189,7 @@ def start_spare(kernel_name: str, cwd: str, env: dict[str, str]) -> None:
     take_spare(None, {})  # one that no variant took is shut down
     km = ForkingKernelManager(kernel_name=kernel_name)
     run_sync(km.start_kernel)(cwd=cwd, env=env)
-    _spare = ((cwd, tuple(sorted(env.items()))), km)
+    _spare = (_where(cwd, env), km)
 
 
 def take_spare(cwd: str | None, env: dict[str, str]) -> ForkingKernelManager | None:
@@ -200,10 +200,15 @@ def take_spare(cwd: str | None, env: dict[str, str]) -> ForkingKernelManager | N
     if spare is None:
         return None
     key, km = spare
-    if key == (cwd, tuple(sorted(env.items()))) and km.provisioner is not None and km.provisioner.process.poll() is None:
+    if key == _where(cwd, env) and km.provisioner is not None and km.provisioner.process.poll() is None:
         return km
     _discard(km)
     return None
+
+
+def _where(cwd: str | None, env: dict[str, str]) -> tuple:
+    """What a spare kernel must have been started with to be taken: the folder and the environment."""
+    return cwd, tuple(sorted(env.items()))
 
 
 def _discard(km: ForkingKernelManager) -> None:
