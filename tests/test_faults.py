@@ -750,12 +750,14 @@ def test_a_full_disk_at_the_record_step_is_exit_4_and_says_what_is_not_recorded(
 @pytest.mark.slow
 def test_a_full_disk_while_the_executed_notebook_is_written_is_a_clear_failure(toy_project, monkeypatch, tmp_path):
     import papermill.engines
+    import papermill.execute
 
     from kommunelab.engine.run.execute import execute_notebook
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
-    monkeypatch.setattr(papermill.engines, "write_ipynb", full)
+    monkeypatch.setattr(papermill.engines, "write_ipynb", full)  # where a stopped run is written
+    monkeypatch.setattr(papermill.execute, "write_ipynb", full)  # where a finished one is
     failure = execute_notebook(toy_project / "notebooks" / "other.ipynb", tmp_path / "out.ipynb", {"fail": False},
                                cwd=tmp_path)
     assert failure is not None and failure.exception == "OSError" and "No space left on device" in failure.message

@@ -82,12 +82,16 @@ def install_kernel(name: str = KERNEL_NAME, user: bool = False, prefix: str | No
 
 
 class _SavedAtTheEnd(NotebookExecutionManager):
-    """Papermill's bookkeeping, but the executed notebook is written once, when execution ends (success, error or a
-    dead kernel alike), instead of at every cell's start and end: 26 writes of a 100 KB notebook cost a variant
-    0.2 s. The cell that was running when a kernel died is still marked (its start time is in memory)."""
+    """Papermill's bookkeeping, but the executed notebook is written once, when execution ends, instead of at every
+    cell's start and end (26 writes of the notebook cost a variant 0.2 s): by papermill itself after a run that
+    ended (a cell's error included), and here after one that was stopped (a dead kernel, the output cap, a time
+    limit), which papermill does not write. The cell that was running then is still marked (its start time is in
+    memory)."""
+
+    stopped = False  # execution raised: papermill will not write the notebook, this manager does
 
     def save(self, **kwargs) -> None:
-        if self.end_time is not None:
+        if self.end_time is not None and self.stopped:
             super().save(**kwargs)
 
 
@@ -162,12 +166,19 @@ class _Engine(NBClientEngine):
 
     @classmethod
     def execute_notebook(cls, nb, kernel_name, output_path=None, progress_bar=True, log_output=False,
-                         autosave_cell_every=30, **kwargs):
+                         autosave_cell_every=30, record_paths=None, **kwargs):
+        """Papermill's, with the notebook saved as _SavedAtTheEnd says and ``record_paths`` (input, output), when
+        given, recorded in its metadata instead of the paths papermill ran it at, before any write."""
         nb_man = _SavedAtTheEnd(nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output,
                                 autosave_cell_every=autosave_cell_every)
+        if record_paths is not None:
+            nb_man.nb.metadata.papermill["input_path"], nb_man.nb.metadata.papermill["output_path"] = record_paths
         nb_man.notebook_start()
         try:
             cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+        except BaseException:
+            nb_man.stopped = True
+            raise
         finally:
             nb_man.cleanup_pbar()
             nb_man.notebook_complete()
@@ -194,15 +205,9 @@ def execute_notebook(notebook: Path, output: Path, parameters: dict[str, Any], c
     kernel = ensure_kernel()
     for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
         failure = _execute_once(notebook, output, parameters, cwd, timeout, env, kernel, kernel_manager_class,
-                                max_output_bytes, km if attempt == 1 else None)
+                                max_output_bytes, km if attempt == 1 else None, record_paths)
         if failure is None or failure.cell is not None or not _start_failed(failure) or attempt == KERNEL_START_ATTEMPTS:
             break  # done, or failed in a cell: never run a notebook's cells twice
-    if record_paths is not None and output.is_file():
-        try:
-            _record_paths(output, *record_paths)
-        except (OSError, ValueError) as exc:  # a full disk left the executed notebook cut short
-            failure = failure or ExecutionFailure(type(exc).__name__, f"the executed notebook was not written whole: "
-                                                  f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}")
     return failure
 
 
@@ -217,7 +222,8 @@ def _start_failed(failure: ExecutionFailure) -> bool:
 
 def _execute_once(notebook: Path, output: Path, parameters: dict[str, Any], cwd: Path, timeout: float,
                   env: dict[str, str] | None, kernel: str, kernel_manager_class: type | None,
-                  max_output_bytes: int, km: Any = None) -> ExecutionFailure | None:
+                  max_output_bytes: int, km: Any = None,
+                  record_paths: tuple[str, str] | None = None) -> ExecutionFailure | None:
     old_env = dict(os.environ)
     os.environ.update(env or {})  # the kernel inherits this process's environment
     failure = None
@@ -229,6 +235,7 @@ def _execute_once(notebook: Path, output: Path, parameters: dict[str, Any], cwd:
             execution_timeout=timeout, shutdown_kernel="immediate", max_output_bytes=int(max_output_bytes),
             **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}),
             **({"km": km} if km is not None else {}),  # shut by the client at the end (_CappedClient.setup_kernel)
+            **({"record_paths": tuple(record_paths)} if record_paths is not None else {}),
         )
     except _OutputCapReached as exc:
         index = _source_index(output, exc.cell_index) if output.is_file() else exc.cell_index
@@ -295,10 +302,3 @@ def _running_cell(executed: Path) -> tuple[int | None, str]:
     i = started[-1]
     source = cells[i].get("source", "")
     return _to_source_index(cells, i), "".join(source) if isinstance(source, list) else source
-
-
-def _record_paths(executed: Path, input_path: str, output_path: str) -> None:
-    nb = nbformat.read(executed, as_version=4)
-    meta = nb.metadata.setdefault("papermill", {})
-    meta["input_path"], meta["output_path"] = input_path, output_path
-    nbformat.write(nb, executed)
