@@ -474,6 +474,43 @@ def test_a_variant_leaves_its_worker_no_thread_or_socket(toy_project, tmp_path):
     assert after[1:] == after[:1] * 3, after  # the first variant may start what a worker keeps (its event loop)
 
 
+def test_every_kernel_of_a_build_keeps_its_history_in_memory_not_in_the_users_home(toy_project, tmp_path):
+    """A forked kernel is started with the options a fresh one gets (here nbclient's: IPython's history in memory),
+    whether the client starts it or it was started ahead. Forked kernels dropped them and wrote every cell of every
+    variant into ~/.ipython/profile_default/history.sqlite (145 MB after a day of builds here)."""
+    import nbformat
+
+    from kommunelab.engine.run import forking
+    from kommunelab.engine.run.execute import KERNEL_ARGUMENTS, KERNEL_NAME, execute_notebook
+
+    notebook = toy_project / "notebooks" / "check.ipynb"
+    write_notebook(notebook, "x = 1", "print(get_ipython().history_manager.hist_file)")
+    (tmp_path / "runtime").mkdir()
+    env = {"KOMMUNELAB_ROOT": str(toy_project), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "IPYTHONDIR": str(tmp_path / "ipython")}
+    kernel_env = {**os.environ, **env}
+    forking.start_template(env)
+    printed = []
+    try:
+        for how in ("fresh", "forked", "started ahead"):
+            spare = None
+            if how == "started ahead":
+                forking.start_spare(KERNEL_NAME, str(notebook.parent), kernel_env, KERNEL_ARGUMENTS)
+                spare = forking.take_spare(str(notebook.parent), kernel_env)
+                assert spare is not None
+            manager = forking.BuildKernelManager if how == "fresh" else forking.ForkingKernelManager
+            executed = tmp_path / f"{how}.ipynb"
+            assert execute_notebook(notebook, executed, {}, cwd=notebook.parent, env=env, kernel_manager_class=manager,
+                                    km=spare) is None
+            printed.append((how, nbformat.read(executed, as_version=4).cells[-1].outputs[0]["text"].strip()))
+    finally:
+        template = forking.template()
+        template.kill()
+        template.wait()
+    assert printed == [("fresh", ":memory:"), ("forked", ":memory:"), ("started ahead", ":memory:")]
+    assert not list((tmp_path / "ipython").rglob("history.sqlite"))
+
+
 HEAVY = ("pandas", "numpy", "matplotlib", "papermill", "nbconvert", "nbclient", "playwright")
 
 

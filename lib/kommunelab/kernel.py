@@ -154,7 +154,7 @@ def _become_kernel(request: dict) -> None:
         from matplotlib_inline.backend_inline import configure_inline_support
 
         app = IPKernelApp.instance()
-        app.initialize(["-f", request["connection_file"], QUIET])
+        app.initialize(request.get("argv") or ["-f", request["connection_file"], QUIET])
         if get_backend() == INLINE:
             # What importing the inline backend does in a fresh kernel once the shell exists (here it was imported
             # by the template, before there was a shell).

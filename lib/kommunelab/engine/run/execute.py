@@ -32,6 +32,10 @@ from ...kernel import QUIET, OutputLimitExceeded, output_cap_message
 OUTPUT_TOO_LARGE = "OutputTooLarge"  # the failure of a cell stopped at the output cap, however it was stopped
 
 KERNEL_NAME = "kommunelab"
+# What a build's kernel is started with beyond its spec (nbclient's own default for the kernels it starts, given to
+# the kernels started ahead too): IPython keeps its history in memory, not in the user's ~/.ipython, which a nightly
+# build would otherwise grow by every cell of every variant.
+KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
 INJECTED = "injected-parameters"
 ERROR_MARKER = "papermill-error-cell-tag"
 
@@ -233,6 +237,7 @@ def _execute_once(notebook: Path, output: Path, parameters: dict[str, Any], cwd:
             progress_bar=False, log_output=False, engine_name=ENGINE,
             request_save_on_cell_execute=True,  # the engine gets the output path: written even if the kernel dies
             execution_timeout=timeout, shutdown_kernel="immediate", max_output_bytes=int(max_output_bytes),
+            extra_arguments=list(KERNEL_ARGUMENTS),
             **({"kernel_manager_class": kernel_manager_class} if kernel_manager_class else {}),
             **({"km": km} if km is not None else {}),  # shut by the client at the end (_CappedClient.setup_kernel)
             **({"record_paths": tuple(record_paths)} if record_paths is not None else {}),

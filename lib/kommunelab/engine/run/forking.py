@@ -62,11 +62,13 @@ def template() -> subprocess.Popen:
     return _template
 
 
-def fork_kernel(connection_file: str, cwd: str, env: dict[str, str]) -> int:
-    """PID of a new kernel forked from the template, listening as ``connection_file`` says."""
+def fork_kernel(connection_file: str, cwd: str, env: dict[str, str], argv: list[str] | None = None) -> int:
+    """PID of a new kernel forked from the template, listening as ``connection_file`` says and started with the
+    kernel's ``argv`` (its options after the module, as the kernel spec and the client give them)."""
     server = template()
+    request = {"connection_file": connection_file, "cwd": cwd, "env": env, "argv": argv}
     try:
-        server.stdin.write(json.dumps({"connection_file": connection_file, "cwd": cwd, "env": env}) + "\n")
+        server.stdin.write(json.dumps(request) + "\n")
         answer = server.stdout.readline()
     except (BrokenPipeError, OSError) as exc:
         raise TemplateFailed(f"the kernel template stopped answering: {exc}") from None
@@ -113,10 +115,10 @@ class ForkedKernel:
 
 class ForkingProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
-        connection_file = cmd[cmd.index("-f") + 1]
+        options = cmd[cmd.index("-f"):]  # the spec's and the client's (e.g. where IPython keeps its history)
         cwd = str(kwargs.get("cwd") or os.getcwd())
         env = dict(kwargs.get("env") or os.environ)
-        self.process = ForkedKernel(fork_kernel(connection_file, cwd, env))
+        self.process = ForkedKernel(fork_kernel(options[1], cwd, env, options))
         self.pid = self.pgid = self.process.pid  # the child called setsid(): its PID is its process group
         self.cwd = cwd
         return self.connection_info
@@ -181,14 +183,15 @@ class ForkingKernelManager(BuildKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
 
-def start_spare(kernel_name: str, cwd: str, env: dict[str, str]) -> None:
+def start_spare(kernel_name: str, cwd: str, env: dict[str, str], arguments: tuple[str, ...] = ()) -> None:
     """Fork the next variant's kernel now, while this variant is rendered: by the time the next one asks for a kernel
     (take_spare) it has started and answers at once. It is a fork of the template like any other, which has run no
-    notebook code; one that is not taken (another folder or environment) is shut down unused."""
+    notebook code, started with the ``arguments`` a client would give it; one that is not taken (another folder or
+    environment) is shut down unused."""
     global _spare
     take_spare(None, {})  # one that no variant took is shut down
     km = ForkingKernelManager(kernel_name=kernel_name)
-    run_sync(km.start_kernel)(cwd=cwd, env=env)
+    run_sync(km.start_kernel)(cwd=cwd, env=env, extra_arguments=list(arguments))
     _spare = (_where(cwd, env), km)
 
 
