@@ -529,6 +529,27 @@ def test_a_no_op_build_imports_no_notebook_stack(toy_project):
     assert _heavy_modules_after("from kommunelab.cli import main\nassert main(['build']) == 0") == []
 
 
+def test_the_engines_processes_do_not_build_jsonschemas_iri_parsers():
+    """jsonschema imports rfc3987_syntax where it is installed, which builds its parsers as it is imported (1 s or more
+    of CPU in every worker and build): the engine's processes skip it, and still validate notebooks."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    probe = ("import sys\n{}\nimport nbformat\n"
+             "nbformat.validate(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('x = 1')]))\n"
+             "print(repr(sys.modules.get('rfc3987_syntax', 'absent')))")
+
+    def imported(first: str) -> str:
+        result = subprocess.run([sys.executable, "-c", probe.format(first)], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert imported("import kommunelab.engine.render") == "None"
+    if importlib.util.find_spec("rfc3987_syntax") is not None:  # as in the project's environment (JupyterLab's)
+        assert imported("") != "None"  # nbformat alone imports it: the check above is not vacuous
+
+
 def test_listing_the_98_profiles_needs_no_pandas(reference):
     code = ("from kommunelab.engine.build import select_variants\n"
             "assert len(select_variants(['municipality_profile'], None, True)) == 98")
