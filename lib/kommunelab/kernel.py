@@ -5,9 +5,9 @@ Two ways to start one:
 - fresh: ``python -m kommunelab.kernel -f FILE`` (registered as the `kommunelab` kernel by
   kommunelab.engine.run.execute.ensure_kernel; what JupyterLab and a plain papermill run use);
 - forked: ``python -m kommunelab.kernel --template`` starts a *template* process that imports the notebooks'
-  libraries once and then, for each line ``{"connection_file", "cwd", "env", "argv"}`` on its stdin, forks a child
-  that becomes a fresh kernel started with ``argv`` (the options a fresh one would be given) and answers
-  ``{"pid": N}``. A build's workers use it (kommunelab.engine.run.forking) so that a variant
+  libraries once and then, for each line ``{"argv", "cwd", "env"}`` on its stdin, forks a child that becomes a
+  fresh kernel started with ``argv`` (the options a fresh one would be given, ``-f CONNECTION_FILE`` among them) and
+  answers ``{"pid": N}``. A build's workers use it (kommunelab.engine.run.forking) so that a variant
   does not pay for starting Python, importing pandas, seaborn and statsmodels, and reading the reference data again.
   Every child starts from the template's state (prepare()), which has imported modules and filled the data caches
   kept per version of each file, but run no notebook code: nothing one variant does is seen by the next.
@@ -155,7 +155,7 @@ def _become_kernel(request: dict) -> None:
         from matplotlib_inline.backend_inline import configure_inline_support
 
         app = IPKernelApp.instance()
-        app.initialize(request.get("argv") or ["-f", request["connection_file"], QUIET])
+        app.initialize(request["argv"])
         if get_backend() == INLINE:
             # What importing the inline backend does in a fresh kernel once the shell exists (here it was imported
             # by the template, before there was a shell).

@@ -62,11 +62,11 @@ def template() -> subprocess.Popen:
     return _template
 
 
-def fork_kernel(connection_file: str, cwd: str, env: dict[str, str], argv: list[str] | None = None) -> int:
-    """PID of a new kernel forked from the template, listening as ``connection_file`` says and started with the
-    kernel's ``argv`` (its options after the module, as the kernel spec and the client give them)."""
+def fork_kernel(argv: list[str], cwd: str, env: dict[str, str]) -> int:
+    """PID of a new kernel forked from the template, started with the kernel's options ``argv`` (those after the
+    module, as the kernel spec and the client give them: ``-f CONNECTION_FILE`` and the rest)."""
     server = template()
-    request = {"connection_file": connection_file, "cwd": cwd, "env": env, "argv": argv}
+    request = {"argv": argv, "cwd": cwd, "env": env}
     try:
         server.stdin.write(json.dumps(request) + "\n")
         answer = server.stdout.readline()
@@ -118,7 +118,7 @@ class ForkingProvisioner(LocalProvisioner):
         options = cmd[cmd.index("-f"):]  # the spec's and the client's (e.g. where IPython keeps its history)
         cwd = str(kwargs.get("cwd") or os.getcwd())
         env = dict(kwargs.get("env") or os.environ)
-        self.process = ForkedKernel(fork_kernel(options[1], cwd, env, options))
+        self.process = ForkedKernel(fork_kernel(options, cwd, env))
         self.pid = self.pgid = self.process.pid  # the child called setsid(): its PID is its process group
         self.cwd = cwd
         return self.connection_info
