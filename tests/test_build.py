@@ -511,6 +511,79 @@ def test_every_kernel_of_a_build_keeps_its_history_in_memory_not_in_the_users_ho
     assert not list((tmp_path / "ipython").rglob("history.sqlite"))
 
 
+def _task(notebook, tmp_path, **changes):
+    from kommunelab.records import Task
+
+    task = Task(report="check", variant="default", title="Check", notebook=str(notebook), params={},
+                formats=("html", "pdf"), show_code=False, chromium=None,
+                workdir=str(tmp_path / "build" / "check" / "default"),
+                env={"KOMMUNELAB_ROOT": str(notebook.parents[1]), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")},
+                timeout=120, max_output_mb=10, kernel_memory_mb=4096,
+                record_paths=("notebooks/check.ipynb", "reports/check/default.ipynb"),
+                build_time="2026-11-30T06:00:00+00:00", fork_kernels=False)
+    return task.but(**changes)
+
+
+def test_a_worker_warms_the_render_stage_before_it_executes_a_variant(toy_project, tmp_path):
+    """The render stage's warm-up (its browser) comes before the variant's execution, so that on a worker's first
+    variant the browser starts while the kernel does; the render step itself comes after, with the executed notebook."""
+    from kommunelab.engine.run.worker import run_task
+    from kommunelab.records import BuildStatus
+
+    notebook = toy_project / "notebooks" / "check.ipynb"
+    write_notebook(notebook, "x = 1", "print(x + 1)")
+    task = _task(notebook, tmp_path)
+    executed = tmp_path / "build" / "check" / "default" / "default.ipynb"
+    calls = []
+
+    class Recorder:
+        def warm(self, task):
+            calls.append(("warm", executed.exists()))
+
+        def __call__(self, task, executed_path, seconds_left):
+            calls.append(("render", executed_path.exists()))
+            return {}, None
+
+    result = run_task(task, Recorder())
+    assert result.status is BuildStatus.BUILT, result.failure
+    assert calls == [("warm", False), ("render", True)]
+
+
+@pytest.mark.slow
+def test_warming_starts_the_browser_the_print_then_uses_and_a_broken_one_fails_the_print_alone(toy_project, tmp_path):
+    """warm starts this process's Chromium for a task that asks for a PDF (and none for one that does not); the
+    print uses that browser, not a second one. A browser that cannot start makes warm do nothing: the print tries
+    again and fails as the print's failure, naming Chromium."""
+    from kommunelab.chromium import ensure_chromium
+    from kommunelab.engine import render
+    from kommunelab.errors import KommunelabError
+
+    notebook = toy_project / "notebooks" / "check.ipynb"
+    chromium = ensure_chromium(install=False)
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><title>t</title></head><body><h1>Gribskov</h1></body></html>", encoding="utf-8")
+    render.close_printer()
+    try:
+        render.warm(_task(notebook, tmp_path, formats=("html",), chromium=chromium))
+        assert render._printer is None
+        render.warm(_task(notebook, tmp_path, chromium=chromium))
+        started = render._printer
+        assert started is not None and started.alive()
+        render.html_to_pdf(page, tmp_path / "page.pdf", chromium, scratch=tmp_path / "build")
+        assert render._printer is started and (tmp_path / "page.pdf").read_bytes().startswith(b"%PDF")
+        render.close_printer()
+
+        broken = tmp_path / "not-chromium"
+        broken.write_text("#!/bin/sh\nexit 3\n")
+        broken.chmod(0o755)
+        render.warm(_task(notebook, tmp_path, chromium=str(broken)))  # does not raise
+        assert render._printer is None
+        with pytest.raises(KommunelabError, match="Chromium failed to print"):
+            render.html_to_pdf(page, tmp_path / "page.pdf", str(broken), scratch=tmp_path / "build")
+    finally:
+        render.close_printer()
+
+
 HEAVY = ("pandas", "numpy", "matplotlib", "papermill", "nbconvert", "nbclient", "playwright")
 
 

@@ -143,7 +143,7 @@ def _build(selected: list[Variant], root: Path, when: str, options: BuildOptions
         by_task[task] = v
     progress = run.Progress(len(todo), out)
     try:
-        for task, result in run.run(list(by_task), render.render_variant, jobs, options.fork_kernels,
+        for task, result in run.run(list(by_task), render.RENDER, jobs, options.fork_kernels,
                                        options.scheduler if options.executor == "dask" else None):
             v = by_task[task]
             with deferred_signals() as held:  # a variant's files move in together, or not at all

@@ -1,5 +1,5 @@
 """The render stage: an executed notebook to HTML (nbconvert, house template), and that HTML printed to PDF
-(Chromium). ``render_variant`` is the step a worker runs after execution.
+(Chromium). A worker calls ``RENDER``: ``warm`` before it executes a variant, ``render_variant`` after.
 
 nbconvert's own webpdf exporter downloads a browser at run time, which fails offline, so the PDF is printed by
 the system's headless Chromium (driven by Playwright, which downloads nothing when given its executable) from the very
@@ -51,11 +51,43 @@ def render_variant(task: Task, executed: Path, seconds_left: float) -> tuple[dic
                 site = os.environ.get(SITE_URL_ENV, "").strip()
                 html_to_pdf(html, pdf, task.chromium, timeout=seconds_left, created=task.build_time,
                             links_base=f"{site.rstrip('/')}/{task.report}/" if site else "",
-                            scratch=executed.parents[2])
+                            scratch=_scratch(task))
             files["pdf"] = str(pdf)
     except Exception as exc:
         return {}, Failure(stage=stage, exception=type(exc).__name__, message=str(exc))
     return files, None
+
+
+def warm(task: Task) -> None:
+    """Start what rendering ``task`` needs ahead of its first use: the HTML exporter and, for a PDF, this process's
+    Chromium. A worker calls it before it executes a variant, so on its first one the browser starts while the kernel
+    template is still importing (about 0.5 s of a one-variant build). A browser that fails to start here is started
+    again when the PDF is printed, and its failure reported there, as the print's."""
+    if "html" in task.formats or "pdf" in task.formats:
+        _exporter(task.show_code)
+    if "pdf" in task.formats and task.chromium:
+        try:
+            printer(task.chromium, _scratch(task))
+        except Exception:
+            pass
+
+
+class RenderStage:
+    """The render stage as a worker calls it (engine.run.worker.Render): render_variant, and warm ahead of it."""
+
+    def __call__(self, task: Task, executed: Path, seconds_left: float) -> tuple[dict[str, str], Failure | None]:
+        return render_variant(task, executed, seconds_left)
+
+    def warm(self, task: Task) -> None:
+        warm(task)
+
+
+RENDER = RenderStage()
+
+
+def _scratch(task: Task) -> Path:
+    """The build's temporary folder (above the variant's own), where the browser keeps its profile."""
+    return Path(task.workdir).parents[1]
 
 
 def notebook_to_html(notebook: Path, show_code: bool = False, title: str | None = None,

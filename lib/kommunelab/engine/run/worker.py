@@ -14,14 +14,22 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from ...records import MEMORY_ENV, OUTPUT_ENV, BuildStatus, Failure, Result, Stage, Task, collect_outputs
 
-# The render stage's step for one executed notebook: (task, executed notebook, seconds left) -> (files, failure).
-# The engine passes it in (engine.render.render_variant), so this stage never imports a later one.
-Render = Callable[[Task, Path, float], tuple[dict[str, str], Failure | None]]
+
+class Render(Protocol):
+    """The render stage's steps for one variant. The engine passes them in (engine.render.RENDER), so this stage
+    never imports a later one."""
+
+    def __call__(self, task: Task, executed: Path, seconds_left: float) -> tuple[dict[str, str], Failure | None]:
+        """The files made from the executed notebook, (kind -> path, None), or ({}, the failure). Never raises."""
+
+    def warm(self, task: Task) -> None:
+        """Start what rendering ``task`` will need and is kept between variants (a browser), so that it starts while
+        the variant's kernel does. Never raises."""
 
 
 _ADOPTS = False  # set in a pool worker that adopts orphans (start_worker)
@@ -100,6 +108,7 @@ def _run(task: Task, render: Render, start: float) -> Result:
     cwd = Path(task.notebook).parent
     kernel_env = {**os.environ, **env}  # what a kernel started for this variant inherits
     spare = take_spare(str(cwd), kernel_env) if task.fork_kernels else None
+    render.warm(task)  # a first variant: the browser starts while the kernel template is still importing
     # The watchdog enforces the variant's budget; papermill's per-cell timeout is only a backstop behind it.
     failed = execute_notebook(Path(task.notebook), executed, task.params, cwd=cwd, timeout=task.timeout + 30, env=env,
                               record_paths=task.record_paths, kernel_manager_class=manager, max_output_bytes=cap,
