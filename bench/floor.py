@@ -2,12 +2,15 @@
 build's kernel template is (kommunelab.kernel.prepare: the libraries imported, the reference data read into the caches
 kept per version of each file, the garbage collector's view frozen), a fresh fork per variant (no kernel, no
 messaging, no saving), its figures rendered as the inline backend would render them, plus the HTML export of the
-executed notebook the build wrote. Called by
-bench/run.py:
+executed notebook the build wrote. With CHROMIUM, also each page printed to PDF as a build prints it (one browser
+kept for all; kommunelab.engine.render.html_to_pdf): the floor of a build that makes PDFs too. A print is counted in
+CPU seconds of this process and the browser's (Playwright's driver, Chromium's processes): Chromium prints in several
+processes at once, so its wall time would undercount what it takes from the cores. Called by bench/run.py:
 
-    python bench/floor.py VARIANTS.json   # [{"notebook": ..., "params": {...}, "executed": ...}, ...]
+    python bench/floor.py VARIANTS.json [CHROMIUM]  # [{"notebook": ..., "params": {...}, "executed": ...}, ...]
 
-Prints {"execute_s": [...], "export_s": [...]} (seconds per variant, in order).
+Prints {"execute_s": [...], "export_s": [...], "print_s": [...]} (seconds per variant, in order; print_s in CPU
+seconds, empty without CHROMIUM).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,17 +29,37 @@ os.environ.setdefault("MPLBACKEND", "agg")
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process (not its reaped children: the variants' forks) and of every live descendant with
+    the children it reaped (the browser's print processes)."""
+    from kommunelab.lifetime import descendants
+
+    total = sum(os.times()[:2])
+    for pid in descendants():
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        total += sum(int(x) for x in stat[stat.rindex(")") + 2:].split()[11:15]) / HZ
+    return total
+
+
 def main() -> None:
     import matplotlib.pyplot as plt
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    from kommunelab.engine.render import notebook_to_html
+    from kommunelab.engine.render import close_printer, html_to_pdf, notebook_to_html
     from kommunelab.kernel import prepare
 
     variants = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    chromium = sys.argv[2] if len(sys.argv) > 2 else None
+    scratch = Path(tempfile.mkdtemp(prefix="kommunelab-floor-"))
     prepare()
-    execute_s, export_s = [], []
+    execute_s, export_s, print_s = [], [], []
     for v in variants:
         notebook = Path(v["notebook"])
         nb = parameterize_notebook(load_notebook_node(str(notebook)), v["params"])
@@ -64,9 +89,17 @@ def main() -> None:
             sys.exit(f"floor: {notebook} with {v['params']} failed")
         execute_s.append(time.perf_counter() - start)
         start = time.perf_counter()
-        notebook_to_html(Path(v["executed"]), title=v.get("title"))
+        html = notebook_to_html(Path(v["executed"]), title=v.get("title"))
         export_s.append(time.perf_counter() - start)
-    print(json.dumps({"execute_s": execute_s, "export_s": export_s}))
+        if chromium:
+            page = scratch / "page.html"
+            page.write_text(html, encoding="utf-8")
+            start = cpu_seconds()
+            html_to_pdf(page, scratch / "page.pdf", chromium, created="2026-01-01T00:00:00+00:00", scratch=scratch)
+            print_s.append(cpu_seconds() - start)
+    close_printer()
+    shutil.rmtree(scratch, ignore_errors=True)
+    print(json.dumps({"execute_s": execute_s, "export_s": export_s, "print_s": print_s}))
 
 
 if __name__ == "__main__":

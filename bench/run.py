@@ -17,6 +17,8 @@ Rows:
   98 profiles `kommunelab build municipality_profile --all-variants --force`, HTML and PDF
   floor       each profile's code as a plain script in an interpreter with the libraries imported, its figures
               rendered, plus the HTML export, divided by the workers (bench/floor.py)
+  floor + print  the floor with each page also printed to PDF in one browser kept for all, divided by the workers:
+              a build of HTML and PDF with no engine at all, so its "x naive" is the most any build could show here
   growth      1, 10 and 98 profiles (HTML and PDF, cold) with 1 and 2 workers: seconds per variant and peak memory
               per worker; the 1-profile build is the time of a first variant (worker, kernel and browser start)
   dask        the 98 profiles through a distributed.LocalCluster of 2 worker processes on this machine (one
@@ -248,8 +250,8 @@ def main() -> None:
         spec = [{"notebook": str(v.report.notebook), "params": v.params, "title": v.report.title,
                  "executed": str(root / "reports" / v.report.id / f"{v.id}.ipynb")} for v in profiles]
         (Path(tmp) / "floor.json").write_text(json.dumps(spec), encoding="utf-8")
-        result = subprocess.run([sys.executable, str(REPO / "bench" / "floor.py"), str(Path(tmp) / "floor.json")],
-                                env=env, capture_output=True, text=True)
+        result = subprocess.run([sys.executable, str(REPO / "bench" / "floor.py"), str(Path(tmp) / "floor.json"),
+                                 env["CHROMIUM"]], env=env, capture_output=True, text=True)
         if result.returncode != 0:
             sys.exit(f"bench/floor.py failed:\n{result.stderr[-3000:]}")
         floor = json.loads(result.stdout.strip().splitlines()[-1])
@@ -257,6 +259,9 @@ def main() -> None:
         rows["floor, 98 profiles"] = {"s": serial / args.jobs, "n": len(profiles), "serial_s": serial,
                                       "execute_median_s": statistics.median(floor["execute_s"]),
                                       "export_median_s": statistics.median(floor["export_s"])}
+        rows["floor + print, 98 profiles"] = {"s": (serial + sum(floor["print_s"])) / args.jobs, "n": len(profiles),
+                                              "print_median_s": statistics.median(floor["print_s"]),
+                                              "naive": "naive, 98 profiles (est.)"}
         size = {f"{report} {kind} KB (median)": round(sizes(root, report, kind), 1)
                 for report in ("municipality_profile", "coi_citizens_volunteers", "ks_innovation_barometer")
                 for kind in ("html", "pdf")}
@@ -306,6 +311,9 @@ def print_table(rows: dict[str, dict], size: dict[str, float], jobs: int) -> Non
     floor = rows["floor, 98 profiles"]
     print(f"floor per profile (serial): execute {floor['execute_median_s']:.2f} s + export {floor['export_median_s']:.2f} s "
           f"(median); divided by {jobs} worker(s)")
+    bound = rows["floor + print, 98 profiles"]
+    print(f"floor + print: print {bound['print_median_s']:.2f} s per profile (median); with no engine at all a build "
+          f"of HTML and PDF would be {bound['x_faster_than_naive']:.1f}x faster than the naive loop here")
     profiles = rows["98 profiles, cold"]
     print(f"98 profiles: {profiles['x_faster_than_naive']:.1f}x faster than the naive loop; "
           f"{profiles['s_per_variant_over_floor']:+.2f} s per variant over the floor")
