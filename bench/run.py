@@ -3,7 +3,7 @@
 Runs in a scratch copy of the project (with its data, so that one file can be changed), so reports/ and data/ are
 not disturbed. Prints one table; the numbers go to bench/results/<timestamp>.json.
 
-    make bench                                  # everything (about 20 minutes on 2 cores)
+    make bench                                  # everything (15 to 20 minutes on 2 cores)
     .venv/bin/python bench/run.py --naive 3     # fewer naive profiles (the naive loop is the slow part)
 
 Rows:
