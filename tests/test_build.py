@@ -481,7 +481,7 @@ def test_every_kernel_of_a_build_keeps_its_history_in_memory_not_in_the_users_ho
     import nbformat
 
     from kommunelab.engine.run import forking
-    from kommunelab.engine.run.execute import KERNEL_ARGUMENTS, KERNEL_NAME, execute_notebook
+    from kommunelab.engine.run.execute import KERNEL_NAME, execute_notebook
 
     notebook = toy_project / "notebooks" / "check.ipynb"
     write_notebook(notebook, "x = 1", "print(get_ipython().history_manager.hist_file)")
@@ -495,7 +495,7 @@ def test_every_kernel_of_a_build_keeps_its_history_in_memory_not_in_the_users_ho
         for how in ("fresh", "forked", "started ahead"):
             spare = None
             if how == "started ahead":
-                forking.start_spare(KERNEL_NAME, str(notebook.parent), kernel_env, KERNEL_ARGUMENTS)
+                forking.start_spare(KERNEL_NAME, str(notebook.parent), kernel_env)
                 spare = forking.take_spare(str(notebook.parent), kernel_env)
                 assert spare is not None
             manager = forking.BuildKernelManager if how == "fresh" else forking.ForkingKernelManager

@@ -27,6 +27,10 @@ from .lifetime import die_with_parent
 from .records import MEMORY_ENV, OUTPUT_ENV
 
 QUIET = "--IPKernelApp.log_level=ERROR"  # the kernel's start-up warnings are noise in cron logs
+# What a build's kernel is started with beyond its spec, by the client (engine.run.execute) and for a kernel started
+# ahead (engine.run.forking.start_spare) alike: nbclient's own default, IPython's history in memory, not in the user's
+# ~/.ipython, which a nightly build would otherwise grow by every cell of every variant.
+KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
 INLINE = "module://matplotlib_inline.backend_inline"
 # What the notebooks import (and what importing them costs most): imported once by the template, never run.
 PRELOAD = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pyplot", "seaborn", "babel.numbers",

@@ -27,15 +27,11 @@ from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 from traitlets import Integer
 
-from ...kernel import QUIET, OutputLimitExceeded, output_cap_message
+from ...kernel import KERNEL_ARGUMENTS, QUIET, OutputLimitExceeded, output_cap_message
 
 OUTPUT_TOO_LARGE = "OutputTooLarge"  # the failure of a cell stopped at the output cap, however it was stopped
 
 KERNEL_NAME = "kommunelab"
-# What a build's kernel is started with beyond its spec (nbclient's own default for the kernels it starts, given to
-# the kernels started ahead too): IPython keeps its history in memory, not in the user's ~/.ipython, which a nightly
-# build would otherwise grow by every cell of every variant.
-KERNEL_ARGUMENTS = ("--HistoryManager.hist_file=:memory:",)
 INJECTED = "injected-parameters"
 ERROR_MARKER = "papermill-error-cell-tag"
 

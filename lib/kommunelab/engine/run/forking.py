@@ -26,6 +26,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from jupyter_core.utils import ensure_async, run_sync
 from traitlets import Type
 
+from ...kernel import KERNEL_ARGUMENTS
 from ...lifetime import alive, die_with_parent
 
 _template: subprocess.Popen | None = None
@@ -183,15 +184,15 @@ class ForkingKernelManager(BuildKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
 
-def start_spare(kernel_name: str, cwd: str, env: dict[str, str], arguments: tuple[str, ...] = ()) -> None:
+def start_spare(kernel_name: str, cwd: str, env: dict[str, str]) -> None:
     """Fork the next variant's kernel now, while this variant is rendered: by the time the next one asks for a kernel
     (take_spare) it has started and answers at once. It is a fork of the template like any other, which has run no
-    notebook code, started with the ``arguments`` a client would give it; one that is not taken (another folder or
-    environment) is shut down unused."""
+    notebook code, started with the options a client would give it (KERNEL_ARGUMENTS); one that is not taken
+    (another folder or environment) is shut down unused."""
     global _spare
     take_spare(None, {})  # one that no variant took is shut down
     km = ForkingKernelManager(kernel_name=kernel_name)
-    run_sync(km.start_kernel)(cwd=cwd, env=env, extra_arguments=list(arguments))
+    run_sync(km.start_kernel)(cwd=cwd, env=env, extra_arguments=list(KERNEL_ARGUMENTS))
     _spare = (_where(cwd, env), km)
 
 

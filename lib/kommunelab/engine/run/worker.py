@@ -94,7 +94,7 @@ def run_task(task: Task, render: Render) -> Result:
 
 
 def _run(task: Task, render: Render, start: float) -> Result:
-    from .execute import KERNEL_ARGUMENTS, KERNEL_NAME, OUTPUT_TOO_LARGE, execute_notebook
+    from .execute import KERNEL_NAME, OUTPUT_TOO_LARGE, execute_notebook
     from .forking import BuildKernelManager, ForkingKernelManager, start_spare, take_spare
 
     work = Path(task.workdir)
@@ -115,7 +115,7 @@ def _run(task: Task, render: Render, start: float) -> Result:
                               km=spare)
     if task.fork_kernels:  # the next variant's kernel starts while this one is rendered
         try:
-            start_spare(KERNEL_NAME, str(cwd), kernel_env, KERNEL_ARGUMENTS)
+            start_spare(KERNEL_NAME, str(cwd), kernel_env)
         except Exception:  # (the template is gone: the next variant starts one as usual)
             pass
     kept = {"ipynb": str(executed)} if executed.is_file() else {}
