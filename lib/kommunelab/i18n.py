@@ -53,6 +53,15 @@ def N_(text: str) -> str:
     return text
 
 
+def warm() -> None:
+    """Load Babel's data for each language's locale (CLDR, installed with Babel) into Babel's own cache: a build's
+    kernel template calls it (kommunelab.kernel.WARM), so that a variant's first number or date does not read it."""
+    from babel import localedata
+
+    for lang in LANGUAGES.values():
+        localedata.load(str(Locale.parse(lang.babel)))
+
+
 def language() -> str:
     """The language of the run (the report's ``language`` parameter; English before a report declared one)."""
     from .session import current

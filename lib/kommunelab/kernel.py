@@ -35,6 +35,11 @@ INLINE = "module://matplotlib_inline.backend_inline"
 # What the notebooks import (and what importing them costs most): imported once by the template, never run.
 PRELOAD = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pyplot", "seaborn", "babel.numbers",
            "pandas.io.formats.style",  # the tables' Styler (and Jinja2): pandas imports it on first use, 0.06 s
+           # what a variant otherwise imported on first use, 0.06 s in all: the figures' SVG, the data behind each
+           # figure and table as CSV and text, the catalogs' compiler, the report's parameters
+           "matplotlib.backends.backend_svg", "pandas.io.formats.csvs", "pandas.io.formats.string",
+           "pandas.core.methods.to_dict", "babel.lists", "babel.messages.mofile", "babel.messages.pofile",
+           "kommunelab.manifest", "kommunelab.choices",
            "IPython.display", "kommunelab.report", "kommunelab.geo", "kommunelab.findings", "kommunelab.plots",
            "kommunelab.stats", "kommunelab.survey", "kommunelab.profile", "kommunelab.analysis.coi",
            "kommunelab.analysis.di", "kommunelab.analysis.kl", "kommunelab.analysis.kora", "kommunelab.analysis.ks",
@@ -46,10 +51,12 @@ PRELOAD = ("numpy", "pandas", "scipy.stats", "statsmodels.api", "matplotlib.pypl
            "tornado.platform.asyncio")
 
 
-# What fills the caches a notebook's reads look in first (kept per version of each file; nothing recorded). Named, as
-# PRELOAD is, rather than imported here: preparing a template changes no output, so the modules are inputs only of
-# the variants whose notebooks import them (engine.plan.cache reads import statements).
-WARM = ("kommunelab.data:warm", "kommunelab.geo:warm")
+# What fills the caches a notebook's reads look in first (the reference data, kept per version of each file; nothing
+# recorded) and what a variant would otherwise load on first use (Babel's locale data; PIL's image plugins, which a
+# figure with an image in it, a colour bar, imports when it is saved). Named, as PRELOAD is, rather than imported
+# here: preparing a template changes no output, so the modules are inputs only of the variants whose notebooks import
+# them (engine.plan.cache reads import statements).
+WARM = ("kommunelab.data:warm", "kommunelab.geo:warm", "kommunelab.i18n:warm", "PIL.Image:preinit")
 
 
 def limit_memory() -> None:
