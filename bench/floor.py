@@ -7,10 +7,12 @@ kept for all; kommunelab.engine.render.html_to_pdf): the floor of a build that m
 CPU seconds of this process and the browser's (Playwright's driver, Chromium's processes): Chromium prints in several
 processes at once, so its wall time would undercount what it takes from the cores. Called by bench/run.py:
 
-    python bench/floor.py VARIANTS.json [CHROMIUM]  # [{"notebook": ..., "params": {...}, "executed": ...}, ...]
+    python bench/floor.py VARIANTS.json [CHROMIUM] [--wait]  # [{"notebook": ..., "params": {...}, "executed": ...}]
 
-Prints {"execute_s": [...], "export_s": [...], "print_s": [...]} (seconds per variant, in order; print_s in CPU
-seconds, empty without CHROMIUM).
+Prints {"execute_s": [...], "export_s": [...], "print_s": [...], "loop_s": ...} (seconds per variant, in order;
+print_s in CPU seconds, empty without CHROMIUM; loop_s the wall time of all variants). With --wait it prepares, prints
+"ready" and starts its variants when a line arrives on stdin: bench/run.py starts one floor per core so, at once, to
+measure the floor with the cores shared as they really are rather than divided by their number.
 """
 
 from __future__ import annotations
@@ -55,11 +57,16 @@ def main() -> None:
     from kommunelab.engine.render import close_printer, html_to_pdf, notebook_to_html
     from kommunelab.kernel import prepare
 
-    variants = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
-    chromium = sys.argv[2] if len(sys.argv) > 2 else None
+    args = [a for a in sys.argv[1:] if a != "--wait"]
+    variants = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    chromium = args[1] if len(args) > 1 else None
     scratch = Path(tempfile.mkdtemp(prefix="kommunelab-floor-"))
     prepare()
+    if "--wait" in sys.argv:
+        print("ready", flush=True)
+        sys.stdin.readline()
     execute_s, export_s, print_s = [], [], []
+    loop = time.perf_counter()
     for v in variants:
         notebook = Path(v["notebook"])
         nb = parameterize_notebook(load_notebook_node(str(notebook)), v["params"])
@@ -97,9 +104,10 @@ def main() -> None:
             start = cpu_seconds()
             html_to_pdf(page, scratch / "page.pdf", chromium, created="2026-01-01T00:00:00+00:00", scratch=scratch)
             print_s.append(cpu_seconds() - start)
+    loop_s = time.perf_counter() - loop
     close_printer()
     shutil.rmtree(scratch, ignore_errors=True)
-    print(json.dumps({"execute_s": execute_s, "export_s": export_s, "print_s": print_s}))
+    print(json.dumps({"execute_s": execute_s, "export_s": export_s, "print_s": print_s, "loop_s": loop_s}))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ Rows:
               rendered, plus the HTML export, divided by the workers (bench/floor.py)
   floor + print  the floor with each page also printed to PDF in one browser kept for all, divided by the workers:
               a build of HTML and PDF with no engine at all, so its "x naive" is the most any build could show here
+              if the cores shared their work perfectly; "at once" runs one such floor per worker at the same time
+              (each on every n-th profile, timed from a common start after each prepared): the cores shared as a
+              build shares them
   growth      1, 10 and 98 profiles (HTML and PDF, cold) with 1 and 2 workers: seconds per variant and peak memory
               per worker; the 1-profile build is the time of a first variant (worker, kernel and browser start)
   dask        the 98 profiles through a distributed.LocalCluster of 2 worker processes on this machine (one
@@ -103,6 +106,32 @@ def naive_variant(root: Path, notebook: Path, params: dict, out: Path, env: dict
                     f"--user-data-dir={out / 'profile'}", f"--print-to-pdf={out / 'executed.pdf'}",
                     html.as_uri()], env)[0]
     return total
+
+
+def floor_at_once(spec: list[dict], workers: int, folder: Path, env: dict[str, str]) -> float:
+    """Wall seconds of ``workers`` floors (bench/floor.py, with print) run at the same time, each on every
+    ``workers``-th variant of ``spec``, from a common start once each has prepared its interpreter."""
+    procs, logs = [], [folder / f"floor-{k}.log" for k in range(workers)]
+    for k, log in enumerate(logs):
+        share = folder / f"floor-{k}.json"
+        share.write_text(json.dumps(spec[k::workers]), encoding="utf-8")
+        with log.open("w") as err:  # a file, not a pipe: one floor's messages can never hold up another
+            procs.append(subprocess.Popen([sys.executable, str(REPO / "bench" / "floor.py"), str(share),
+                                           env["CHROMIUM"], "--wait"], env=env, stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, stderr=err, text=True))
+    for proc, log in zip(procs, logs, strict=True):
+        if proc.stdout.readline().strip() != "ready":
+            sys.exit(f"bench/floor.py failed before it was ready:\n{log.read_text()[-3000:]}")
+    start = time.perf_counter()
+    for proc in procs:
+        proc.stdin.write("go\n")
+        proc.stdin.close()
+    codes = [proc.wait() for proc in procs]
+    seconds = time.perf_counter() - start
+    for code, log in zip(codes, logs, strict=True):
+        if code != 0:
+            sys.exit(f"bench/floor.py failed ({code}):\n{log.read_text()[-3000:]}")
+    return seconds
 
 
 def dask_row(env: dict[str, str]) -> dict:
@@ -262,6 +291,8 @@ def main() -> None:
         rows["floor + print, 98 profiles"] = {"s": (serial + sum(floor["print_s"])) / args.jobs, "n": len(profiles),
                                               "print_median_s": statistics.median(floor["print_s"]),
                                               "naive": "naive, 98 profiles (est.)"}
+        rows["floor + print, at once"] = {"s": floor_at_once(spec, args.jobs, Path(tmp), env), "n": len(profiles),
+                                          "naive": "naive, 98 profiles (est.)"}
         size = {f"{report} {kind} KB (median)": round(sizes(root, report, kind), 1)
                 for report in ("municipality_profile", "coi_citizens_volunteers", "ks_innovation_barometer")
                 for kind in ("html", "pdf")}
@@ -314,9 +345,13 @@ def print_table(rows: dict[str, dict], size: dict[str, float], jobs: int) -> Non
     bound = rows["floor + print, 98 profiles"]
     print(f"floor + print: print {bound['print_median_s']:.2f} s per profile (median); with no engine at all a build "
           f"of HTML and PDF would be {bound['x_faster_than_naive']:.1f}x faster than the naive loop here")
+    together = rows["floor + print, at once"]
+    print(f"floor + print at once ({jobs} floors sharing the cores as a build's workers do): "
+          f"{together['x_faster_than_naive']:.1f}x the naive loop")
     profiles = rows["98 profiles, cold"]
     print(f"98 profiles: {profiles['x_faster_than_naive']:.1f}x faster than the naive loop; "
-          f"{profiles['s_per_variant_over_floor']:+.2f} s per variant over the floor")
+          f"{profiles['s_per_variant_over_floor']:+.2f} s per variant over the floor; "
+          f"{profiles['s'] / together['s']:.2f}x the floor + print at once")
     growth = {k: r for k, r in rows.items() if k.startswith("growth")}
     print("growth (peak MB per worker): " + "; ".join(f"{k[8:]} {r['peak_mb_per_worker']:.0f}" for k, r in growth.items()))
     dask = next(r for k, r in rows.items() if k.startswith("dask"))
