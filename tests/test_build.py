@@ -651,3 +651,69 @@ def test_html_needs_no_chromium_and_pdf_says_how_to_get_one(toy_project):
     pdf = cli("hello", "--formats", "pdf", "--force")
     assert pdf.returncode == 2 and "no Chromium found for printing PDFs. Install one" in pdf.stderr, pdf.stderr
 
+
+
+def test_a_build_kernel_client_starts_no_heartbeat(toy_project, tmp_path, monkeypatch):
+    """The heartbeat channel's thread could block for ever sending a ping to a kernel just shut down, and stopping it
+    (joining that thread) hung a worker: a build of the 98 profiles waited on one variant until it was killed. A
+    build's clients, fresh or forked, start no heartbeat; whether the kernel is alive is asked of its manager."""
+    from jupyter_client.channels import HBChannel
+
+    from kommunelab.engine.run import forking
+    from kommunelab.engine.run.execute import execute_notebook
+
+    started = []
+    monkeypatch.setattr(HBChannel, "start", lambda self: started.append(self))
+    notebook = toy_project / "notebooks" / "check.ipynb"
+    write_notebook(notebook, "x = 1", "print(x + 1)")
+    (tmp_path / "runtime").mkdir()
+    env = {"KOMMUNELAB_ROOT": str(toy_project), "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    forking.start_template(env)
+    try:
+        for manager in (forking.BuildKernelManager, forking.ForkingKernelManager):
+            assert execute_notebook(notebook, tmp_path / f"{manager.__name__}.ipynb", {}, cwd=notebook.parent, env=env,
+                                    kernel_manager_class=manager) is None
+    finally:
+        template = forking.template()
+        template.kill()
+        template.wait()
+    assert started == []
+
+
+class StuckRender:
+    """A render stage whose warm-up never returns: a worker stuck in its own process (a module-level class, so that a
+    worker process can unpickle it)."""
+
+    def warm(self, task):
+        import time
+
+        time.sleep(3600)
+
+    def __call__(self, task, executed, seconds_left):
+        return {}, None
+
+
+@pytest.mark.slow
+def test_a_worker_stuck_past_its_variants_limit_ends_and_the_build_goes_on(toy_project, tmp_path):
+    """The watchdog kills a variant's kernel and Chromium at its time limit; a worker still stuck in the variant after
+    that (in its own process, which no kill of its children frees) ends itself, and the build reports the variant as
+    failed by a worker that died, instead of waiting for ever."""
+    import signal
+
+    from kommunelab.engine.run import run
+    from kommunelab.records import BuildStatus, Stage
+
+    def hung(signum, frame):
+        raise TimeoutError("the build still waits on a stuck worker")
+
+    notebook = toy_project / "notebooks" / "check.ipynb"
+    write_notebook(notebook, "x = 1", "print(x + 1)")
+    task = _task(notebook, tmp_path, timeout=2.0)
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(90)
+    try:
+        [(_, result)] = list(run([task], StuckRender(), jobs=1, fork_kernels=False))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert result.status is BuildStatus.FAILED and result.failure.stage is Stage.WORKER, result.failure

@@ -125,10 +125,24 @@ class ForkingProvisioner(LocalProvisioner):
         return self.connection_info
 
 
+class BuildKernelClient(AsyncKernelClient):
+    """jupyter_client's client without the heartbeat channel. Its thread pings the kernel over a REQ socket, and a ping
+    sent just after the kernel was shut down blocks for ever (a REQ socket with no peer cannot send), so stopping the
+    channel, which joins that thread, hung the worker: a 98-profile build waited on its 16th variant until it was
+    killed. A client made by a manager, as a build's are, asks the manager (the kernel's process) whether the kernel is
+    alive, never the heartbeat, so nothing is lost."""
+
+    def start_channels(self, shell: bool = True, iopub: bool = True, stdin: bool = True, hb: bool = False,
+                       control: bool = True) -> None:
+        super().start_channels(shell=shell, iopub=iopub, stdin=stdin, hb=False, control=control)
+
+
 class BuildKernelManager(AsyncKernelManager):
     """jupyter_client's manager, but the connection file (which holds the kernel's signing key) goes in
     $JUPYTER_RUNTIME_DIR, which a build points into its own temporary folder, instead of a mkstemp file in /tmp that a
-    killed build would leave behind."""
+    killed build would leave behind; and its client starts no heartbeat (BuildKernelClient)."""
+
+    client_factory = Type(BuildKernelClient, klass=AsyncKernelClient)
 
     async def _async_pre_start_kernel(self, **kw: Any) -> tuple[list[str], dict[str, Any]]:
         runtime = (kw.get("env") or os.environ).get("JUPYTER_RUNTIME_DIR")  # a kernel started ahead is given its env
@@ -138,8 +152,8 @@ class BuildKernelManager(AsyncKernelManager):
         return await super()._async_pre_start_kernel(**kw)
 
 
-class ForkedKernelClient(AsyncKernelClient):
-    """jupyter_client's client, but ready as soon as the kernel has answered kernel_info on the shell channel and
+class ForkedKernelClient(BuildKernelClient):
+    """A build's client (BuildKernelClient), but ready as soon as the kernel has answered kernel_info on the shell channel and
     said on IOPub that it is idle after it, instead of after IOPub has been silent for 0.2 s (jupyter_client's way to
     drain messages of unknown origin; a kernel just forked from the template has said nothing else). IOPub is known to
     be connected once that status arrives; if it does not within 0.05 s (a subscription still joining), kernel_info is

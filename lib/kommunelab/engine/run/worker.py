@@ -50,32 +50,63 @@ def start_worker(fork_kernels: bool = True, env: dict[str, str] | None = None) -
         start_template(env)
 
 
-class Watchdog:
-    """Kills this worker's children (the kernel, Chromium) when the variant's wall-clock budget runs out."""
+# How long (at most; no longer than the variant's own limit) a worker may take to give up a variant after its
+# watchdog killed the kernel and Chromium: a healthy one returns within a second (its client sees the kernel gone,
+# the print fails). One still inside the variant then is stuck in its own process, which no kill of its children
+# frees: it exits, and the build reports the variant failed ("a worker process died") instead of waiting for ever.
+STUCK_GRACE_S = 20.0
+STUCK_EXIT = 75  # a worker's exit status when it ended itself so (EX_TEMPFAIL)
 
-    def __init__(self, seconds: float):
+
+class Watchdog:
+    """Kills this worker's children (the kernel, Chromium) when the variant's wall-clock budget runs out, and ends the
+    worker itself if it is still in the variant ``grace`` seconds later."""
+
+    def __init__(self, seconds: float, grace: float = STUCK_GRACE_S):
         self.expired = False
+        self.grace = grace
         self.timer = threading.Timer(seconds, self._expire)
         self.timer.daemon = True
+        self.last_resort = threading.Timer(grace, self._stuck)
+        self.last_resort.daemon = True
+        self._lock = threading.Lock()  # the variant's end and the budget's end, one after the other
+        self._over = False
 
     def _expire(self) -> None:
         from ...lifetime import kill_descendants
 
-        self.expired = True
+        with self._lock:
+            if self._over:
+                return
+            self.expired = True
+            self.last_resort.start()
         kill_descendants()  # the kernel template and its kernel, Chromium and Playwright's driver
+
+    def _stuck(self) -> None:
+        import sys
+
+        with self._lock:  # held to the end: the variant cannot be said to have ended while the worker exits
+            if self._over:
+                return
+            print(f"kommunelab: a worker was still in its variant {self.grace:g} s after the variant's time limit "
+                  "stopped its kernel and Chromium; the worker exits", file=sys.stderr, flush=True)
+            os._exit(STUCK_EXIT)
 
     def __enter__(self) -> Watchdog:
         self.timer.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._over = True
         self.timer.cancel()
+        self.last_resort.cancel()
 
 
 def run_task(task: Task, render: Render) -> Result:
     start = time.perf_counter()
     try:
-        with Watchdog(task.timeout) as watchdog:
+        with Watchdog(task.timeout, grace=min(STUCK_GRACE_S, task.timeout)) as watchdog:
             result = _run(task, render, start)
     except Exception as exc:  # e.g. the temporary folder cannot be written: a failure of this variant only
         result = Result.failed(Stage.WORKER, exc)
