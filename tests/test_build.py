@@ -694,7 +694,7 @@ class StuckRender:
 
 
 @pytest.mark.slow
-def test_a_worker_stuck_past_its_variants_limit_ends_and_the_build_goes_on(toy_project, tmp_path):
+def test_a_worker_stuck_past_its_variants_limit_ends_and_the_build_does_not_wait_for_it(toy_project, tmp_path):
     """The watchdog kills a variant's kernel and Chromium at its time limit; a worker still stuck in the variant after
     that (in its own process, which no kill of its children frees) ends itself, and the build reports the variant as
     failed by a worker that died, instead of waiting for ever."""

@@ -153,11 +153,11 @@ class BuildKernelManager(AsyncKernelManager):
 
 
 class ForkedKernelClient(BuildKernelClient):
-    """A build's client (BuildKernelClient), but ready as soon as the kernel has answered kernel_info on the shell channel and
-    said on IOPub that it is idle after it, instead of after IOPub has been silent for 0.2 s (jupyter_client's way to
-    drain messages of unknown origin; a kernel just forked from the template has said nothing else). IOPub is known to
-    be connected once that status arrives; if it does not within 0.05 s (a subscription still joining), kernel_info is
-    asked again, as jupyter_client does."""
+    """A build's client (BuildKernelClient), but ready as soon as the kernel has answered kernel_info on the shell
+    channel and said on IOPub that it is idle after it, instead of after IOPub has been silent for 0.2 s
+    (jupyter_client's way to drain messages of unknown origin; a kernel just forked from the template has said nothing
+    else). IOPub is known to be connected once that status arrives; if it does not within 0.05 s (a subscription still
+    joining), kernel_info is asked again, as jupyter_client does."""
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)

@@ -53,7 +53,8 @@ def start_worker(fork_kernels: bool = True, env: dict[str, str] | None = None) -
 # How long (at most; no longer than the variant's own limit) a worker may take to give up a variant after its
 # watchdog killed the kernel and Chromium: a healthy one returns within a second (its client sees the kernel gone,
 # the print fails). One still inside the variant then is stuck in its own process, which no kill of its children
-# frees: it exits, and the build reports the variant failed ("a worker process died") instead of waiting for ever.
+# frees: it exits, and the build reports the variant, and those not yet started, failed ("a worker process died")
+# instead of waiting for ever; the next build builds them.
 STUCK_GRACE_S = 20.0
 STUCK_EXIT = 75  # a worker's exit status when it ended itself so (EX_TEMPFAIL)
 
