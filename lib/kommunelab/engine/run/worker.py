@@ -56,16 +56,15 @@ def start_worker(fork_kernels: bool = True, env: dict[str, str] | None = None) -
 # frees: it exits, and the build reports the variant, and those not yet started, failed ("a worker process died")
 # instead of waiting for ever; the next build builds them.
 STUCK_GRACE_S = 20.0
-STUCK_EXIT = 75  # a worker's exit status when it ended itself so (EX_TEMPFAIL)
 
 
 class Watchdog:
     """Kills this worker's children (the kernel, Chromium) when the variant's wall-clock budget runs out, and ends the
-    worker itself if it is still in the variant ``grace`` seconds later."""
+    worker itself if it is still in the variant STUCK_GRACE_S (at most ``seconds``) later."""
 
-    def __init__(self, seconds: float, grace: float = STUCK_GRACE_S):
+    def __init__(self, seconds: float):
         self.expired = False
-        self.grace = grace
+        self.grace = grace = min(STUCK_GRACE_S, seconds)
         self.timer = threading.Timer(seconds, self._expire)
         self.timer.daemon = True
         self.last_resort = threading.Timer(grace, self._stuck)
@@ -91,7 +90,7 @@ class Watchdog:
                 return
             print(f"kommunelab: a worker was still in its variant {self.grace:g} s after the variant's time limit "
                   "stopped its kernel and Chromium; the worker exits", file=sys.stderr, flush=True)
-            os._exit(STUCK_EXIT)
+            os._exit(os.EX_TEMPFAIL)
 
     def __enter__(self) -> Watchdog:
         self.timer.start()
@@ -107,7 +106,7 @@ class Watchdog:
 def run_task(task: Task, render: Render) -> Result:
     start = time.perf_counter()
     try:
-        with Watchdog(task.timeout, grace=min(STUCK_GRACE_S, task.timeout)) as watchdog:
+        with Watchdog(task.timeout) as watchdog:
             result = _run(task, render, start)
     except Exception as exc:  # e.g. the temporary folder cannot be written: a failure of this variant only
         result = Result.failed(Stage.WORKER, exc)
